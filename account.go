@@ -1,0 +1,193 @@
+package instagram
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/vault/sdk/logical"
+)
+
+const (
+	accountStoragePrefix = "accounts/"
+
+	// accountSchemaVersion is stored on every record so a later format
+	// change can recognise and migrate older records.
+	accountSchemaVersion = 1
+
+	statusValid          = "valid"
+	statusRefreshFailing = "refresh_failing"
+	statusNeedsReauth    = "needs_reauth"
+)
+
+// account is one registered Instagram account as stored. Records handed out
+// by the cache are shared and must be treated as immutable: code that changes
+// an account works on a copy (see clone) and saves it.
+type account struct {
+	SchemaVersion int    `json:"schema_version"`
+	Name          string `json:"name"`
+	Login         string `json:"login"`
+
+	AccessToken string   `json:"access_token"`
+	TokenType   string   `json:"token_type"`
+	UserID      string   `json:"user_id"`
+	AppScopedID string   `json:"app_scoped_id,omitempty"`
+	Username    string   `json:"username"`
+	AccountType string   `json:"account_type,omitempty"`
+	Scopes      []string `json:"scopes"`
+
+	ExpiresAt       time.Time `json:"expires_at"` // zero: unknown
+	IssuedAt        time.Time `json:"issued_at"`  // zero: unknown
+	RegisteredAt    time.Time `json:"registered_at"`
+	LastRefreshedAt time.Time `json:"last_refreshed_at"`
+
+	Status              string    `json:"status"`
+	RetryAt             time.Time `json:"retry_at"`
+	LastError           string    `json:"last_error,omitempty"`
+	LastErrorAt         time.Time `json:"last_error_at"`
+	ConsecutiveFailures int       `json:"consecutive_failures"`
+}
+
+func (a *account) clone() *account {
+	c := *a
+	c.Scopes = append([]string(nil), a.Scopes...)
+	return &c
+}
+
+func (a *account) timing() timing {
+	return timing{
+		expiresAt:    a.ExpiresAt,
+		issuedAt:     a.IssuedAt,
+		registeredAt: a.RegisteredAt,
+		retryAt:      a.RetryAt,
+		status:       a.Status,
+	}
+}
+
+// expired reports whether the token is past its known expiry.
+func (a *account) expired(now time.Time) bool {
+	return !a.ExpiresAt.IsZero() && !now.Before(a.ExpiresAt)
+}
+
+// getAccount returns the account, from the cache when possible; nil when no
+// such account is stored. Reads take no account lock: a refresh holds that
+// lock across its call to Meta, and a slow Meta must never slow a read.
+func (b *backend) getAccount(ctx context.Context, s logical.Storage, name string) (*account, error) {
+	if a, ok := b.cache.get(name); ok {
+		return a, nil
+	}
+	gen := b.cache.generation()
+	a, err := loadAccount(ctx, s, name)
+	if err != nil || a == nil {
+		return nil, err
+	}
+	b.cache.fill(name, a, gen)
+	return a, nil
+}
+
+// loadAccount reads an account straight from storage.
+func loadAccount(ctx context.Context, s logical.Storage, name string) (*account, error) {
+	entry, err := s.Get(ctx, accountStoragePrefix+name)
+	if err != nil {
+		return nil, fmt.Errorf("reading account %q: %w", name, err)
+	}
+	if entry == nil {
+		return nil, nil
+	}
+	a := &account{}
+	if err := entry.DecodeJSON(a); err != nil {
+		return nil, fmt.Errorf("decoding account %q: %w", name, err)
+	}
+	migrateAccount(a)
+	return a, nil
+}
+
+// migrateAccount upgrades records written by older versions in memory; the
+// next save stores the current format.
+func migrateAccount(a *account) {
+	if a.SchemaVersion == 0 {
+		a.SchemaVersion = accountSchemaVersion
+	}
+	if a.Status == "" {
+		a.Status = statusValid
+	}
+}
+
+// saveAccount stores the account and updates the cache and the schedule.
+// The caller holds the account's write lock.
+func (b *backend) saveAccount(ctx context.Context, s logical.Storage, a *account) error {
+	a.SchemaVersion = accountSchemaVersion
+	entry, err := logical.StorageEntryJSON(accountStoragePrefix+a.Name, a)
+	if err != nil {
+		return err
+	}
+	if err := s.Put(ctx, entry); err != nil {
+		return fmt.Errorf("writing account %q: %w", a.Name, err)
+	}
+	b.cache.put(a.Name, a)
+	b.sched.set(a.Name, a.timing())
+	return nil
+}
+
+// deleteAccount removes the account everywhere. The caller holds its lock.
+func (b *backend) deleteAccount(ctx context.Context, s logical.Storage, name string) error {
+	if err := s.Delete(ctx, accountStoragePrefix+name); err != nil {
+		return fmt.Errorf("deleting account %q: %w", name, err)
+	}
+	b.cache.drop(name)
+	b.sched.remove(name)
+	return nil
+}
+
+// accountCache keeps decoded accounts in memory so token reads need no
+// storage round trip. Writes on this node update it; Invalidate drops entries
+// written elsewhere.
+//
+// A read that missed fills the cache only if no write happened since it
+// started reading storage (gen): otherwise a stale record read just before a
+// concurrent write could overwrite the newer one.
+type accountCache struct {
+	mu  sync.RWMutex
+	m   map[string]*account
+	gen uint64
+}
+
+func (c *accountCache) generation() uint64 {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.gen
+}
+
+func (c *accountCache) fill(name string, a *account, gen uint64) {
+	c.mu.Lock()
+	if c.gen == gen {
+		c.m[name] = a
+	}
+	c.mu.Unlock()
+}
+
+func newAccountCache() *accountCache {
+	return &accountCache{m: make(map[string]*account)}
+}
+
+func (c *accountCache) get(name string) (*account, bool) {
+	c.mu.RLock()
+	a, ok := c.m[name]
+	c.mu.RUnlock()
+	return a, ok
+}
+
+func (c *accountCache) put(name string, a *account) {
+	c.mu.Lock()
+	c.m[name] = a
+	c.gen++
+	c.mu.Unlock()
+}
+
+func (c *accountCache) drop(name string) {
+	c.mu.Lock()
+	delete(c.m, name)
+	c.gen++
+	c.mu.Unlock()
+}

@@ -1,0 +1,172 @@
+// Package instagram is a Vault secrets engine that keeps Instagram access
+// tokens alive: it stores a Meta app's credentials, registers Instagram
+// accounts, refreshes their long-lived tokens before they expire, and serves
+// the current token on token/<name> to whoever policy allows.
+package instagram
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	cleanhttp "github.com/hashicorp/go-cleanhttp"
+	"github.com/hashicorp/vault/sdk/framework"
+	"github.com/hashicorp/vault/sdk/helper/locksutil"
+	"github.com/hashicorp/vault/sdk/logical"
+)
+
+const backendHelp = `
+The Instagram secrets engine keeps Instagram access tokens alive.
+
+Store the Meta app's credentials in "config", register each Instagram account
+once on "accounts/<name>" (with an authorization code or an access token), and
+read the current token on "token/<name>". The engine refreshes every
+long-lived token before it expires, from Vault's periodic function.
+`
+
+// Factory is the logical.Factory Vault calls to create a mount of the plugin.
+func Factory(ctx context.Context, conf *logical.BackendConfig) (logical.Backend, error) {
+	b := newBackend(backendOptions{})
+	if err := b.Setup(ctx, conf); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// backendOptions are the seams tests use; the zero value is production.
+type backendOptions struct {
+	clock      clock
+	httpClient *http.Client
+	// jitter returns a factor in [0.8, 1.2) applied to back-off delays; tests
+	// make it deterministic.
+	jitter func() float64
+}
+
+// backend owns everything a mount needs: its clock, its HTTP client, its
+// refresh schedule and its caches. Nothing lives in package-level state, so
+// several mounts in one multiplexed plugin process never share anything.
+type backend struct {
+	*framework.Backend
+
+	clock      clock
+	httpClient *http.Client
+	jitter     func() float64
+
+	// locks serialise every operation that writes one account (register,
+	// refresh, delete), keyed by account name.
+	locks []*locksutil.LockEntry
+
+	// configMu guards the decoded config and the Meta client built from it.
+	configMu sync.RWMutex
+	config   *config
+	meta     metaClient
+
+	cache *accountCache
+	sched *schedule
+
+	// ticking keeps periodic ticks from overlapping: Vault may call
+	// PeriodicFunc again while a slow tick is still running.
+	ticking atomic.Bool
+	stats   *engineStats
+}
+
+func newBackend(opts backendOptions) *backend {
+	b := &backend{
+		clock:      opts.clock,
+		httpClient: opts.httpClient,
+		jitter:     opts.jitter,
+		locks:      locksutil.CreateLocks(),
+		cache:      newAccountCache(),
+		sched:      newSchedule(),
+		stats:      newEngineStats(),
+	}
+	if b.clock == nil {
+		b.clock = systemClock{}
+	}
+	if b.httpClient == nil {
+		// A pooled client: refreshes reuse connections to Meta. Per-call
+		// deadlines come from the request context (config request_timeout).
+		b.httpClient = cleanhttp.DefaultPooledClient()
+	}
+	if b.jitter == nil {
+		b.jitter = defaultJitter
+	}
+	b.stats.startedAt = b.clock.Now()
+
+	b.Backend = &framework.Backend{
+		Help:        strings.TrimSpace(backendHelp),
+		BackendType: logical.TypeLogical,
+		PathsSpecial: &logical.Paths{
+			// Tokens and the app secret are wrapped with the seal where
+			// the Vault server supports seal wrapping.
+			SealWrapStorage: []string{
+				configStoragePath,
+				accountStoragePrefix,
+			},
+		},
+		Paths: framework.PathAppend(
+			pathConfig(b),
+			pathAccounts(b),
+			pathRefresh(b),
+			pathToken(b),
+			pathStatus(b),
+		),
+		InitializeFunc: b.initialize,
+		PeriodicFunc:   b.periodic,
+		Invalidate:     b.invalidate,
+		Clean:          b.clean,
+		RunningVersion: Version,
+	}
+	return b
+}
+
+// initialize builds the in-memory refresh schedule from storage when the
+// mount starts, so a periodic tick costs O(accounts due).
+func (b *backend) initialize(ctx context.Context, req *logical.InitializationRequest) error {
+	if err := b.rebuildSchedule(ctx, req.Storage); err != nil {
+		// Not fatal: the next periodic tick retries the rebuild, and reads
+		// and writes work meanwhile.
+		b.Logger().Warn("could not build the refresh schedule at start-up; the next periodic run retries", "error", err)
+	}
+	return nil
+}
+
+// invalidate is called on performance standbys and secondaries when a key
+// they may have cached was written elsewhere.
+func (b *backend) invalidate(_ context.Context, key string) {
+	switch {
+	case key == configStoragePath:
+		b.resetConfig()
+	case strings.HasPrefix(key, accountStoragePrefix):
+		b.cache.drop(strings.TrimPrefix(key, accountStoragePrefix))
+	}
+}
+
+func (b *backend) clean(_ context.Context) {
+	b.httpClient.CloseIdleConnections()
+}
+
+// accountLock is the lock that serialises writes to one account.
+func (b *backend) accountLock(name string) *locksutil.LockEntry {
+	return locksutil.LockForKey(b.locks, name)
+}
+
+// lockAccount takes the per-account write lock and returns its unlock.
+func (b *backend) lockAccount(name string) func() {
+	l := b.accountLock(name)
+	l.Lock()
+	return l.Unlock
+}
+
+// clock is the backend's only source of time, so tests drive time instead of
+// sleeping.
+type clock interface {
+	Now() time.Time
+}
+
+type systemClock struct{}
+
+func (systemClock) Now() time.Time { return time.Now().UTC() }

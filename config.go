@@ -1,0 +1,172 @@
+package instagram
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/hashicorp/vault/sdk/logical"
+
+	"github.com/igvault/vault-plugin-secrets-instagram/graph"
+)
+
+const (
+	configStoragePath = "config"
+
+	loginInstagram = "instagram"
+	loginFacebook  = "facebook"
+
+	// Instagram long-lived tokens live 60 days; a refresh is allowed once a
+	// token is 24 hours old.
+	longLivedLifetime = 60 * 24 * time.Hour
+	minTokenAge       = 24 * time.Hour
+
+	defaultRefreshWindow      = 30 * 24 * time.Hour
+	defaultRequestTimeout     = 10 * time.Second
+	defaultRefreshConcurrency = 4
+	maxRefreshConcurrency     = 256
+	defaultGraphAPIVersion    = "v25.0"
+)
+
+var defaultScopes = []string{"instagram_business_basic"}
+
+// config is the stored Meta app configuration. AppSecret never leaves the
+// backend: reads answer app_secret_set instead.
+type config struct {
+	AppID           string        `json:"app_id"`
+	AppSecret       string        `json:"app_secret"`
+	Login           string        `json:"login"`
+	RedirectURI     string        `json:"redirect_uri"`
+	Scopes          []string      `json:"scopes"`
+	GraphAPIVersion string        `json:"graph_api_version"`
+	RefreshWindow   time.Duration `json:"refresh_window"`
+	RequestTimeout  time.Duration `json:"request_timeout"`
+	// RefreshConcurrency bounds how many refreshes run at once, and so how
+	// many calls this mount makes to Meta at once.
+	RefreshConcurrency int `json:"refresh_concurrency"`
+
+	AuthBaseURL          string `json:"auth_base_url"`
+	APIBaseURL           string `json:"api_base_url"`
+	GraphBaseURL         string `json:"graph_base_url"`
+	FacebookAuthBaseURL  string `json:"facebook_auth_base_url"`
+	FacebookGraphBaseURL string `json:"facebook_graph_base_url"`
+}
+
+func defaultConfig() *config {
+	ep := graph.DefaultEndpoints()
+	return &config{
+		Login:                loginInstagram,
+		Scopes:               append([]string(nil), defaultScopes...),
+		GraphAPIVersion:      defaultGraphAPIVersion,
+		RefreshWindow:        defaultRefreshWindow,
+		RequestTimeout:       defaultRequestTimeout,
+		RefreshConcurrency:   defaultRefreshConcurrency,
+		AuthBaseURL:          ep.AuthBaseURL,
+		APIBaseURL:           ep.APIBaseURL,
+		GraphBaseURL:         ep.GraphBaseURL,
+		FacebookAuthBaseURL:  ep.FacebookAuthBaseURL,
+		FacebookGraphBaseURL: ep.FacebookGraphBaseURL,
+	}
+}
+
+func (c *config) endpoints() graph.Endpoints {
+	return graph.Endpoints{
+		AuthBaseURL:          c.AuthBaseURL,
+		APIBaseURL:           c.APIBaseURL,
+		GraphBaseURL:         c.GraphBaseURL,
+		FacebookAuthBaseURL:  c.FacebookAuthBaseURL,
+		FacebookGraphBaseURL: c.FacebookGraphBaseURL,
+		Version:              c.GraphAPIVersion,
+	}
+}
+
+// readConfig returns the decoded config (nil when none is stored), cached
+// until a write or an invalidation.
+func (b *backend) readConfig(ctx context.Context, s logical.Storage) (*config, error) {
+	b.configMu.RLock()
+	cfg := b.config
+	b.configMu.RUnlock()
+	if cfg != nil {
+		return cfg, nil
+	}
+
+	entry, err := s.Get(ctx, configStoragePath)
+	if err != nil {
+		return nil, fmt.Errorf("reading config: %w", err)
+	}
+	if entry == nil {
+		return nil, nil
+	}
+	cfg = defaultConfig()
+	if err := entry.DecodeJSON(cfg); err != nil {
+		return nil, fmt.Errorf("decoding config: %w", err)
+	}
+
+	b.configMu.Lock()
+	b.config = cfg
+	b.meta = nil
+	b.configMu.Unlock()
+	return cfg, nil
+}
+
+func (b *backend) writeConfig(ctx context.Context, s logical.Storage, cfg *config) error {
+	entry, err := logical.StorageEntryJSON(configStoragePath, cfg)
+	if err != nil {
+		return err
+	}
+	if err := s.Put(ctx, entry); err != nil {
+		return fmt.Errorf("writing config: %w", err)
+	}
+	b.configMu.Lock()
+	b.config = cfg
+	b.meta = nil
+	b.configMu.Unlock()
+	return nil
+}
+
+func (b *backend) resetConfig() {
+	b.configMu.Lock()
+	b.config = nil
+	b.meta = nil
+	b.configMu.Unlock()
+}
+
+// metaClient is the part of Meta's API the backend uses; *graph.Client
+// satisfies it.
+type metaClient interface {
+	AuthorizeURL(redirectURI string, scopes []string, state string, forceReauth bool) string
+	ExchangeCode(ctx context.Context, code, redirectURI string) (*graph.ShortLivedToken, error)
+	ExchangeForLongLived(ctx context.Context, shortLived string) (*graph.LongLivedToken, error)
+	Refresh(ctx context.Context, longLived string) (*graph.LongLivedToken, error)
+	Me(ctx context.Context, token string) (*graph.User, error)
+}
+
+// metaFor returns the Meta client for the stored config, or a 400-worthy
+// error when no config is stored.
+func (b *backend) metaFor(ctx context.Context, s logical.Storage) (metaClient, *config, error) {
+	cfg, err := b.readConfig(ctx, s)
+	if err != nil {
+		return nil, nil, err
+	}
+	if cfg == nil {
+		return nil, nil, errNotConfigured
+	}
+	b.configMu.Lock()
+	defer b.configMu.Unlock()
+	if b.config == cfg && b.meta != nil {
+		return b.meta, cfg, nil
+	}
+	m := graph.New(graph.Config{
+		AppID:      cfg.AppID,
+		AppSecret:  cfg.AppSecret,
+		Endpoints:  cfg.endpoints(),
+		HTTPClient: b.httpClient,
+		UserAgent:  "vault-plugin-secrets-instagram/" + Version,
+	})
+	// Cache the client only if the config it was built from is still the
+	// current one: a concurrent write may have replaced it meanwhile.
+	if b.config == cfg {
+		b.meta = m
+	}
+	return m, cfg, nil
+}

@@ -1,0 +1,126 @@
+package instagram
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/hashicorp/vault/sdk/framework"
+	"github.com/hashicorp/vault/sdk/logical"
+)
+
+// errNotConfigured is answered (as a 400) by every path that needs the Meta app.
+var errNotConfigured = errors.New("config: the Meta app is not configured; write app_id and app_secret to config first")
+
+// nameRegex is framework.GenericNameRegex anchored: path patterns accept any
+// segment so that a bad name gets a 400 naming the field instead of a 404.
+var nameRegex = regexp.MustCompile(`^\w(([\w-.]+)?\w)?$`)
+
+const maxNameLength = 128
+
+var (
+	graphVersionRegex = regexp.MustCompile(`^v[0-9]{1,3}\.[0-9]{1,2}$`)
+	scopeRegex        = regexp.MustCompile(`^[a-z][a-z0-9_]{0,99}$`)
+)
+
+// cleanScopes trims, drops empty entries and duplicates, keeping order.
+func cleanScopes(in []string) []string {
+	out := make([]string, 0, len(in))
+	seen := make(map[string]bool, len(in))
+	for _, s := range in {
+		s = strings.TrimSpace(s)
+		if s == "" || seen[s] {
+			continue
+		}
+		seen[s] = true
+		out = append(out, s)
+	}
+	return out
+}
+
+// fieldError is bad input: a 400 that names the field.
+type fieldError struct {
+	field string
+	msg   string
+}
+
+func (e *fieldError) Error() string { return e.field + ": " + e.msg }
+
+func badField(field, format string, args ...any) *fieldError {
+	return &fieldError{field: field, msg: fmt.Sprintf(format, args...)}
+}
+
+// checkFields rejects fields the path does not define and values that do not
+// convert to the field's type, before a handler touches storage.
+func checkFields(d *framework.FieldData) error {
+	var unknown []string
+	for k := range d.Raw {
+		if _, ok := d.Schema[k]; !ok {
+			unknown = append(unknown, k)
+		}
+	}
+	if len(unknown) > 0 {
+		sort.Strings(unknown)
+		return &fieldError{field: strings.Join(unknown, ", "), msg: "unknown field for this path"}
+	}
+	for k := range d.Raw {
+		if _, _, err := d.GetOkErr(k); err != nil {
+			return badField(k, "%v", err)
+		}
+	}
+	return nil
+}
+
+// checkName validates an account name taken from the path.
+func checkName(name string) error {
+	if name == "" {
+		return badField("name", "is required")
+	}
+	if len(name) > maxNameLength {
+		return badField("name", "longer than %d characters", maxNameLength)
+	}
+	if !nameRegex.MatchString(name) {
+		return badField("name", "must start and end with a letter, digit or underscore and contain only those, '-' and '.'")
+	}
+	return nil
+}
+
+// checkURL accepts an absolute http or https URL.
+func checkURL(field, raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return badField(field, "must be an absolute http or https URL")
+	}
+	if u.User != nil {
+		return badField(field, "must not carry credentials")
+	}
+	return nil
+}
+
+// respondErr turns a handler error into Vault's answer: bad input and a
+// missing config are 400s, everything else an internal error.
+func respondErr(err error) (*logical.Response, error) {
+	var fe *fieldError
+	switch {
+	case errors.As(err, &fe):
+		return logical.ErrorResponse(fe.Error()), nil
+	case errors.Is(err, errNotConfigured):
+		return logical.ErrorResponse(err.Error()), nil
+	}
+	return nil, err
+}
+
+// withFieldCheck wraps an operation so that every request is checked for
+// unknown fields and bad types first.
+func withFieldCheck(op framework.OperationFunc) framework.OperationFunc {
+	return func(ctx context.Context, req *logical.Request, d *framework.FieldData) (*logical.Response, error) {
+		if err := checkFields(d); err != nil {
+			return respondErr(err)
+		}
+		return op(ctx, req, d)
+	}
+}

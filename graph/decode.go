@@ -1,0 +1,185 @@
+package graph
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// The decoders below turn a successful response body into the package's
+// types. They are pure functions of the body so that they can be fuzzed;
+// errors wrap ErrMalformedResponse and never quote the body.
+
+func malformed(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{ErrMalformedResponse}, args...)...)
+}
+
+type shortLivedJSON struct {
+	AccessToken string   `json:"access_token"`
+	UserID      flexID   `json:"user_id"`
+	Permissions flexList `json:"permissions"`
+}
+
+// decodeShortLived decodes api.instagram.com's code exchange answer, in the
+// documented envelope {"data":[{...}]} or flat, as real traffic shows.
+func decodeShortLived(body []byte) (*ShortLivedToken, error) {
+	var top struct {
+		Data json.RawMessage `json:"data"`
+		shortLivedJSON
+	}
+	if err := json.Unmarshal(body, &top); err != nil {
+		return nil, malformed("code exchange: %v", err)
+	}
+	tok := top.shortLivedJSON
+	if !isNull(top.Data) {
+		// The envelope is documented as an array of one; accept a bare
+		// object too rather than fail on a harmless variation.
+		var items []shortLivedJSON
+		if err := json.Unmarshal(top.Data, &items); err != nil {
+			var one shortLivedJSON
+			if err2 := json.Unmarshal(top.Data, &one); err2 != nil {
+				return nil, malformed("code exchange data: %v", err)
+			}
+			items = []shortLivedJSON{one}
+		}
+		if len(items) == 0 {
+			return nil, malformed("code exchange: empty data")
+		}
+		tok = items[0]
+	}
+	if tok.AccessToken == "" {
+		return nil, malformed("code exchange: no access_token")
+	}
+	return &ShortLivedToken{
+		AccessToken: tok.AccessToken,
+		UserID:      string(tok.UserID),
+		Permissions: []string(tok.Permissions),
+	}, nil
+}
+
+// decodeLongLived decodes {"access_token","token_type","expires_in"}.
+func decodeLongLived(body []byte) (*LongLivedToken, error) {
+	var v struct {
+		AccessToken string  `json:"access_token"`
+		TokenType   string  `json:"token_type"`
+		ExpiresIn   flexInt `json:"expires_in"`
+	}
+	if err := json.Unmarshal(body, &v); err != nil {
+		return nil, malformed("token: %v", err)
+	}
+	if v.AccessToken == "" {
+		return nil, malformed("token: no access_token")
+	}
+	if v.ExpiresIn < 0 {
+		return nil, malformed("token: negative expires_in")
+	}
+	return &LongLivedToken{AccessToken: v.AccessToken, TokenType: v.TokenType, ExpiresIn: int64(v.ExpiresIn)}, nil
+}
+
+// decodeUser decodes /me.
+func decodeUser(body []byte) (*User, error) {
+	var v struct {
+		ID          flexID `json:"id"`
+		UserID      flexID `json:"user_id"`
+		Username    string `json:"username"`
+		Name        string `json:"name"`
+		AccountType string `json:"account_type"`
+	}
+	if err := json.Unmarshal(body, &v); err != nil {
+		return nil, malformed("me: %v", err)
+	}
+	if v.ID == "" && v.UserID == "" {
+		return nil, malformed("me: neither id nor user_id")
+	}
+	return &User{ID: string(v.ID), UserID: string(v.UserID), Username: v.Username, Name: v.Name, AccountType: v.AccountType}, nil
+}
+
+// decodePages decodes one page of me/accounts. after is the cursor of the
+// next page, "" on the last one (Meta sends cursors on every page but
+// "next" only when more follow).
+func decodePages(body []byte) (pages []Page, after string, err error) {
+	var v struct {
+		Data []struct {
+			ID          flexID `json:"id"`
+			Name        string `json:"name"`
+			AccessToken string `json:"access_token"`
+			IGAccount   *struct {
+				ID flexID `json:"id"`
+			} `json:"instagram_business_account"`
+		} `json:"data"`
+		Paging struct {
+			Cursors struct {
+				After string `json:"after"`
+			} `json:"cursors"`
+			Next string `json:"next"`
+		} `json:"paging"`
+	}
+	if err := json.Unmarshal(body, &v); err != nil {
+		return nil, "", malformed("pages: %v", err)
+	}
+	pages = make([]Page, 0, len(v.Data))
+	for _, d := range v.Data {
+		if d.ID == "" {
+			return nil, "", malformed("pages: a page without id")
+		}
+		p := Page{ID: string(d.ID), Name: d.Name, AccessToken: d.AccessToken}
+		if d.IGAccount != nil {
+			p.InstagramBusinessAccountID = string(d.IGAccount.ID)
+		}
+		pages = append(pages, p)
+	}
+	if v.Paging.Next != "" {
+		after = v.Paging.Cursors.After
+	}
+	return pages, after, nil
+}
+
+// decodeTokenInfo decodes debug_token's {"data":{...}}. TokenInfo.Error
+// is not redacted here; the caller knows the secrets.
+func decodeTokenInfo(body []byte) (*TokenInfo, error) {
+	var v struct {
+		Data *struct {
+			AppID               flexID          `json:"app_id"`
+			Type                string          `json:"type"`
+			UserID              flexID          `json:"user_id"`
+			IsValid             bool            `json:"is_valid"`
+			ExpiresAt           flexInt         `json:"expires_at"`
+			DataAccessExpiresAt flexInt         `json:"data_access_expires_at"`
+			IssuedAt            flexInt         `json:"issued_at"`
+			Scopes              flexList        `json:"scopes"`
+			Error               json.RawMessage `json:"error"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(body, &v); err != nil {
+		return nil, malformed("debug_token: %v", err)
+	}
+	if v.Data == nil {
+		return nil, malformed("debug_token: no data")
+	}
+	d := v.Data
+	info := &TokenInfo{
+		AppID:               string(d.AppID),
+		Type:                d.Type,
+		UserID:              string(d.UserID),
+		IsValid:             d.IsValid,
+		ExpiresAt:           unixOrZero(int64(d.ExpiresAt)),
+		DataAccessExpiresAt: unixOrZero(int64(d.DataAccessExpiresAt)),
+		IssuedAt:            unixOrZero(int64(d.IssuedAt)),
+		Scopes:              []string(d.Scopes),
+	}
+	if !isNull(d.Error) {
+		// debug_token's error object spells the subcode "subcode", not
+		// "error_subcode"; errorFromObject accepts both.
+		info.Error = errorFromObject(0, d.Error)
+	}
+	return info, nil
+}
+
+// unixOrZero converts Unix seconds to UTC time; 0 (Meta's "never") and
+// negative values give the zero time.
+func unixOrZero(sec int64) time.Time {
+	if sec <= 0 {
+		return time.Time{}
+	}
+	return time.Unix(sec, 0).UTC()
+}

@@ -1,0 +1,171 @@
+package graph
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Error is an error answer from Meta, in any of the shapes Meta uses: the
+// Graph object {"error":{"message","type","code","error_subcode",...}}, the
+// flat {"error_type","code","error_message"} of api.instagram.com, the
+// OAuth 2.0 {"error","error_description"}, or a bare HTTP status.
+// Use errors.As to get it and Classify to decide what to do.
+type Error struct {
+	HTTPStatus    int
+	Code, Subcode int
+	Type          string
+	Message       string // Meta's message, with the request's secrets redacted
+	FBTraceID     string
+	IsTransient   bool
+	// RetryAfter is how long Meta asks the caller to wait: Retry-After, or
+	// the X-Business-Use-Case-Usage estimated_time_to_regain_access; 0 if none.
+	RetryAfter time.Duration
+	// Usage is the parsed X-App-Usage / X-Business-Use-Case-Usage, nil when
+	// Meta sent neither.
+	Usage *Usage
+}
+
+// Error formats e as, for example,
+// `instagram: OAuthException (code 190, subcode 463): <message>`.
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString("instagram: ")
+	switch {
+	case e.Type != "":
+		b.WriteString(e.Type)
+	case e.Code != 0:
+		b.WriteString("error")
+	default:
+		fmt.Fprintf(&b, "HTTP %d", e.HTTPStatus)
+		if t := http.StatusText(e.HTTPStatus); t != "" {
+			b.WriteString(" " + t)
+		}
+	}
+	switch {
+	case e.Code != 0 && e.Subcode != 0:
+		fmt.Fprintf(&b, " (code %d, subcode %d)", e.Code, e.Subcode)
+	case e.Code != 0:
+		fmt.Fprintf(&b, " (code %d)", e.Code)
+	}
+	if e.Message != "" {
+		b.WriteString(": " + e.Message)
+	}
+	return b.String()
+}
+
+// parseError returns the error a response carries, or nil for a successful
+// response without one. Any non-2xx status is an error even when its body
+// is not JSON (a proxy's HTML page). Secrets are redacted from the strings
+// Meta sent.
+func parseError(status int, header http.Header, body []byte, secrets []string) *Error {
+	e := errorFromBody(status, body)
+	if e == nil {
+		if status >= 200 && status <= 299 {
+			return nil
+		}
+		e = &Error{HTTPStatus: status}
+	}
+	if e.FBTraceID == "" {
+		e.FBTraceID = header.Get("X-Fb-Trace-Id")
+	}
+	e.Usage = parseUsage(header)
+	e.RetryAfter = retryAfter(header, e.Usage)
+	e.redact(secrets)
+	return e
+}
+
+// errorFromBody recognises the three JSON error shapes; nil if body is none
+// of them. Fields are read one by one, so that one odd field (a code sent
+// as a string, say) does not lose the others.
+func errorFromBody(status int, body []byte) *Error {
+	var top map[string]json.RawMessage
+	if json.Unmarshal(body, &top) != nil {
+		return nil
+	}
+	if raw, ok := top["error"]; ok && !isNull(raw) {
+		if e := errorFromObject(status, raw); e != nil {
+			return e
+		}
+		// OAuth 2.0 shape: "error" is a code string.
+		var code string
+		if json.Unmarshal(raw, &code) == nil && code != "" {
+			return &Error{HTTPStatus: status, Type: code, Message: stringField(top, "error_description")}
+		}
+	}
+	if _, ok := top["error_type"]; ok {
+		return flatError(status, top)
+	}
+	if _, ok := top["error_message"]; ok {
+		return flatError(status, top)
+	}
+	return nil
+}
+
+// errorFromObject decodes the Graph error object; nil if raw is not an object.
+func errorFromObject(status int, raw json.RawMessage) *Error {
+	var obj map[string]json.RawMessage
+	if json.Unmarshal(raw, &obj) != nil || obj == nil {
+		return nil
+	}
+	e := &Error{
+		HTTPStatus:  status,
+		Code:        intField(obj, "code"),
+		Subcode:     intField(obj, "error_subcode"),
+		Type:        stringField(obj, "type"),
+		Message:     stringField(obj, "message"),
+		FBTraceID:   stringField(obj, "fbtrace_id"),
+		IsTransient: boolField(obj, "is_transient"),
+	}
+	if e.Subcode == 0 {
+		e.Subcode = intField(obj, "subcode") // debug_token's spelling
+	}
+	return e
+}
+
+// flatError decodes api.instagram.com's {"error_type","code","error_message"}.
+func flatError(status int, top map[string]json.RawMessage) *Error {
+	return &Error{
+		HTTPStatus: status,
+		Code:       intField(top, "code"),
+		Type:       stringField(top, "error_type"),
+		Message:    stringField(top, "error_message"),
+	}
+}
+
+func (e *Error) redact(secrets []string) {
+	e.Message = redact(e.Message, secrets)
+	e.Type = redact(e.Type, secrets)
+	e.FBTraceID = redact(e.FBTraceID, secrets)
+}
+
+func stringField(m map[string]json.RawMessage, key string) string {
+	var s string
+	if json.Unmarshal(m[key], &s) != nil {
+		return ""
+	}
+	return s
+}
+
+func intField(m map[string]json.RawMessage, key string) int {
+	var n flexInt
+	if json.Unmarshal(m[key], &n) != nil || int64(n) != int64(int(n)) {
+		return 0
+	}
+	return int(n)
+}
+
+func boolField(m map[string]json.RawMessage, key string) bool {
+	var b bool
+	if json.Unmarshal(m[key], &b) == nil {
+		return b
+	}
+	var s string
+	if json.Unmarshal(m[key], &s) == nil {
+		b, _ = strconv.ParseBool(s)
+	}
+	return b
+}

@@ -1,0 +1,207 @@
+package graph
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"time"
+
+	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/clientcredentials"
+)
+
+// maxPagePages bounds how many me/accounts pages Pages follows: with 100
+// Pages a request, that is 5000 Pages, beyond any real account, and it stops
+// a server that always answers with a next cursor.
+const maxPagePages = 50
+
+// facebookOAuth2 is the standard OAuth 2.0 view of Facebook Login. Client
+// credentials travel in the form (AuthStyleInParams), as Facebook
+// documents, which also spares oauth2's probe of two styles.
+func (c *Client) facebookOAuth2(redirectURI string) *oauth2.Config {
+	return &oauth2.Config{
+		ClientID:     c.appID,
+		ClientSecret: c.appSecret,
+		Endpoint: oauth2.Endpoint{
+			AuthURL:   joinURL(c.ep.FacebookAuthBaseURL, c.ep.Version, "dialog/oauth"),
+			TokenURL:  joinURL(c.ep.FacebookGraphBaseURL, c.ep.Version, "oauth/access_token"),
+			AuthStyle: oauth2.AuthStyleInParams,
+		},
+		RedirectURL: redirectURI,
+	}
+}
+
+// oauth2Context makes golang.org/x/oauth2 use the client's bounded HTTP client.
+func (c *Client) oauth2Context(ctx context.Context) context.Context {
+	return context.WithValue(ctx, oauth2.HTTPClient, c.hc)
+}
+
+// FacebookAuthorizeURL returns the Facebook Login dialog URL
+// (www.facebook.com/{version}/dialog/oauth).
+func (c *Client) FacebookAuthorizeURL(redirectURI string, scopes []string, state string) string {
+	return c.facebookOAuth2(redirectURI).AuthCodeURL(state, authURLOptions(scopes, false)...)
+}
+
+// FacebookExchangeCode trades a Facebook Login code for a user token (one
+// to two hours) through golang.org/x/oauth2: this exchange is standard
+// OAuth 2.0.
+func (c *Client) FacebookExchangeCode(ctx context.Context, code, redirectURI string) (*LongLivedToken, error) {
+	clean := CleanCode(code)
+	if clean == "" {
+		return nil, errors.New("instagram: facebook exchange code: empty authorization code")
+	}
+	tok, err := c.facebookOAuth2(redirectURI).Exchange(c.oauth2Context(ctx), clean)
+	if err != nil {
+		return nil, oauth2Error("facebook exchange code", err, []string{c.appSecret, code, clean})
+	}
+	return fromOAuth2Token(tok), nil
+}
+
+// FacebookExchangeLongLived trades a user token for a long-lived one (about
+// 60 days) with grant_type=fb_exchange_token. Facebook has no refresh
+// grant: an expired token cannot be exchanged.
+func (c *Client) FacebookExchangeLongLived(ctx context.Context, userToken string) (*LongLivedToken, error) {
+	if userToken == "" {
+		return nil, errors.New("instagram: facebook exchange for long-lived token: empty token")
+	}
+	return fetch(ctx, c, request{
+		name:   "facebook exchange for long-lived token",
+		method: http.MethodGet,
+		url:    joinURL(c.ep.FacebookGraphBaseURL, c.ep.Version, "oauth/access_token"),
+		query: url.Values{
+			"grant_type":        {"fb_exchange_token"},
+			"client_id":         {c.appID},
+			"client_secret":     {c.appSecret},
+			"fb_exchange_token": {userToken},
+		},
+		secrets: []string{c.appSecret, userToken},
+	}, decodeLongLived)
+}
+
+// Pages lists the Facebook Pages the user manages (me/accounts), each with
+// its Page token and linked Instagram professional account. It follows the
+// "after" cursor rather than Meta's "next" URL, so the user token is only
+// ever sent to the configured host.
+func (c *Client) Pages(ctx context.Context, userToken string) ([]Page, error) {
+	if userToken == "" {
+		return nil, errors.New("instagram: pages: empty token")
+	}
+	var all []Page
+	after := ""
+	for range maxPagePages {
+		q := url.Values{
+			"fields":       {"id,name,access_token,instagram_business_account"},
+			"limit":        {"100"},
+			"access_token": {userToken},
+		}
+		setIf(q, "appsecret_proof", c.appSecretProof(userToken))
+		setIf(q, "after", after)
+		type pageBatch struct {
+			pages []Page
+			after string
+		}
+		batch, err := fetch(ctx, c, request{
+			name:    "pages",
+			method:  http.MethodGet,
+			url:     joinURL(c.ep.FacebookGraphBaseURL, c.ep.Version, "me/accounts"),
+			query:   q,
+			secrets: []string{c.appSecret, userToken},
+		}, func(b []byte) (pageBatch, error) {
+			p, a, err := decodePages(b)
+			return pageBatch{p, a}, err
+		})
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, batch.pages...)
+		if batch.after == "" || batch.after == after {
+			return all, nil
+		}
+		after = batch.after
+	}
+	return nil, fmt.Errorf("instagram: pages: %w: more than %d pages of results", ErrMalformedResponse, maxPagePages)
+}
+
+// DebugToken inspects inputToken with debug_token, authenticated with the
+// app token "{app-id}|{app-secret}" (which Meta accepts in place of one
+// from the client-credentials grant, and which costs no call to obtain).
+func (c *Client) DebugToken(ctx context.Context, inputToken string) (*TokenInfo, error) {
+	if inputToken == "" {
+		return nil, errors.New("instagram: debug token: empty token")
+	}
+	secrets := []string{c.appSecret, inputToken}
+	info, err := fetch(ctx, c, request{
+		name:   "debug token",
+		method: http.MethodGet,
+		url:    joinURL(c.ep.FacebookGraphBaseURL, c.ep.Version, "debug_token"),
+		query: url.Values{
+			"input_token":  {inputToken},
+			"access_token": {c.appID + "|" + c.appSecret},
+		},
+		secrets: secrets,
+	}, decodeTokenInfo)
+	if err != nil {
+		return nil, err
+	}
+	if info.Error != nil {
+		info.Error.redact(secrets)
+	}
+	return info, nil
+}
+
+// AppToken obtains an app access token with the OAuth 2.0
+// client-credentials grant (graph.facebook.com/oauth/access_token).
+func (c *Client) AppToken(ctx context.Context) (*LongLivedToken, error) {
+	cfg := clientcredentials.Config{
+		ClientID:     c.appID,
+		ClientSecret: c.appSecret,
+		TokenURL:     joinURL(c.ep.FacebookGraphBaseURL, "oauth/access_token"),
+		AuthStyle:    oauth2.AuthStyleInParams,
+	}
+	tok, err := cfg.Token(c.oauth2Context(ctx))
+	if err != nil {
+		return nil, oauth2Error("app token", err, []string{c.appSecret})
+	}
+	return fromOAuth2Token(tok), nil
+}
+
+func fromOAuth2Token(tok *oauth2.Token) *LongLivedToken {
+	expiresIn := tok.ExpiresIn
+	if expiresIn == 0 && !tok.Expiry.IsZero() {
+		// A form-encoded answer fills Expiry but not ExpiresIn.
+		expiresIn = int64(time.Until(tok.Expiry).Round(time.Second) / time.Second)
+	}
+	return &LongLivedToken{AccessToken: tok.AccessToken, TokenType: tok.TokenType, ExpiresIn: expiresIn}
+}
+
+// oauth2Error maps golang.org/x/oauth2's errors onto this package's: an
+// error answer becomes *Error (oauth2 cannot read Graph's error object, so
+// it hands over the raw body, which parseError reads), a transport failure
+// keeps its cause, and anything else (an answer oauth2 could not parse, or
+// one without access_token) is ErrMalformedResponse. oauth2's own messages
+// may quote the body, so only redacted text is kept.
+func oauth2Error(name string, err error, secrets []string) error {
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) {
+		status, header := 0, http.Header{}
+		if re.Response != nil {
+			status, header = re.Response.StatusCode, re.Response.Header
+		}
+		if e := parseError(status, header, re.Body, secrets); e != nil {
+			return e
+		}
+		// A 2xx that oauth2 still rejected: an RFC 6749 error code that
+		// parseError did not recognise.
+		return fmt.Errorf("instagram: %s: %w: %s", name, ErrMalformedResponse, redact(re.ErrorCode, secrets))
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return transportError(name, ue)
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("instagram: %s: %w", name, err)
+	}
+	return fmt.Errorf("instagram: %s: %w: %s", name, ErrMalformedResponse, redact(err.Error(), secrets))
+}

@@ -1,0 +1,219 @@
+package graphtest
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// The admin API under /_fake/ lets a script (make dev, e2e) do what tests
+// do in process: add users, mint codes and tokens, revoke, read counters,
+// move the clock and inject failures. Requests and answers are JSON.
+func (s *Server) adminRoutes(mux *http.ServeMux) {
+	mux.HandleFunc("POST /_fake/users", admin(s.adminAddUser))
+	mux.HandleFunc("POST /_fake/codes", admin(s.adminMintCode))
+	mux.HandleFunc("POST /_fake/tokens", admin(s.adminMintToken))
+	mux.HandleFunc("POST /_fake/token-info", admin(s.adminTokenInfo))
+	mux.HandleFunc("POST /_fake/current-token", admin(s.adminCurrentToken))
+	mux.HandleFunc("POST /_fake/revoke", admin(s.adminRevoke))
+	mux.HandleFunc("GET /_fake/calls", admin(s.adminCalls))
+	mux.HandleFunc("POST /_fake/clock", admin(s.adminClock))
+	mux.HandleFunc("POST /_fake/fail", admin(s.adminFail))
+	mux.HandleFunc("DELETE /_fake/fail", admin(s.adminClearFailures))
+}
+
+// adminRequest is the union of every admin body; each handler reads its
+// own fields.
+type adminRequest struct {
+	Username    string          `json:"username"`
+	Scopes      []string        `json:"scopes"`
+	RedirectURI string          `json:"redirect_uri"`
+	Login       string          `json:"login"`     // codes: "instagram" (default) or "facebook"
+	Kind        TokenKind       `json:"kind"`      // tokens: short (default), long, facebook, facebook_long
+	IssuedAt    json.RawMessage `json:"issued_at"` // tokens: RFC 3339 or Unix seconds; default now
+	AccessToken string          `json:"access_token"`
+	Advance     string          `json:"advance"` // clock: a Go duration, "25h"
+	Endpoint    string          `json:"endpoint"`
+	N           int             `json:"n"`
+	Failure     Failure         `json:"failure"`
+}
+
+type adminError struct {
+	status int
+	msg    string
+}
+
+func (e *adminError) Error() string { return e.msg }
+
+func badRequest(msg string) error { return &adminError{http.StatusBadRequest, msg} }
+
+func admin(h func(*adminRequest) (any, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var req adminRequest
+		if r.Method != http.MethodGet && r.ContentLength != 0 {
+			dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20))
+			dec.DisallowUnknownFields()
+			if err := dec.Decode(&req); err != nil {
+				writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid JSON body: " + err.Error()})
+				return
+			}
+		}
+		out, err := h(&req)
+		if err != nil {
+			status := http.StatusInternalServerError
+			var ae *adminError
+			if errors.As(err, &ae) {
+				status = ae.status
+			}
+			writeJSON(w, status, map[string]string{"error": err.Error()})
+			return
+		}
+		writeJSON(w, http.StatusOK, out)
+	}
+}
+
+func (s *Server) adminAddUser(req *adminRequest) (any, error) {
+	if req.Username == "" {
+		return nil, badRequest("username is required")
+	}
+	return s.AddUser(req.Username), nil
+}
+
+// adminUser is the named user, or the dialogs' default user.
+func (s *Server) adminUser(username string) User {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if username == "" {
+		return *s.state.defaultUser()
+	}
+	return *s.resolveUserLocked(username)
+}
+
+func (s *Server) adminMintCode(req *adminRequest) (any, error) {
+	if req.RedirectURI == "" {
+		return nil, badRequest("redirect_uri is required")
+	}
+	u := s.adminUser(req.Username)
+	var code string
+	switch req.Login {
+	case "", "instagram":
+		code = s.MintCode(u.UserID, req.Scopes, req.RedirectURI)
+	case "facebook":
+		code = s.MintFacebookCode(u.UserID, req.Scopes, req.RedirectURI)
+	default:
+		return nil, badRequest(`login must be "instagram" or "facebook"`)
+	}
+	return map[string]string{"code": code, "user_id": u.UserID}, nil
+}
+
+func (s *Server) adminMintToken(req *adminRequest) (any, error) {
+	issuedAt, err := parseAdminTime(req.IssuedAt)
+	if err != nil {
+		return nil, err
+	}
+	if issuedAt.IsZero() {
+		issuedAt = s.Now()
+	}
+	u := s.adminUser(req.Username)
+	var tok string
+	switch req.Kind {
+	case "", KindShortLived:
+		// Short-lived tokens are always issued now: their point is the
+		// hour they have left.
+		tok = s.MintShortLivedToken(u.UserID, req.Scopes)
+	case KindLongLived:
+		tok = s.MintLongLivedToken(u.UserID, req.Scopes, issuedAt)
+	case KindFacebookUser, KindFacebookLongUser:
+		tok = s.MintFacebookUserToken(u.UserID, req.Scopes, issuedAt, req.Kind == KindFacebookLongUser)
+	default:
+		return nil, badRequest("kind must be short, long, facebook or facebook_long")
+	}
+	st, _ := s.TokenInfo(tok)
+	return map[string]any{"access_token": tok, "user_id": u.UserID, "kind": st.Kind, "issued_at": st.IssuedAt, "expires_at": st.ExpiresAt}, nil
+}
+
+// parseAdminTime reads an RFC 3339 string or Unix seconds; absent is zero.
+func parseAdminTime(raw json.RawMessage) (time.Time, error) {
+	if isNullJSON(raw) {
+		return time.Time{}, nil
+	}
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		if t, err := time.Parse(time.RFC3339, s); err == nil {
+			return t, nil
+		}
+		if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+			return time.Unix(n, 0).UTC(), nil
+		}
+		return time.Time{}, badRequest("issued_at must be RFC 3339 or Unix seconds")
+	}
+	var n int64
+	if err := json.Unmarshal(raw, &n); err != nil {
+		return time.Time{}, badRequest("issued_at must be RFC 3339 or Unix seconds")
+	}
+	return time.Unix(n, 0).UTC(), nil
+}
+
+func isNullJSON(raw json.RawMessage) bool { return len(raw) == 0 || string(raw) == "null" }
+
+func (s *Server) adminTokenInfo(req *adminRequest) (any, error) {
+	st, ok := s.TokenInfo(req.AccessToken)
+	if !ok {
+		return nil, &adminError{http.StatusNotFound, "unknown token"}
+	}
+	return st, nil
+}
+
+func (s *Server) adminCurrentToken(req *adminRequest) (any, error) {
+	tok := s.CurrentToken(req.Username)
+	if tok == "" {
+		return nil, &adminError{http.StatusNotFound, "no token for that user"}
+	}
+	return map[string]string{"access_token": tok}, nil
+}
+
+func (s *Server) adminRevoke(req *adminRequest) (any, error) {
+	switch {
+	case req.AccessToken != "":
+		s.Revoke(req.AccessToken)
+	case req.Username != "":
+		s.RevokeUser(req.Username)
+	default:
+		return nil, badRequest("access_token or username is required")
+	}
+	return map[string]bool{"revoked": true}, nil
+}
+
+func (s *Server) adminCalls(*adminRequest) (any, error) {
+	return map[string]any{"calls": s.AllCalls(), "max_concurrent": s.MaxConcurrent()}, nil
+}
+
+func (s *Server) adminClock(req *adminRequest) (any, error) {
+	if req.Advance != "" {
+		d, err := time.ParseDuration(req.Advance)
+		if err != nil || d < 0 {
+			return nil, badRequest(`advance must be a non-negative Go duration such as "25h"`)
+		}
+		s.Advance(d)
+	}
+	return map[string]time.Time{"now": s.Now()}, nil
+}
+
+func (s *Server) adminFail(req *adminRequest) (any, error) {
+	if req.Endpoint == "" {
+		return nil, badRequest("endpoint is required")
+	}
+	n := req.N
+	if n == 0 {
+		n = 1
+	}
+	s.Fail(req.Endpoint, n, req.Failure)
+	return map[string]any{"endpoint": req.Endpoint, "n": n}, nil
+}
+
+func (s *Server) adminClearFailures(*adminRequest) (any, error) {
+	s.ClearFailures()
+	return map[string]bool{"cleared": true}, nil
+}

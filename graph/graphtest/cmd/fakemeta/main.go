@@ -1,0 +1,83 @@
+// Command fakemeta serves package graphtest's fake of Meta's token
+// endpoints on a fixed address, for `make dev` and end-to-end tests. It
+// prints the five base URLs to point the plugin's config at; mint codes and
+// tokens with the admin API, for example:
+//
+//	curl -s -XPOST localhost:8999/_fake/codes \
+//	  -d '{"username":"shop","redirect_uri":"http://127.0.0.1:8200/v1/instagram/callback"}'
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/igvault/vault-plugin-secrets-instagram/graph/graphtest"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "fakemeta:", err)
+		os.Exit(1)
+	}
+}
+
+// run serves until ctx ends. It is main without the process, for tests.
+func run(ctx context.Context, args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("fakemeta", flag.ContinueOnError)
+	fs.SetOutput(out)
+	addr := fs.String("addr", "127.0.0.1:8999", "listen address")
+	appID := fs.String("app-id", graphtest.DefaultAppID, "the app id the fake accepts")
+	appSecret := fs.String("app-secret", graphtest.DefaultAppSecret, "the app secret the fake accepts")
+	keep := fs.Bool("keep-token-on-refresh", false, "refresh extends the same token string instead of issuing a new one")
+	requireProof := fs.Bool("require-appsecret-proof", false, "Graph calls without appsecret_proof fail")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+
+	fake := graphtest.NewUnstarted(graphtest.Options{
+		AppID:                 *appID,
+		AppSecret:             *appSecret,
+		KeepTokenOnRefresh:    *keep,
+		RequireAppSecretProof: *requireProof,
+	})
+	defer fake.Close()
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: fake.Handler(), ReadHeaderTimeout: 10 * time.Second}
+
+	ep := graphtest.EndpointsFor("http://" + ln.Addr().String())
+	fmt.Fprintf(out, "fakemeta listening on http://%s (app id %s)\n", ln.Addr(), *appID)
+	fmt.Fprintf(out, "auth_base_url=%s\napi_base_url=%s\ngraph_base_url=%s\nfacebook_auth_base_url=%s\nfacebook_graph_base_url=%s\n",
+		ep.AuthBaseURL, ep.APIBaseURL, ep.GraphBaseURL, ep.FacebookAuthBaseURL, ep.FacebookGraphBaseURL)
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	fake.Close() // releases requests hanging on an injected failure
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return err
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,78 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestRun starts the standalone fake on a free port, reads the base URLs
+// it prints, mints a code through the admin API, and shuts it down.
+func TestRun(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-app-id", "42", "-app-secret", "shh"}, pw)
+		pw.Close()
+	}()
+
+	lines := bufio.NewScanner(pr)
+	printed := map[string]string{}
+	var base string
+	for len(printed) < 5 && lines.Scan() {
+		line := lines.Text()
+		if m := regexp.MustCompile(`listening on (http://\S+)`).FindStringSubmatch(line); m != nil {
+			base = m[1]
+		}
+		if k, v, ok := strings.Cut(line, "="); ok {
+			printed[k] = v
+		}
+	}
+	go func() { _, _ = io.Copy(io.Discard, pr) }()
+	if base == "" || printed["graph_base_url"] != base+"/graph.instagram.com" || printed["facebook_auth_base_url"] != base+"/www.facebook.com" {
+		t.Fatalf("printed %v (base %q)", printed, base)
+	}
+
+	resp, err := http.Post(base+"/_fake/codes", "application/json", strings.NewReader(`{"username":"shop","redirect_uri":"http://localhost/cb"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out map[string]string
+	_ = json.NewDecoder(resp.Body).Decode(&out)
+	resp.Body.Close()
+	if !strings.HasPrefix(out["code"], "AQB") {
+		t.Fatalf("admin code: %v", out)
+	}
+	resp, err = http.Get(base + "/www.instagram.com/oauth/authorize?client_id=1234567890&response_type=code&redirect_uri=http://localhost/cb")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest { // the fake was told its app id is 42
+		t.Fatalf("foreign client_id: %d", resp.StatusCode)
+	}
+
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("run did not stop")
+	}
+}
+
+func TestRunBadFlags(t *testing.T) {
+	if err := run(context.Background(), []string{"-nope"}, io.Discard); err == nil {
+		t.Fatal("unknown flag accepted")
+	}
+}

@@ -1,0 +1,80 @@
+package graphtest
+
+import (
+	"maps"
+	"net/http"
+	"time"
+)
+
+// stats counts what the fake served. Server.mu guards it.
+type stats struct {
+	calls       map[string]int
+	inFlight    int
+	maxInFlight int
+}
+
+// Calls is how many requests the endpoint (an Endpoint* name) received,
+// failed ones included.
+func (s *Server) Calls(endpoint string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stats.calls[endpoint]
+}
+
+// AllCalls returns every endpoint's count.
+func (s *Server) AllCalls() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return maps.Clone(s.stats.calls)
+}
+
+// MaxConcurrent is the highest number of endpoint requests in flight at
+// once, for tests of a caller's concurrency bound.
+func (s *Server) MaxConcurrent() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stats.maxInFlight
+}
+
+// SetLatency delays every endpoint request by d (a real wait, for
+// benchmarks and concurrency tests; it ends early when the client gives up).
+func (s *Server) SetLatency(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.latency = d
+}
+
+// serve runs one endpoint request: it is counted, delayed by the latency,
+// and answered by an injected Failure when one is due, else by h.
+func (s *Server) serve(endpoint string, w http.ResponseWriter, r *http.Request, h http.HandlerFunc) {
+	s.mu.Lock()
+	s.stats.calls[endpoint]++
+	s.stats.inFlight++
+	s.stats.maxInFlight = max(s.stats.maxInFlight, s.stats.inFlight)
+	latency := s.latency
+	failure, failing := s.takeFailureLocked(endpoint)
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.stats.inFlight--
+		s.mu.Unlock()
+	}()
+
+	if latency > 0 {
+		t := time.NewTimer(latency)
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+			t.Stop()
+			return
+		case <-s.done:
+			t.Stop()
+			return
+		}
+	}
+	if failing {
+		s.writeFailure(w, r, failure)
+		return
+	}
+	h(w, r)
+}

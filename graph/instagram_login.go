@@ -1,0 +1,124 @@
+package graph
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"golang.org/x/oauth2"
+)
+
+// igMeFields are the /me fields User holds.
+const igMeFields = "id,user_id,username,name,account_type"
+
+// AuthorizeURL returns the Instagram Login dialog URL
+// (www.instagram.com/oauth/authorize) that the account owner opens.
+func (c *Client) AuthorizeURL(redirectURI string, scopes []string, state string, forceReauth bool) string {
+	cfg := oauth2.Config{
+		ClientID:    c.appID,
+		Endpoint:    oauth2.Endpoint{AuthURL: joinURL(c.ep.AuthBaseURL, "oauth/authorize")},
+		RedirectURL: redirectURI,
+	}
+	return cfg.AuthCodeURL(state, authURLOptions(scopes, forceReauth)...)
+}
+
+// authURLOptions passes the scopes as a parameter of their own instead of
+// through oauth2.Config.Scopes: oauth2 joins scopes with spaces, as RFC 6749
+// says, while Meta's dialogs document a comma-separated list.
+func authURLOptions(scopes []string, forceReauth bool) []oauth2.AuthCodeOption {
+	var opts []oauth2.AuthCodeOption
+	if len(scopes) > 0 {
+		opts = append(opts, oauth2.SetAuthURLParam("scope", strings.Join(scopes, ",")))
+	}
+	if forceReauth {
+		opts = append(opts, oauth2.SetAuthURLParam("force_reauth", "true"))
+	}
+	return opts
+}
+
+// ExchangeCode trades an authorization code (cleaned with CleanCode) for a
+// short-lived token at api.instagram.com/oauth/access_token. redirectURI
+// must be the one the authorization request used.
+//
+// golang.org/x/oauth2's Config.Exchange does not fit this endpoint: the
+// documented answer wraps the token in a "data" array, where oauth2 finds
+// no access_token; errors come flat ({"error_type","code","error_message"}),
+// which oauth2 reports as a raw body; and user_id, a JSON number above
+// 2^53, would reach us only through Token.Extra as a rounded float64.
+func (c *Client) ExchangeCode(ctx context.Context, code, redirectURI string) (*ShortLivedToken, error) {
+	clean := CleanCode(code)
+	if clean == "" {
+		return nil, errors.New("instagram: exchange code: empty authorization code")
+	}
+	return fetch(ctx, c, request{
+		name:   "exchange code",
+		method: http.MethodPost,
+		url:    joinURL(c.ep.APIBaseURL, "oauth/access_token"),
+		form: url.Values{
+			"client_id":     {c.appID},
+			"client_secret": {c.appSecret},
+			"grant_type":    {"authorization_code"},
+			"redirect_uri":  {redirectURI},
+			"code":          {clean},
+		},
+		secrets: []string{c.appSecret, code, clean},
+	}, decodeShortLived)
+}
+
+// ExchangeForLongLived trades a short-lived token for a 60-day one
+// (grant_type=ig_exchange_token). It needs the app secret, so it runs
+// server side only.
+func (c *Client) ExchangeForLongLived(ctx context.Context, shortLived string) (*LongLivedToken, error) {
+	if shortLived == "" {
+		return nil, errors.New("instagram: exchange for long-lived token: empty token")
+	}
+	return fetch(ctx, c, request{
+		name:   "exchange for long-lived token",
+		method: http.MethodGet,
+		url:    joinURL(c.ep.GraphBaseURL, "access_token"),
+		query: url.Values{
+			"grant_type":    {"ig_exchange_token"},
+			"client_secret": {c.appSecret},
+			"access_token":  {shortLived},
+		},
+		secrets: []string{c.appSecret, shortLived},
+	}, decodeLongLived)
+}
+
+// Refresh extends a long-lived token (grant_type=ig_refresh_token). Meta
+// refuses tokens younger than 24 hours and expired ones. The answer may be
+// a different string: store what it returns.
+func (c *Client) Refresh(ctx context.Context, longLived string) (*LongLivedToken, error) {
+	if longLived == "" {
+		return nil, errors.New("instagram: refresh: empty token")
+	}
+	return fetch(ctx, c, request{
+		name:   "refresh",
+		method: http.MethodGet,
+		url:    joinURL(c.ep.GraphBaseURL, "refresh_access_token"),
+		query: url.Values{
+			"grant_type":   {"ig_refresh_token"},
+			"access_token": {longLived},
+		},
+		secrets: []string{c.appSecret, longLived},
+	}, decodeLongLived)
+}
+
+// Me reads the token's account from graph.instagram.com/{version}/me. It
+// is also the cheapest check that a token works.
+func (c *Client) Me(ctx context.Context, token string) (*User, error) {
+	if token == "" {
+		return nil, errors.New("instagram: me: empty token")
+	}
+	q := url.Values{"fields": {igMeFields}, "access_token": {token}}
+	setIf(q, "appsecret_proof", c.appSecretProof(token))
+	return fetch(ctx, c, request{
+		name:    "me",
+		method:  http.MethodGet,
+		url:     joinURL(c.ep.GraphBaseURL, c.ep.Version, "me"),
+		query:   q,
+		secrets: []string{c.appSecret, token},
+	}, decodeUser)
+}

@@ -1,0 +1,324 @@
+package instagram
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/vault/sdk/framework"
+	"github.com/hashicorp/vault/sdk/logical"
+
+	"github.com/igvault/vault-plugin-secrets-instagram/graph"
+)
+
+const pathAccountsHelpSyn = `Register, inspect and remove Instagram accounts.`
+
+const pathAccountsHelpDesc = `
+Register an account with exactly one of "code" (an authorization code from
+Instagram's login dialog; a trailing "#_" is stripped) or "access_token" (a
+short-lived token is exchanged for a long-lived one; a long-lived token is
+kept, with an optional "expires_at" when the operator knows it). Writing an
+existing name replaces the account only once the new token has been obtained:
+a failed write leaves the stored account as it was.
+
+Reads return the account's metadata and health, never its token: applications
+read the token on token/<name>.
+`
+
+// accountNamePattern accepts any single path segment so a malformed name
+// gets a 400 naming the field rather than a 404.
+const accountNamePattern = `(?P<name>[^/]+)`
+
+func accountNameField() *framework.FieldSchema {
+	return &framework.FieldSchema{
+		Type:        framework.TypeString,
+		Description: "Name of the account in this engine: letters, digits, '_', '-' and '.'.",
+		Required:    true,
+	}
+}
+
+func accountResponseFields() map[string]*framework.FieldSchema {
+	str := func(desc string) *framework.FieldSchema {
+		return &framework.FieldSchema{Type: framework.TypeString, Description: desc}
+	}
+	tm := func(desc string) *framework.FieldSchema {
+		return &framework.FieldSchema{Type: framework.TypeTime, Description: desc}
+	}
+	return map[string]*framework.FieldSchema{
+		"name":                 str("Account name."),
+		"login":                str("Login product the token belongs to: instagram or facebook."),
+		"user_id":              str("Instagram professional account ID."),
+		"username":             str("Instagram username."),
+		"account_type":         str("Instagram account type, when Meta reports it."),
+		"scopes":               {Type: framework.TypeCommaStringSlice, Description: "Permissions granted to the token, when known."},
+		"token_type":           str("Token type, normally bearer."),
+		"expires_at":           tm("When the stored token expires; empty when not yet known."),
+		"issued_at":            tm("When the stored token was issued; empty when not yet known."),
+		"registered_at":        tm("When the account was registered."),
+		"last_refreshed_at":    tm("When the engine last refreshed the token; empty if never."),
+		"next_refresh_at":      tm("When the engine will next refresh the token; empty when it will not (needs_reauth)."),
+		"status":               str("valid, refresh_failing or needs_reauth."),
+		"last_error":           str("The last refresh error, if any. Never contains a secret."),
+		"last_error_at":        tm("When the last error happened."),
+		"consecutive_failures": {Type: framework.TypeInt, Description: "Refresh failures since the last success."},
+	}
+}
+
+func pathAccounts(b *backend) []*framework.Path {
+	return []*framework.Path{
+		{
+			Pattern: "accounts/?$",
+			DisplayAttrs: &framework.DisplayAttributes{
+				OperationPrefix: operationPrefix,
+				OperationSuffix: "accounts",
+			},
+			Operations: map[logical.Operation]framework.OperationHandler{
+				logical.ListOperation: &framework.PathOperation{
+					Callback: withFieldCheck(b.pathAccountsList),
+					Summary:  "List registered account names.",
+					Responses: map[int][]framework.Response{http.StatusOK: {{
+						Description: "OK",
+						Fields: map[string]*framework.FieldSchema{
+							"keys": {Type: framework.TypeStringSlice, Description: "Account names."},
+						},
+					}}},
+				},
+			},
+			HelpSynopsis:    pathAccountsHelpSyn,
+			HelpDescription: pathAccountsHelpDesc,
+		},
+		{
+			Pattern: "accounts/" + accountNamePattern + "$",
+			DisplayAttrs: &framework.DisplayAttributes{
+				OperationPrefix: operationPrefix,
+				OperationSuffix: "account",
+			},
+			Fields: map[string]*framework.FieldSchema{
+				"name": accountNameField(),
+				"code": {
+					Type:         framework.TypeString,
+					Description:  "Authorization code from the login dialog's redirect. A trailing '#_' is stripped.",
+					DisplayAttrs: &framework.DisplayAttributes{Sensitive: true},
+				},
+				"redirect_uri": {
+					Type:        framework.TypeString,
+					Description: "The redirect URI the code was issued for; must equal config's redirect_uri, which is the default.",
+				},
+				"access_token": {
+					Type:         framework.TypeString,
+					Description:  "An existing access token: short-lived (exchanged for a long-lived one) or long-lived (kept).",
+					DisplayAttrs: &framework.DisplayAttributes{Sensitive: true},
+				},
+				"expires_at": {
+					Type:        framework.TypeTime,
+					Description: "Expiry of a long-lived access_token, RFC 3339 or Unix seconds, when known. Marks the token as long-lived.",
+				},
+			},
+			ExistenceCheck: b.accountExists,
+			Operations: map[logical.Operation]framework.OperationHandler{
+				logical.ReadOperation: &framework.PathOperation{
+					Callback: withFieldCheck(b.pathAccountRead),
+					Summary:  "Read an account's metadata and health (never its token).",
+					Responses: map[int][]framework.Response{http.StatusOK: {{
+						Description: "OK", Fields: accountResponseFields(),
+					}}},
+				},
+				logical.CreateOperation: &framework.PathOperation{
+					Callback:     withFieldCheck(b.pathAccountWrite),
+					Summary:      "Register an account from an authorization code or an access token.",
+					DisplayAttrs: &framework.DisplayAttributes{OperationVerb: "register"},
+					Responses: map[int][]framework.Response{http.StatusOK: {{
+						Description: "OK", Fields: accountResponseFields(),
+					}}},
+				},
+				logical.UpdateOperation: &framework.PathOperation{
+					Callback:     withFieldCheck(b.pathAccountWrite),
+					Summary:      "Replace an account's token from a new authorization code or access token.",
+					DisplayAttrs: &framework.DisplayAttributes{OperationVerb: "register"},
+					Responses: map[int][]framework.Response{http.StatusOK: {{
+						Description: "OK", Fields: accountResponseFields(),
+					}}},
+				},
+				logical.DeleteOperation: &framework.PathOperation{
+					Callback:  withFieldCheck(b.pathAccountDelete),
+					Summary:   "Remove an account and its token from the engine.",
+					Responses: map[int][]framework.Response{http.StatusNoContent: {{Description: "No Content"}}},
+				},
+			},
+			HelpSynopsis:    pathAccountsHelpSyn,
+			HelpDescription: pathAccountsHelpDesc,
+		},
+	}
+}
+
+func (b *backend) accountExists(ctx context.Context, req *logical.Request, d *framework.FieldData) (bool, error) {
+	name := d.Get("name").(string)
+	if checkName(name) != nil {
+		// Let the handler answer the 400.
+		return false, nil
+	}
+	a, err := b.getAccount(ctx, req.Storage, name)
+	return a != nil, err
+}
+
+func (b *backend) pathAccountsList(ctx context.Context, req *logical.Request, _ *framework.FieldData) (*logical.Response, error) {
+	names, err := req.Storage.List(ctx, accountStoragePrefix)
+	if err != nil {
+		return nil, err
+	}
+	return logical.ListResponse(names), nil
+}
+
+func (b *backend) pathAccountRead(ctx context.Context, req *logical.Request, d *framework.FieldData) (*logical.Response, error) {
+	name := d.Get("name").(string)
+	if err := checkName(name); err != nil {
+		return respondErr(err)
+	}
+	a, err := b.getAccount(ctx, req.Storage, name)
+	if err != nil || a == nil {
+		return nil, err
+	}
+	return &logical.Response{Data: b.accountMetadata(ctx, req.Storage, a)}, nil
+}
+
+// accountMetadata is what operators see of an account: everything but the token.
+func (b *backend) accountMetadata(ctx context.Context, s logical.Storage, a *account) map[string]any {
+	return map[string]any{
+		"name":                 a.Name,
+		"login":                a.Login,
+		"user_id":              a.UserID,
+		"username":             a.Username,
+		"account_type":         a.AccountType,
+		"scopes":               nonNil(a.Scopes),
+		"token_type":           a.TokenType,
+		"expires_at":           formatTime(a.ExpiresAt),
+		"issued_at":            formatTime(a.IssuedAt),
+		"registered_at":        formatTime(a.RegisteredAt),
+		"last_refreshed_at":    formatTime(a.LastRefreshedAt),
+		"next_refresh_at":      formatTime(b.nextRefresh(ctx, s, a)),
+		"status":               a.Status,
+		"last_error":           a.LastError,
+		"last_error_at":        formatTime(a.LastErrorAt),
+		"consecutive_failures": a.ConsecutiveFailures,
+	}
+}
+
+// nextRefresh is when the engine will next refresh a, under the current
+// refresh window.
+func (b *backend) nextRefresh(ctx context.Context, s logical.Storage, a *account) time.Time {
+	window := defaultRefreshWindow
+	if cfg, err := b.readConfig(ctx, s); err == nil && cfg != nil {
+		window = cfg.RefreshWindow
+	}
+	return a.timing().dueAt(window)
+}
+
+func (b *backend) pathAccountWrite(ctx context.Context, req *logical.Request, d *framework.FieldData) (*logical.Response, error) {
+	name := d.Get("name").(string)
+	if err := checkName(name); err != nil {
+		return respondErr(err)
+	}
+	code := strings.TrimSpace(d.Get("code").(string))
+	token := strings.TrimSpace(d.Get("access_token").(string))
+	_, hasExpiry := d.GetOk("expires_at")
+	redirectURI := strings.TrimSpace(d.Get("redirect_uri").(string))
+
+	switch {
+	case code == "" && token == "":
+		return respondErr(badField("code", "exactly one of code or access_token is required"))
+	case code != "" && token != "":
+		return respondErr(badField("code", "give code or access_token, not both"))
+	case code != "" && hasExpiry:
+		return respondErr(badField("expires_at", "only goes with access_token"))
+	case token != "" && redirectURI != "":
+		return respondErr(badField("redirect_uri", "only goes with code"))
+	}
+
+	meta, cfg, err := b.metaFor(ctx, req.Storage)
+	if err != nil {
+		return respondErr(err)
+	}
+	if cfg.Login != loginInstagram {
+		return respondErr(badField("login", "accounts for login=%s are not supported by this version; use login=instagram", cfg.Login))
+	}
+
+	var a *account
+	if code != "" {
+		code = graph.CleanCode(code)
+		if code == "" {
+			return respondErr(badField("code", "is empty once the trailing '#_' is removed"))
+		}
+		if redirectURI == "" {
+			redirectURI = cfg.RedirectURI
+		}
+		if redirectURI == "" {
+			return respondErr(badField("redirect_uri", "is required: set it here or in config"))
+		}
+		if cfg.RedirectURI != "" && redirectURI != cfg.RedirectURI {
+			return respondErr(badField("redirect_uri", "must equal the redirect_uri in config"))
+		}
+		a, err = b.tokenFromCode(ctx, meta, cfg, code, redirectURI)
+	} else {
+		var expiresAt time.Time
+		if hasExpiry {
+			expiresAt = d.Get("expires_at").(time.Time)
+			if err := checkGivenExpiry(expiresAt, b.clock.Now()); err != nil {
+				return respondErr(err)
+			}
+		}
+		a, err = b.tokenFromAccessToken(ctx, meta, cfg, token, expiresAt)
+	}
+	if err != nil {
+		return respondErr(err)
+	}
+	a.Name = name
+
+	// The new token is in hand: only now is the stored account replaced.
+	unlock := b.lockAccount(name)
+	defer unlock()
+	if err := b.saveAccount(ctx, req.Storage, a); err != nil {
+		return nil, err
+	}
+	b.Logger().Info("account registered", "account", name, "username", a.Username)
+	return &logical.Response{Data: b.accountMetadata(ctx, req.Storage, a)}, nil
+}
+
+// checkGivenExpiry rejects an expires_at that cannot belong to a live
+// long-lived token.
+func checkGivenExpiry(t time.Time, now time.Time) error {
+	switch {
+	case !t.After(now):
+		return badField("expires_at", "is in the past: an expired token cannot be refreshed; re-authorize the account")
+	case t.After(now.Add(longLivedLifetime + time.Hour)):
+		return badField("expires_at", "is more than 60 days away, longer than an Instagram token lives")
+	}
+	return nil
+}
+
+func (b *backend) pathAccountDelete(ctx context.Context, req *logical.Request, d *framework.FieldData) (*logical.Response, error) {
+	name := d.Get("name").(string)
+	if err := checkName(name); err != nil {
+		return respondErr(err)
+	}
+	unlock := b.lockAccount(name)
+	defer unlock()
+	if err := b.deleteAccount(ctx, req.Storage, name); err != nil {
+		return nil, err
+	}
+	return nil, nil
+}
+
+func formatTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}

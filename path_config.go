@@ -1,0 +1,303 @@
+package instagram
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/vault/sdk/framework"
+	"github.com/hashicorp/vault/sdk/logical"
+)
+
+const operationPrefix = "instagram"
+
+const pathConfigHelpSyn = `Configure the Meta app whose Instagram tokens this engine manages.`
+
+const pathConfigHelpDesc = `
+The Meta app's credentials (app_id, app_secret), the login product, the
+redirect URI registered in Meta's dashboard, the default scopes, and how the
+engine refreshes tokens. app_secret is write-only: reads answer app_secret_set.
+The *_base_url fields point the engine at another host for each of Meta's
+services (tests, proxies, mirrors); leave them unset in production.
+`
+
+func configFields() map[string]*framework.FieldSchema {
+	return map[string]*framework.FieldSchema{
+		"app_id": {
+			Type:        framework.TypeString,
+			Description: "The Instagram app ID (Instagram Login) or Meta app ID (Facebook Login). Required on first write.",
+		},
+		"app_secret": {
+			Type:         framework.TypeString,
+			Description:  "The app secret. Write-only: never returned by a read. Required on first write.",
+			DisplayAttrs: &framework.DisplayAttributes{Sensitive: true},
+		},
+		"login": {
+			Type:          framework.TypeString,
+			Description:   `The login product: "instagram" (Instagram API with Instagram Login) or "facebook" (Instagram API with Facebook Login).`,
+			Default:       loginInstagram,
+			AllowedValues: []any{loginInstagram, loginFacebook},
+		},
+		"redirect_uri": {
+			Type:        framework.TypeString,
+			Description: "The OAuth redirect URI registered for the app. Codes are exchanged with exactly this URI.",
+		},
+		"scopes": {
+			Type:        framework.TypeCommaStringSlice,
+			Description: "Default scopes requested by auth-url.",
+			Default:     strings.Join(defaultScopes, ","),
+		},
+		"graph_api_version": {
+			Type:        framework.TypeString,
+			Description: "The Graph API version used on versioned endpoints, such as v25.0.",
+			Default:     defaultGraphAPIVersion,
+		},
+		"refresh_window": {
+			Type:        framework.TypeDurationSecond,
+			Description: "Refresh a token once it expires within this long. Less than 60 days.",
+			Default:     int(defaultRefreshWindow / time.Second),
+		},
+		"request_timeout": {
+			Type:        framework.TypeDurationSecond,
+			Description: "Deadline for each call to Meta.",
+			Default:     int(defaultRequestTimeout / time.Second),
+		},
+		"refresh_concurrency": {
+			Type:        framework.TypeInt,
+			Description: "How many refreshes run at once (and so the most calls this mount makes to Meta at once).",
+			Default:     defaultRefreshConcurrency,
+		},
+		"auth_base_url": {
+			Type:        framework.TypeString,
+			Description: "Base URL of the Instagram authorization dialog host.",
+			Default:     "https://www.instagram.com",
+		},
+		"api_base_url": {
+			Type:        framework.TypeString,
+			Description: "Base URL of the Instagram code-exchange host.",
+			Default:     "https://api.instagram.com",
+		},
+		"graph_base_url": {
+			Type:        framework.TypeString,
+			Description: "Base URL of the Instagram Graph host (token exchange, refresh, /me).",
+			Default:     "https://graph.instagram.com",
+		},
+		"facebook_auth_base_url": {
+			Type:        framework.TypeString,
+			Description: "Base URL of the Facebook login dialog host.",
+			Default:     "https://www.facebook.com",
+		},
+		"facebook_graph_base_url": {
+			Type:        framework.TypeString,
+			Description: "Base URL of the Facebook Graph host.",
+			Default:     "https://graph.facebook.com",
+		},
+	}
+}
+
+func configResponseFields() map[string]*framework.FieldSchema {
+	f := configFields()
+	delete(f, "app_secret")
+	f["app_secret_set"] = &framework.FieldSchema{
+		Type:        framework.TypeBool,
+		Description: "Whether an app secret is stored.",
+	}
+	return f
+}
+
+func pathConfig(b *backend) []*framework.Path {
+	return []*framework.Path{{
+		Pattern: "config",
+		DisplayAttrs: &framework.DisplayAttributes{
+			OperationPrefix: operationPrefix,
+		},
+		Fields:         configFields(),
+		ExistenceCheck: b.configExists,
+		Operations: map[logical.Operation]framework.OperationHandler{
+			logical.ReadOperation: &framework.PathOperation{
+				Callback:     withFieldCheck(b.pathConfigRead),
+				Summary:      "Read the Meta app configuration (never the secret).",
+				DisplayAttrs: &framework.DisplayAttributes{OperationVerb: "read", OperationSuffix: "configuration"},
+				Responses: map[int][]framework.Response{
+					http.StatusOK: {{Description: "OK", Fields: configResponseFields()}},
+				},
+			},
+			logical.CreateOperation: &framework.PathOperation{
+				Callback:     withFieldCheck(b.pathConfigWrite),
+				Summary:      "Configure the Meta app.",
+				DisplayAttrs: &framework.DisplayAttributes{OperationVerb: "configure"},
+				Responses:    map[int][]framework.Response{http.StatusNoContent: {{Description: "No Content"}}},
+			},
+			logical.UpdateOperation: &framework.PathOperation{
+				Callback:     withFieldCheck(b.pathConfigWrite),
+				Summary:      "Update the Meta app configuration; fields not given keep their values.",
+				DisplayAttrs: &framework.DisplayAttributes{OperationVerb: "configure"},
+				Responses:    map[int][]framework.Response{http.StatusNoContent: {{Description: "No Content"}}},
+			},
+			logical.DeleteOperation: &framework.PathOperation{
+				Callback:     withFieldCheck(b.pathConfigDelete),
+				Summary:      "Delete the Meta app configuration. Accounts stay stored but are not refreshed until a config exists again.",
+				DisplayAttrs: &framework.DisplayAttributes{OperationVerb: "delete", OperationSuffix: "configuration"},
+				Responses:    map[int][]framework.Response{http.StatusNoContent: {{Description: "No Content"}}},
+			},
+		},
+		HelpSynopsis:    pathConfigHelpSyn,
+		HelpDescription: pathConfigHelpDesc,
+	}}
+}
+
+func (b *backend) configExists(ctx context.Context, req *logical.Request, _ *framework.FieldData) (bool, error) {
+	cfg, err := b.readConfig(ctx, req.Storage)
+	return cfg != nil, err
+}
+
+func (b *backend) pathConfigRead(ctx context.Context, req *logical.Request, _ *framework.FieldData) (*logical.Response, error) {
+	cfg, err := b.readConfig(ctx, req.Storage)
+	if err != nil || cfg == nil {
+		return nil, err
+	}
+	return &logical.Response{Data: map[string]any{
+		"app_id":                  cfg.AppID,
+		"app_secret_set":          cfg.AppSecret != "",
+		"login":                   cfg.Login,
+		"redirect_uri":            cfg.RedirectURI,
+		"scopes":                  cfg.Scopes,
+		"graph_api_version":       cfg.GraphAPIVersion,
+		"refresh_window":          int64(cfg.RefreshWindow / time.Second),
+		"request_timeout":         int64(cfg.RequestTimeout / time.Second),
+		"refresh_concurrency":     cfg.RefreshConcurrency,
+		"auth_base_url":           cfg.AuthBaseURL,
+		"api_base_url":            cfg.APIBaseURL,
+		"graph_base_url":          cfg.GraphBaseURL,
+		"facebook_auth_base_url":  cfg.FacebookAuthBaseURL,
+		"facebook_graph_base_url": cfg.FacebookGraphBaseURL,
+	}}, nil
+}
+
+func (b *backend) pathConfigWrite(ctx context.Context, req *logical.Request, d *framework.FieldData) (*logical.Response, error) {
+	stored, err := b.readConfig(ctx, req.Storage)
+	if err != nil {
+		return nil, err
+	}
+	// Work on a copy: nothing stored changes unless every field is valid.
+	cfg := defaultConfig()
+	if stored != nil {
+		c := *stored
+		c.Scopes = append([]string(nil), stored.Scopes...)
+		cfg = &c
+	}
+	applyConfigFields(cfg, d)
+	if err := validateConfig(cfg); err != nil {
+		return respondErr(err)
+	}
+
+	rescheduled := stored == nil || stored.RefreshWindow != cfg.RefreshWindow
+	if err := b.writeConfig(ctx, req.Storage, cfg); err != nil {
+		return nil, err
+	}
+	if rescheduled {
+		// Due times depend on the refresh window: move every account now
+		// rather than at its old due time.
+		b.sched.reschedule(cfg.RefreshWindow)
+	}
+	return nil, nil
+}
+
+// applyConfigFields copies the fields present in the request onto cfg.
+func applyConfigFields(cfg *config, d *framework.FieldData) {
+	strField := func(name string, dst *string) {
+		if v, ok := d.GetOk(name); ok {
+			*dst = strings.TrimSpace(v.(string))
+		}
+	}
+	strField("app_id", &cfg.AppID)
+	strField("login", &cfg.Login)
+	strField("redirect_uri", &cfg.RedirectURI)
+	strField("graph_api_version", &cfg.GraphAPIVersion)
+	strField("auth_base_url", &cfg.AuthBaseURL)
+	strField("api_base_url", &cfg.APIBaseURL)
+	strField("graph_base_url", &cfg.GraphBaseURL)
+	strField("facebook_auth_base_url", &cfg.FacebookAuthBaseURL)
+	strField("facebook_graph_base_url", &cfg.FacebookGraphBaseURL)
+	if v, ok := d.GetOk("app_secret"); ok {
+		// Secrets are taken as given: surrounding spaces may be part of
+		// nothing real, but trimming silently could hide a paste error.
+		cfg.AppSecret = v.(string)
+	}
+	if v, ok := d.GetOk("scopes"); ok {
+		cfg.Scopes = cleanScopes(v.([]string))
+	}
+	if v, ok := d.GetOk("refresh_window"); ok {
+		cfg.RefreshWindow = time.Duration(v.(int)) * time.Second
+	}
+	if v, ok := d.GetOk("request_timeout"); ok {
+		cfg.RequestTimeout = time.Duration(v.(int)) * time.Second
+	}
+	if v, ok := d.GetOk("refresh_concurrency"); ok {
+		cfg.RefreshConcurrency = v.(int)
+	}
+}
+
+func validateConfig(cfg *config) error {
+	if cfg.AppID == "" {
+		return badField("app_id", "is required")
+	}
+	if cfg.AppSecret == "" {
+		return badField("app_secret", "is required")
+	}
+	if strings.ContainsAny(cfg.AppID, " \t\r\n/?#&") {
+		return badField("app_id", "must be the app's numeric ID")
+	}
+	if cfg.Login != loginInstagram && cfg.Login != loginFacebook {
+		return badField("login", `must be "instagram" or "facebook"`)
+	}
+	if cfg.RedirectURI != "" {
+		if err := checkURL("redirect_uri", cfg.RedirectURI); err != nil {
+			return err
+		}
+	}
+	if !graphVersionRegex.MatchString(cfg.GraphAPIVersion) {
+		return badField("graph_api_version", "must look like v25.0")
+	}
+	if cfg.RefreshWindow <= 0 {
+		return badField("refresh_window", "must be positive")
+	}
+	if cfg.RefreshWindow >= longLivedLifetime-minTokenAge {
+		return badField("refresh_window", "must be less than 59 days: a token can only be refreshed once it is 24 hours old, and it lives 60 days")
+	}
+	if cfg.RequestTimeout <= 0 {
+		return badField("request_timeout", "must be positive")
+	}
+	if cfg.RequestTimeout > 5*time.Minute {
+		return badField("request_timeout", "must be at most 5 minutes")
+	}
+	if cfg.RefreshConcurrency < 1 || cfg.RefreshConcurrency > maxRefreshConcurrency {
+		return badField("refresh_concurrency", "must be between 1 and %d", maxRefreshConcurrency)
+	}
+	for _, f := range []struct{ name, v string }{
+		{"auth_base_url", cfg.AuthBaseURL},
+		{"api_base_url", cfg.APIBaseURL},
+		{"graph_base_url", cfg.GraphBaseURL},
+		{"facebook_auth_base_url", cfg.FacebookAuthBaseURL},
+		{"facebook_graph_base_url", cfg.FacebookGraphBaseURL},
+	} {
+		if err := checkURL(f.name, f.v); err != nil {
+			return err
+		}
+	}
+	for _, s := range cfg.Scopes {
+		if !scopeRegex.MatchString(s) {
+			return badField("scopes", "%q is not a scope name", s)
+		}
+	}
+	return nil
+}
+
+func (b *backend) pathConfigDelete(ctx context.Context, req *logical.Request, _ *framework.FieldData) (*logical.Response, error) {
+	if err := req.Storage.Delete(ctx, configStoragePath); err != nil {
+		return nil, err
+	}
+	b.resetConfig()
+	return nil, nil
+}

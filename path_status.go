@@ -1,0 +1,88 @@
+package instagram
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/hashicorp/vault/sdk/framework"
+	"github.com/hashicorp/vault/sdk/logical"
+)
+
+const pathStatusHelpSyn = `Report the engine's own health.`
+
+const pathStatusHelpDesc = `
+Accounts by status, when the next refresh is due, what the last periodic run
+did, and totals since the plugin started. External plugins cannot emit Vault
+telemetry, so this is the path monitoring should scrape.
+`
+
+func pathStatus(b *backend) []*framework.Path {
+	intField := func(desc string) *framework.FieldSchema {
+		return &framework.FieldSchema{Type: framework.TypeInt64, Description: desc}
+	}
+	timeField := func(desc string) *framework.FieldSchema {
+		return &framework.FieldSchema{Type: framework.TypeTime, Description: desc}
+	}
+	return []*framework.Path{{
+		Pattern: "status$",
+		DisplayAttrs: &framework.DisplayAttributes{
+			OperationPrefix: operationPrefix,
+			OperationSuffix: "status",
+		},
+		Operations: map[logical.Operation]framework.OperationHandler{
+			logical.ReadOperation: &framework.PathOperation{
+				Callback: withFieldCheck(b.pathStatusRead),
+				Summary:  "Report the engine's health and refresh activity.",
+				Responses: map[int][]framework.Response{http.StatusOK: {{
+					Description: "OK",
+					Fields: map[string]*framework.FieldSchema{
+						"version":                  {Type: framework.TypeString, Description: "Plugin version."},
+						"configured":               {Type: framework.TypeBool, Description: "Whether config holds a Meta app."},
+						"accounts_total":           intField("Registered accounts."),
+						"accounts_valid":           intField("Accounts whose token is current."),
+						"accounts_refresh_failing": intField("Accounts whose last refresh failed and is being retried."),
+						"accounts_needs_reauth":    intField("Accounts that need their owner to authorize again."),
+						"next_refresh_at":          timeField("When the next refresh is due."),
+						"started_at":               timeField("When this plugin instance started."),
+						"last_run_at":              timeField("When the last periodic run started."),
+						"last_run_duration_ms":     intField("How long the last periodic run took."),
+						"last_run_refreshed":       intField("Tokens refreshed by the last periodic run."),
+						"last_run_failed":          intField("Refreshes that failed in the last periodic run."),
+						"periodic_runs":            intField("Periodic runs since start."),
+						"refreshes_succeeded":      intField("Successful refreshes since start (periodic and manual)."),
+						"refreshes_failed":         intField("Failed refreshes since start (periodic and manual)."),
+					},
+				}}},
+			},
+		},
+		HelpSynopsis:    pathStatusHelpSyn,
+		HelpDescription: pathStatusHelpDesc,
+	}}
+}
+
+func (b *backend) pathStatusRead(ctx context.Context, req *logical.Request, _ *framework.FieldData) (*logical.Response, error) {
+	cfg, err := b.readConfig(ctx, req.Storage)
+	if err != nil {
+		return nil, err
+	}
+	sched := b.sched.snapshot()
+	st := b.stats.snapshot()
+	return &logical.Response{Data: map[string]any{
+		"version":                  Version,
+		"configured":               cfg != nil,
+		"accounts_total":           sched.total,
+		"accounts_valid":           sched.byStatus[statusValid],
+		"accounts_refresh_failing": sched.byStatus[statusRefreshFailing],
+		"accounts_needs_reauth":    sched.byStatus[statusNeedsReauth],
+		"next_refresh_at":          formatTime(sched.nextDue),
+		"started_at":               formatTime(st.startedAt),
+		"last_run_at":              formatTime(st.lastTickAt),
+		"last_run_duration_ms":     int64(st.lastTickDuration / time.Millisecond),
+		"last_run_refreshed":       st.lastTickRefreshed,
+		"last_run_failed":          st.lastTickFailed,
+		"periodic_runs":            st.ticks,
+		"refreshes_succeeded":      st.refreshesSucceeded,
+		"refreshes_failed":         st.refreshesFailed,
+	}}, nil
+}

@@ -1,0 +1,102 @@
+package instagram
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/hashicorp/vault/sdk/framework"
+	"github.com/hashicorp/vault/sdk/logical"
+)
+
+const pathTokenHelpSyn = `Read an account's current access token.`
+
+const pathTokenHelpDesc = `
+Returns the account's current long-lived access token with its expiry and
+"ttl": the seconds until the engine next refreshes it. Vault Agent re-reads a
+secret when its ttl runs out, so templates pick up each new token in time.
+An account that needs re-authorization, or whose token has expired, answers
+an error rather than a dead token.
+`
+
+// minTokenTTL keeps clients from re-reading in a tight loop while a refresh
+// is overdue or retrying: Vault's periodic function runs about once a minute.
+const minTokenTTL = 30 * time.Second
+
+func pathToken(b *backend) []*framework.Path {
+	return []*framework.Path{{
+		Pattern: "token/" + accountNamePattern + "$",
+		DisplayAttrs: &framework.DisplayAttributes{
+			OperationPrefix: operationPrefix,
+			OperationSuffix: "token",
+		},
+		Fields: map[string]*framework.FieldSchema{
+			"name": accountNameField(),
+		},
+		Operations: map[logical.Operation]framework.OperationHandler{
+			logical.ReadOperation: &framework.PathOperation{
+				Callback: withFieldCheck(b.pathTokenRead),
+				Summary:  "Read an account's current access token.",
+				Responses: map[int][]framework.Response{http.StatusOK: {{
+					Description: "OK",
+					Fields: map[string]*framework.FieldSchema{
+						"access_token": {Type: framework.TypeString, Description: "The current Instagram access token.", DisplayAttrs: &framework.DisplayAttributes{Sensitive: true}},
+						"token_type":   {Type: framework.TypeString, Description: "Token type, normally bearer."},
+						"expires_at":   {Type: framework.TypeTime, Description: "When the token expires; empty when not yet known."},
+						"ttl":          {Type: framework.TypeDurationSecond, Description: "Seconds until the engine next refreshes the token: re-read it then."},
+						"user_id":      {Type: framework.TypeString, Description: "Instagram professional account ID."},
+						"username":     {Type: framework.TypeString, Description: "Instagram username."},
+						"scopes":       {Type: framework.TypeCommaStringSlice, Description: "Permissions granted to the token, when known."},
+					},
+				}}},
+			},
+		},
+		HelpSynopsis:    pathTokenHelpSyn,
+		HelpDescription: pathTokenHelpDesc,
+	}}
+}
+
+func (b *backend) pathTokenRead(ctx context.Context, req *logical.Request, d *framework.FieldData) (*logical.Response, error) {
+	name := d.Get("name").(string)
+	if err := checkName(name); err != nil {
+		return respondErr(err)
+	}
+	a, err := b.getAccount(ctx, req.Storage, name)
+	if err != nil || a == nil {
+		return nil, err
+	}
+	now := b.clock.Now()
+	switch {
+	case a.Status == statusNeedsReauth || a.AccessToken == "":
+		return respondErr(accountUnusable(name, "needs re-authorization", a.LastError))
+	case a.expired(now):
+		return respondErr(accountUnusable(name, "token expired at "+formatTime(a.ExpiresAt)+"; re-authorize it", a.LastError))
+	}
+
+	ttl := b.nextRefresh(ctx, req.Storage, a).Sub(now)
+	if !a.ExpiresAt.IsZero() && a.ExpiresAt.Sub(now) < ttl {
+		ttl = a.ExpiresAt.Sub(now)
+	}
+	if ttl < minTokenTTL {
+		ttl = minTokenTTL
+	}
+	return &logical.Response{Data: map[string]any{
+		"access_token": a.AccessToken,
+		"token_type":   a.TokenType,
+		"expires_at":   formatTime(a.ExpiresAt),
+		"ttl":          int64(ttl / time.Second),
+		"user_id":      a.UserID,
+		"username":     a.Username,
+		"scopes":       nonNil(a.Scopes),
+	}}, nil
+}
+
+// accountUnusable is the error a token read answers instead of a dead token.
+func accountUnusable(name, why, lastError string) error {
+	msg := fmt.Sprintf("account %q %s", name, why)
+	if lastError != "" {
+		msg += " (last error: " + lastError + ")"
+	}
+	return logical.CodedError(http.StatusConflict, msg)
+}

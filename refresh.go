@@ -1,0 +1,296 @@
+package instagram
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/vault/sdk/logical"
+
+	"github.com/igvault/vault-plugin-secrets-instagram/graph"
+)
+
+const (
+	// tickBudget bounds one periodic run. Vault calls PeriodicFunc about
+	// once a minute; work not started within the budget waits for the next
+	// tick, still due, so a slow Meta cannot stall Vault.
+	tickBudget = 45 * time.Second
+
+	// claimLease is how long a claimed account stays out of the queue while
+	// a worker has it. It outlasts any refresh (request_timeout is at most
+	// 5 minutes), so a claim is never handed out twice.
+	claimLease = 10 * time.Minute
+
+	// maxClaimsPerTick caps the work one tick takes on.
+	maxClaimsPerTick = 10000
+
+	// rescanEvery is the safety net: the schedule is rebuilt from storage
+	// this often, in case anything ever drifted.
+	rescanEvery = time.Hour
+
+	backoffBase = time.Minute
+	backoffMax  = 6 * time.Hour
+)
+
+// errRefreshRefused is a manual refresh Instagram would refuse anyway.
+var errRefreshRefused = errors.New("refresh refused")
+
+// periodic is Vault's PeriodicFunc: it refreshes what is due.
+func (b *backend) periodic(ctx context.Context, req *logical.Request) error {
+	// Only where storage is writable: performance standbys and secondaries
+	// leave refreshing to the primary's active node.
+	if !b.WriteSafeReplicationState() {
+		return nil
+	}
+	if !b.ticking.CompareAndSwap(false, true) {
+		return nil
+	}
+	defer b.ticking.Store(false)
+	return b.tick(ctx, req.Storage)
+}
+
+// tick is one periodic run.
+func (b *backend) tick(ctx context.Context, s logical.Storage) error {
+	start := b.clock.Now()
+	if b.sched.needsRebuild(start, rescanEvery) {
+		if err := b.rebuildSchedule(ctx, s); err != nil {
+			return err
+		}
+	}
+	cfg, err := b.readConfig(ctx, s)
+	if err != nil || cfg == nil {
+		return err
+	}
+
+	claims := b.sched.claimDue(start, maxClaimsPerTick, claimLease)
+	if len(claims) == 0 {
+		b.stats.recordTick(start, 0, 0, 0)
+		return nil
+	}
+
+	ctx, cancel := context.WithTimeout(ctx, tickBudget)
+	defer cancel()
+	refreshed, failed := b.runRefreshes(ctx, s, cfg.RefreshConcurrency, claims)
+	b.stats.recordTick(start, b.clock.Now().Sub(start), refreshed, failed)
+	return nil
+}
+
+// runRefreshes works through claims with at most workers refreshes at once.
+// Claims not started before ctx ends go back to the queue untouched.
+func (b *backend) runRefreshes(ctx context.Context, s logical.Storage, workers int, claims []claim) (refreshed, failed int) {
+	var (
+		mu sync.Mutex
+		wg sync.WaitGroup
+	)
+	work := make(chan claim)
+	for range min(workers, len(claims)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for c := range work {
+				_, err := b.refreshAccount(ctx, s, c.name, false)
+				mu.Lock()
+				if err != nil {
+					failed++
+				} else {
+					refreshed++
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	i := 0
+feed:
+	for ; i < len(claims); i++ {
+		select {
+		case work <- claims[i]:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(work)
+	wg.Wait()
+	for _, c := range claims[i:] {
+		b.sched.release(c)
+	}
+	return refreshed, failed
+}
+
+// refreshAccount refreshes one account's token. A periodic refresh (manual
+// false) does nothing unless the account is due; a manual one refuses, as a
+// 400, what Instagram would refuse. On failure the stored token stays as it
+// was and the failure is recorded on the account.
+func (b *backend) refreshAccount(ctx context.Context, s logical.Storage, name string, manual bool) (*account, error) {
+	unlock := b.lockAccount(name)
+	defer unlock()
+
+	stored, err := loadAccount(ctx, s, name)
+	if err != nil || stored == nil {
+		if stored == nil && err == nil {
+			b.sched.remove(name)
+		}
+		return nil, err
+	}
+	meta, cfg, err := b.metaFor(ctx, s)
+	if err != nil {
+		return stored, err
+	}
+	now := b.clock.Now()
+	if err := refreshable(stored, now, manual); err != nil {
+		if !manual {
+			// Not due after all (a concurrent write moved it): requeue
+			// from what is stored.
+			b.sched.set(name, stored.timing())
+		}
+		return stored, err
+	}
+	if !manual && stored.timing().dueAt(cfg.RefreshWindow).After(now) {
+		b.sched.set(name, stored.timing())
+		return stored, nil
+	}
+
+	tok, err := callMeta(ctx, cfg, func(ctx context.Context) (*graph.LongLivedToken, error) {
+		return meta.Refresh(ctx, stored.AccessToken)
+	})
+	next := stored.clone()
+	if err != nil {
+		b.recordFailure(next, err, now, cfg.AppSecret)
+		if serr := b.saveAccount(ctx, s, next); serr != nil {
+			return stored, serr
+		}
+		b.Logger().Warn("refresh failed", "account", name, "status", next.Status,
+			"consecutive_failures", next.ConsecutiveFailures, "retry_at", formatTime(next.RetryAt), "error", next.LastError)
+		return next, &refreshError{account: name, class: graph.Classify(err), msg: next.LastError}
+	}
+
+	next.AccessToken = tok.AccessToken
+	next.TokenType = normalTokenType(tok.TokenType)
+	next.IssuedAt = now
+	next.ExpiresAt = time.Time{}
+	if tok.ExpiresIn > 0 {
+		next.ExpiresAt = now.Add(time.Duration(tok.ExpiresIn) * time.Second)
+	}
+	next.LastRefreshedAt = now
+	next.Status = statusValid
+	next.RetryAt = time.Time{}
+	next.ConsecutiveFailures = 0
+	next.LastError = ""
+	if err := b.saveAccount(ctx, s, next); err != nil {
+		return stored, err
+	}
+	b.stats.recordRefresh(true)
+	b.Logger().Debug("token refreshed", "account", name, "expires_at", formatTime(next.ExpiresAt))
+	return next, nil
+}
+
+// refreshable says why a token cannot be refreshed now, if it cannot.
+func refreshable(a *account, now time.Time, manual bool) error {
+	switch {
+	case a.AccessToken == "":
+		return fmt.Errorf("%w: account %q holds no token; re-authorize it", errRefreshRefused, a.Name)
+	case a.Status == statusNeedsReauth && !manual:
+		return fmt.Errorf("%w: account %q needs re-authorization", errRefreshRefused, a.Name)
+	case a.expired(now):
+		return fmt.Errorf("%w: the token expired at %s and Instagram cannot refresh an expired token; re-authorize account %q",
+			errRefreshRefused, formatTime(a.ExpiresAt), a.Name)
+	case !a.IssuedAt.IsZero() && now.Sub(a.IssuedAt) < minTokenAge:
+		return fmt.Errorf("%w: the token was issued at %s and Instagram refreshes tokens only once they are 24 hours old (from %s)",
+			errRefreshRefused, formatTime(a.IssuedAt), formatTime(a.IssuedAt.Add(minTokenAge)))
+	}
+	return nil
+}
+
+// recordFailure notes a failed refresh on the account without touching its
+// token: transient failures back off exponentially with jitter (longer when
+// Meta says how long to wait); an invalid token or a lost permission needs
+// the account owner and stops the retries.
+func (b *backend) recordFailure(a *account, err error, now time.Time, appSecret string) {
+	b.stats.recordRefresh(false)
+	a.ConsecutiveFailures++
+	a.LastError = redact(err.Error(), a.AccessToken, appSecret)
+	a.LastErrorAt = now
+	if graph.Classify(err) == graph.ClassReauth {
+		a.Status = statusNeedsReauth
+		a.RetryAt = time.Time{}
+		return
+	}
+	a.Status = statusRefreshFailing
+	delay := b.backoff(a.ConsecutiveFailures)
+	var gerr *graph.Error
+	if errors.As(err, &gerr) && gerr.RetryAfter > delay {
+		delay = gerr.RetryAfter
+	}
+	retry := now.Add(delay)
+	// Never wait past the point where the token could still be saved.
+	if !a.ExpiresAt.IsZero() {
+		if last := a.ExpiresAt.Add(-backoffBase); retry.After(last) && last.After(now) {
+			retry = last
+		}
+	}
+	a.RetryAt = retry
+}
+
+// backoff is the delay before retry n (1-based): base·2^(n-1), capped, with
+// ±20% jitter so accounts that failed together do not retry together.
+func (b *backend) backoff(n int) time.Duration {
+	d := backoffBase
+	for i := 1; i < n && d < backoffMax; i++ {
+		d *= 2
+	}
+	d = min(d, backoffMax)
+	return time.Duration(float64(d) * b.jitter())
+}
+
+func defaultJitter() float64 { return 0.8 + 0.4*rand.Float64() }
+
+// refreshError is a refresh Meta refused or could not answer.
+type refreshError struct {
+	account string
+	class   graph.Class
+	msg     string
+}
+
+func (e *refreshError) Error() string {
+	return fmt.Sprintf("refreshing account %q failed (%s): %s", e.account, e.class, e.msg)
+}
+
+// Code makes a manual refresh's failure a 502 when Meta was unavailable and
+// a 400 when it refused.
+func (e *refreshError) Code() int {
+	if e.class == graph.ClassTransient || e.class == graph.ClassThrottled {
+		return http.StatusBadGateway
+	}
+	return http.StatusBadRequest
+}
+
+// rebuildSchedule loads every account's timing from storage.
+func (b *backend) rebuildSchedule(ctx context.Context, s logical.Storage) error {
+	window := defaultRefreshWindow
+	cfg, err := b.readConfig(ctx, s)
+	if err != nil {
+		return err
+	}
+	if cfg != nil {
+		window = cfg.RefreshWindow
+	}
+	names, err := s.List(ctx, accountStoragePrefix)
+	if err != nil {
+		return fmt.Errorf("listing accounts: %w", err)
+	}
+	timings := make(map[string]timing, len(names))
+	for _, name := range names {
+		a, err := loadAccount(ctx, s, name)
+		if err != nil {
+			return err
+		}
+		if a != nil {
+			timings[name] = a.timing()
+		}
+	}
+	b.sched.replace(window, timings, b.clock.Now())
+	return nil
+}

@@ -1,0 +1,147 @@
+package instagram
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	hclog "github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/vault/sdk/logical"
+
+	"github.com/igvault/vault-plugin-secrets-instagram/graph/graphtest"
+)
+
+// benchEnv is a backend whose storage holds n accounts issued issuedAgo,
+// written straight to storage (registration through Meta would dominate the
+// set-up). The backend and the fake Meta share one clock.
+func benchEnv(b *testing.B, n int, issuedAgo time.Duration) (*backend, logical.Storage, *graphtest.Server) {
+	b.Helper()
+	clk := newFakeClock()
+	meta := graphtest.New(graphtest.Options{AppID: testAppID, AppSecret: testAppSecret, Now: clk.Now})
+	b.Cleanup(meta.Close)
+	s := &logical.InmemStorage{}
+	ep := meta.Endpoints()
+	cfg := defaultConfig()
+	cfg.AppID, cfg.AppSecret = testAppID, testAppSecret
+	cfg.AuthBaseURL, cfg.APIBaseURL, cfg.GraphBaseURL = ep.AuthBaseURL, ep.APIBaseURL, ep.GraphBaseURL
+	entry, _ := logical.StorageEntryJSON(configStoragePath, cfg)
+	if err := s.Put(context.Background(), entry); err != nil {
+		b.Fatal(err)
+	}
+	issued := clk.Now().Add(-issuedAgo)
+	for i := range n {
+		u := meta.AddUser(fmt.Sprintf("bench_%d", i))
+		a := &account{
+			Name: fmt.Sprintf("acct-%07d", i), Login: loginInstagram,
+			AccessToken: meta.MintLongLivedToken(u.UserID, nil, issued), TokenType: "bearer",
+			UserID: u.UserID, Username: u.Username, Status: statusValid,
+			IssuedAt: issued, ExpiresAt: issued.Add(longLivedLifetime), RegisteredAt: issued,
+			SchemaVersion: accountSchemaVersion,
+		}
+		entry, _ := logical.StorageEntryJSON(accountStoragePrefix+a.Name, a)
+		if err := s.Put(context.Background(), entry); err != nil {
+			b.Fatal(err)
+		}
+	}
+	conf := logical.TestBackendConfig()
+	conf.StorageView = s
+	conf.Logger = hclog.NewNullLogger()
+	be := newBackend(backendOptions{clock: clk})
+	if err := be.Setup(context.Background(), conf); err != nil {
+		b.Fatal(err)
+	}
+	return be, s, meta
+}
+
+// BenchmarkTickNothingDue measures a periodic run that finds nothing due:
+// its cost must not grow with the number of accounts held.
+func BenchmarkTickNothingDue(b *testing.B) {
+	for _, n := range []int{1_000, 10_000, 100_000} {
+		b.Run(fmt.Sprintf("accounts=%d", n), func(b *testing.B) {
+			be, s, _ := benchEnv(b, n, time.Hour)
+			if err := be.rebuildSchedule(context.Background(), s); err != nil {
+				b.Fatal(err)
+			}
+			req := &logical.Request{Storage: s}
+			b.ResetTimer()
+			for b.Loop() {
+				if err := be.periodic(context.Background(), req); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.StopTimer()
+			if be.stats.snapshot().refreshesSucceeded != 0 {
+				b.Fatal("something was refreshed")
+			}
+		})
+	}
+}
+
+// BenchmarkScheduleRebuild measures building the schedule from storage at
+// plugin start (in-memory storage: the plugin's share of the work).
+func BenchmarkScheduleRebuild(b *testing.B) {
+	for _, n := range []int{10_000, 100_000} {
+		b.Run(fmt.Sprintf("accounts=%d", n), func(b *testing.B) {
+			be, s, _ := benchEnv(b, n, time.Hour)
+			b.ResetTimer()
+			for b.Loop() {
+				if err := be.rebuildSchedule(context.Background(), s); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.StopTimer()
+			if got := be.sched.snapshot().total; got != n {
+				b.Fatalf("schedule holds %d of %d", got, n)
+			}
+		})
+	}
+}
+
+// BenchmarkRefreshDue refreshes 10,000 due accounts against the fake Meta
+// with 50 ms of added latency per call. The ideal rate is workers/latency;
+// the benchmark reports the achieved rate and its ratio to the ideal.
+func BenchmarkRefreshDue(b *testing.B) {
+	const (
+		n       = 10_000
+		latency = 50 * time.Millisecond
+	)
+	for _, workers := range []int{16, 64} {
+		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
+			for b.Loop() {
+				b.StopTimer()
+				be, s, meta := benchEnv(b, n, 40*24*time.Hour)
+				cfg, _ := be.readConfig(context.Background(), s)
+				c := *cfg
+				c.RefreshConcurrency = workers
+				if err := be.writeConfig(context.Background(), s, &c); err != nil {
+					b.Fatal(err)
+				}
+				if err := be.rebuildSchedule(context.Background(), s); err != nil {
+					b.Fatal(err)
+				}
+				meta.SetLatency(latency)
+				claims := be.sched.claimDue(be.clock.Now(), n, claimLease)
+				b.StartTimer()
+
+				start := time.Now()
+				refreshed, failed := be.runRefreshes(context.Background(), s, workers, claims)
+				elapsed := time.Since(start)
+
+				b.StopTimer()
+				meta.Close()
+				if refreshed != n || failed != 0 {
+					b.Fatalf("refreshed %d, failed %d", refreshed, failed)
+				}
+				if mc := meta.MaxConcurrent(); mc > workers {
+					b.Fatalf("Meta saw %d concurrent calls with %d workers", mc, workers)
+				}
+				rate := float64(n) / elapsed.Seconds()
+				ideal := float64(workers) / latency.Seconds()
+				b.ReportMetric(rate, "refreshes/s")
+				b.ReportMetric(rate/ideal, "ratio-to-ideal")
+				b.StartTimer()
+			}
+		})
+	}
+}

@@ -1,0 +1,256 @@
+package instagram
+
+import (
+	"container/heap"
+	"sync"
+	"time"
+)
+
+// timing is what the schedule keeps per account: enough to recompute the due
+// time when the refresh window changes, without reading storage.
+type timing struct {
+	expiresAt    time.Time // zero: unknown
+	issuedAt     time.Time // zero: unknown
+	registeredAt time.Time
+	retryAt      time.Time // set after a failed refresh: back-off
+	status       string
+}
+
+// dueAt is when an account should next be refreshed, or the zero time when it
+// should not be (it needs re-authorization). It never makes a token worse:
+// Instagram refuses refreshes of tokens younger than 24 hours, so the earliest
+// due time is 24 hours after issue (or after registration when the issue time
+// is unknown, which also teaches the engine the token's expiry at the first
+// refresh Instagram certainly allows).
+func (t timing) dueAt(window time.Duration) time.Time {
+	if t.status == statusNeedsReauth {
+		return time.Time{}
+	}
+	base := t.issuedAt
+	if base.IsZero() {
+		base = t.registeredAt
+	}
+	earliest := base.Add(minTokenAge)
+	due := earliest
+	if !t.expiresAt.IsZero() {
+		if byWindow := t.expiresAt.Add(-window); byWindow.After(earliest) {
+			due = byWindow
+		}
+	}
+	if t.retryAt.After(due) {
+		due = t.retryAt
+	}
+	return due
+}
+
+// schedule is the in-memory priority queue of accounts by next refresh time.
+// A periodic tick pops only what is due, so its cost grows with the work due,
+// not with the number of accounts held.
+type schedule struct {
+	mu      sync.Mutex
+	window  time.Duration
+	entries map[string]*schedEntry
+	queue   schedHeap
+
+	// built is false until the schedule has been loaded from storage once.
+	built       bool
+	lastRebuild time.Time
+}
+
+type schedEntry struct {
+	name   string
+	timing timing
+	at     time.Time // zero: parked (not queued)
+	index  int       // position in queue, -1 when not queued
+}
+
+func newSchedule() *schedule {
+	return &schedule{
+		window:  defaultRefreshWindow,
+		entries: make(map[string]*schedEntry),
+	}
+}
+
+// set records an account's timing and (re)queues it at its due time.
+func (s *schedule) set(name string, t timing) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.entries[name]
+	if !ok {
+		e = &schedEntry{name: name, index: -1}
+		s.entries[name] = e
+	}
+	e.timing = t
+	s.requeue(e, t.dueAt(s.window))
+}
+
+// remove forgets an account.
+func (s *schedule) remove(name string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if e, ok := s.entries[name]; ok {
+		if e.index >= 0 {
+			heap.Remove(&s.queue, e.index)
+		}
+		delete(s.entries, name)
+	}
+}
+
+// requeue moves e to time at; the zero time parks it. Caller holds mu.
+func (s *schedule) requeue(e *schedEntry, at time.Time) {
+	e.at = at
+	switch {
+	case at.IsZero() && e.index >= 0:
+		heap.Remove(&s.queue, e.index)
+	case at.IsZero():
+	case e.index >= 0:
+		heap.Fix(&s.queue, e.index)
+	default:
+		heap.Push(&s.queue, e)
+	}
+}
+
+// claimDue returns up to max accounts due at now, in due order, and moves
+// each one's slot to now+lease. The lease is a safety net: a refresh that
+// saves the account requeues it properly; one that dies before saving leaves
+// the account due again once the lease runs out, so nothing is ever dropped.
+func (s *schedule) claimDue(now time.Time, max int, lease time.Duration) []claim {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []claim
+	for len(s.queue) > 0 && len(out) < max {
+		e := s.queue[0]
+		if e.at.After(now) {
+			break
+		}
+		c := claim{name: e.name, dueAt: e.at, leasedUntil: now.Add(lease)}
+		out = append(out, c)
+		e.at = c.leasedUntil
+		heap.Fix(&s.queue, 0)
+	}
+	return out
+}
+
+// claim is one account handed to a refresh worker.
+type claim struct {
+	name        string
+	dueAt       time.Time
+	leasedUntil time.Time
+}
+
+// release puts back a claim that was never worked on (the tick ran out of
+// time), at its original due time, unless something requeued it meanwhile.
+func (s *schedule) release(c claim) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if e, ok := s.entries[c.name]; ok && e.at.Equal(c.leasedUntil) {
+		s.requeue(e, c.dueAt)
+	}
+}
+
+// reschedule applies a new refresh window to every account at once.
+func (s *schedule) reschedule(window time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.window == window {
+		return
+	}
+	s.window = window
+	s.queue = s.queue[:0]
+	for _, e := range s.entries {
+		e.index = -1
+		e.at = e.timing.dueAt(window)
+		if !e.at.IsZero() {
+			e.index = len(s.queue)
+			s.queue = append(s.queue, e)
+		}
+	}
+	heap.Init(&s.queue)
+}
+
+// replace swaps in a freshly built set of timings (start-up, hourly rescan).
+func (s *schedule) replace(window time.Duration, timings map[string]timing, now time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.window = window
+	s.entries = make(map[string]*schedEntry, len(timings))
+	s.queue = make(schedHeap, 0, len(timings))
+	for name, t := range timings {
+		e := &schedEntry{name: name, timing: t, index: -1, at: t.dueAt(window)}
+		s.entries[name] = e
+		if !e.at.IsZero() {
+			e.index = len(s.queue)
+			s.queue = append(s.queue, e)
+		}
+	}
+	heap.Init(&s.queue)
+	s.built = true
+	s.lastRebuild = now
+}
+
+// needsRebuild reports whether the schedule was never built or its last
+// rebuild is older than every.
+func (s *schedule) needsRebuild(now time.Time, every time.Duration) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return !s.built || now.Sub(s.lastRebuild) >= every
+}
+
+// snapshot summarises the schedule for the status path.
+type scheduleSnapshot struct {
+	byStatus map[string]int
+	total    int
+	nextDue  time.Time
+	nextName string
+}
+
+func (s *schedule) snapshot() scheduleSnapshot {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	snap := scheduleSnapshot{byStatus: map[string]int{
+		statusValid: 0, statusRefreshFailing: 0, statusNeedsReauth: 0,
+	}, total: len(s.entries)}
+	for _, e := range s.entries {
+		snap.byStatus[e.timing.status]++
+	}
+	if len(s.queue) > 0 {
+		snap.nextDue = s.queue[0].at
+		snap.nextName = s.queue[0].name
+	}
+	return snap
+}
+
+// dueTime is the scheduled time of one account (zero if unknown or parked).
+func (s *schedule) dueTime(name string) time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if e, ok := s.entries[name]; ok {
+		return e.at
+	}
+	return time.Time{}
+}
+
+// schedHeap implements heap.Interface ordered by due time.
+type schedHeap []*schedEntry
+
+func (h schedHeap) Len() int           { return len(h) }
+func (h schedHeap) Less(i, j int) bool { return h[i].at.Before(h[j].at) }
+func (h schedHeap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].index = i
+	h[j].index = j
+}
+func (h *schedHeap) Push(x any) {
+	e := x.(*schedEntry)
+	e.index = len(*h)
+	*h = append(*h, e)
+}
+func (h *schedHeap) Pop() any {
+	old := *h
+	n := len(old)
+	e := old[n-1]
+	old[n-1] = nil
+	e.index = -1
+	*h = old[:n-1]
+	return e
+}

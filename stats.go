@@ -1,0 +1,59 @@
+package instagram
+
+import (
+	"sync"
+	"time"
+)
+
+// engineStats are the engine's own counters, served on status. External
+// plugins cannot emit Vault telemetry, so this is what monitoring scrapes.
+type engineStats struct {
+	mu        sync.Mutex
+	startedAt time.Time
+
+	lastTickAt        time.Time
+	lastTickDuration  time.Duration
+	lastTickRefreshed int
+	lastTickFailed    int
+	ticks             int64
+
+	refreshesSucceeded int64
+	refreshesFailed    int64
+}
+
+func newEngineStats() *engineStats { return &engineStats{} }
+
+func (s *engineStats) recordTick(at time.Time, took time.Duration, refreshed, failed int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.ticks++
+	s.lastTickAt = at
+	s.lastTickDuration = took
+	s.lastTickRefreshed = refreshed
+	s.lastTickFailed = failed
+}
+
+func (s *engineStats) recordRefresh(ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if ok {
+		s.refreshesSucceeded++
+	} else {
+		s.refreshesFailed++
+	}
+}
+
+func (s *engineStats) snapshot() engineStats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return engineStats{
+		startedAt:          s.startedAt,
+		lastTickAt:         s.lastTickAt,
+		lastTickDuration:   s.lastTickDuration,
+		lastTickRefreshed:  s.lastTickRefreshed,
+		lastTickFailed:     s.lastTickFailed,
+		ticks:              s.ticks,
+		refreshesSucceeded: s.refreshesSucceeded,
+		refreshesFailed:    s.refreshesFailed,
+	}
+}
