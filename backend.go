@@ -71,6 +71,12 @@ type backend struct {
 	// PeriodicFunc again while a slow tick is still running.
 	ticking atomic.Bool
 	stats   *engineStats
+
+	// stateMu makes taking an authorization state atomic: two callbacks
+	// carrying the same state cannot both get it.
+	stateMu sync.Mutex
+	// lastStateSweep is when expired states were last deleted (Unix nanoseconds).
+	lastStateSweep atomic.Int64
 }
 
 func newBackend(opts backendOptions) *backend {
@@ -106,6 +112,22 @@ func newBackend(opts backendOptions) *backend {
 				configStoragePath,
 				accountStoragePrefix,
 			},
+			// Pending authorization states are short-lived and single-use:
+			// replicating them would only spread them. auth-url and the
+			// callback both run on the primary's active node (they are
+			// forwarded there), so that is where states live.
+			LocalStorage: []string{
+				stateStoragePrefix,
+			},
+			// Meta calls these, and the account owner's browser lands on
+			// the callback: neither holds a Vault token. Each checks its
+			// own credential (a state, a signed_request).
+			Unauthenticated: []string{
+				"callback",
+				"deauthorize",
+				"data-deletion",
+				"data-deletion/*",
+			},
 		},
 		Paths: framework.PathAppend(
 			pathConfig(b),
@@ -113,6 +135,10 @@ func newBackend(opts backendOptions) *backend {
 			pathRefresh(b),
 			pathToken(b),
 			pathStatus(b),
+			pathAuthURL(b),
+			pathCallback(b),
+			pathDeauthorize(b),
+			pathDataDeletion(b),
 		),
 		InitializeFunc: b.initialize,
 		PeriodicFunc:   b.periodic,

@@ -3,6 +3,7 @@ package instagram
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/vault/sdk/logical"
@@ -26,6 +27,21 @@ const (
 	defaultRefreshConcurrency = 4
 	maxRefreshConcurrency     = 256
 	defaultGraphAPIVersion    = "v25.0"
+
+	// A token read's ttl is how long a client may keep the token before
+	// reading again. Capped so that a manual refresh or a re-registration
+	// reaches Vault Agent templates within the hour by default.
+	defaultMaxTokenTTL = time.Hour
+
+	// A pending authorization state lives long enough for the account
+	// owner to log in and consent; a day at most, so forgotten ones go.
+	defaultStateTTL = 15 * time.Minute
+	maxStateTTL     = 24 * time.Hour
+
+	// Meta delivers deauthorize and data-deletion callbacks at once; an
+	// older signed_request is a replay, not a late delivery.
+	defaultSignedRequestMaxAge = time.Hour
+	maxSignedRequestMaxAge     = 24 * time.Hour
 )
 
 var defaultScopes = []string{"instagram_business_basic"}
@@ -44,6 +60,17 @@ type config struct {
 	// RefreshConcurrency bounds how many refreshes run at once, and so how
 	// many calls this mount makes to Meta at once.
 	RefreshConcurrency int `json:"refresh_concurrency"`
+	// MaxTokenTTL caps the ttl token/<name> reports.
+	MaxTokenTTL time.Duration `json:"max_token_ttl"`
+
+	// AllowedRedirectURIs are redirect URIs auth-url accepts besides
+	// RedirectURI (another address of the same Vault, say).
+	AllowedRedirectURIs []string      `json:"allowed_redirect_uris"`
+	StateTTL            time.Duration `json:"state_ttl"`
+	SignedRequestMaxAge time.Duration `json:"signed_request_max_age"`
+	// PublicURL is the mount's public address, for the status URL a
+	// data-deletion request answers; empty: RedirectURI without /callback.
+	PublicURL string `json:"public_url"`
 
 	AuthBaseURL          string `json:"auth_base_url"`
 	APIBaseURL           string `json:"api_base_url"`
@@ -61,6 +88,9 @@ func defaultConfig() *config {
 		RefreshWindow:        defaultRefreshWindow,
 		RequestTimeout:       defaultRequestTimeout,
 		RefreshConcurrency:   defaultRefreshConcurrency,
+		MaxTokenTTL:          defaultMaxTokenTTL,
+		StateTTL:             defaultStateTTL,
+		SignedRequestMaxAge:  defaultSignedRequestMaxAge,
 		AuthBaseURL:          ep.AuthBaseURL,
 		APIBaseURL:           ep.APIBaseURL,
 		GraphBaseURL:         ep.GraphBaseURL,
@@ -169,4 +199,35 @@ func (b *backend) metaFor(ctx context.Context, s logical.Storage) (metaClient, *
 		b.meta = m
 	}
 	return m, cfg, nil
+}
+
+// redirectAllowed reports whether uri is one the engine may send account
+// owners back to: config's redirect_uri or one of allowed_redirect_uris,
+// compared exactly, as Meta compares them.
+func (c *config) redirectAllowed(uri string) bool {
+	if uri == "" {
+		return false
+	}
+	if uri == c.RedirectURI {
+		return true
+	}
+	for _, u := range c.AllowedRedirectURIs {
+		if uri == u {
+			return true
+		}
+	}
+	return false
+}
+
+// publicMountURL is the mount's public address (https://vault.example.com/v1/instagram):
+// public_url, or else redirect_uri without its trailing /callback; "" when
+// neither says.
+func (c *config) publicMountURL() string {
+	if c.PublicURL != "" {
+		return strings.TrimRight(c.PublicURL, "/")
+	}
+	if base, ok := strings.CutSuffix(strings.TrimRight(c.RedirectURI, "/"), "/callback"); ok && base != "" {
+		return base
+	}
+	return ""
 }

@@ -124,3 +124,18 @@ func withFieldCheck(op framework.OperationFunc) framework.OperationFunc {
 		return op(ctx, req, d)
 	}
 }
+
+// checkFieldsQuiet is checkFields for paths whose values are secrets (codes,
+// states, signed requests): its errors name the fields but never quote a
+// value, as the type conversion errors checkFields passes on do.
+func checkFieldsQuiet(d *framework.FieldData) error {
+	err := checkFields(d)
+	var fe *fieldError
+	if err == nil || !errors.As(err, &fe) {
+		return err
+	}
+	if _, known := d.Schema[fe.field]; known {
+		return badField(fe.field, "is malformed (given more than once, or of the wrong type)")
+	}
+	return fe // unknown fields: the message holds their names only
+}

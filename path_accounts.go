@@ -255,8 +255,8 @@ func (b *backend) pathAccountWrite(ctx context.Context, req *logical.Request, d 
 		if redirectURI == "" {
 			return respondErr(badField("redirect_uri", "is required: set it here or in config"))
 		}
-		if cfg.RedirectURI != "" && redirectURI != cfg.RedirectURI {
-			return respondErr(badField("redirect_uri", "must equal the redirect_uri in config"))
+		if (cfg.RedirectURI != "" || len(cfg.AllowedRedirectURIs) > 0) && !cfg.redirectAllowed(redirectURI) {
+			return respondErr(badField("redirect_uri", "must equal the redirect_uri in config or one of its allowed_redirect_uris"))
 		}
 		a, err = b.tokenFromCode(ctx, meta, cfg, code, redirectURI)
 	} else {
@@ -272,15 +272,9 @@ func (b *backend) pathAccountWrite(ctx context.Context, req *logical.Request, d 
 	if err != nil {
 		return respondErr(err)
 	}
-	a.Name = name
-
-	// The new token is in hand: only now is the stored account replaced.
-	unlock := b.lockAccount(name)
-	defer unlock()
-	if err := b.saveAccount(ctx, req.Storage, a); err != nil {
+	if err := b.registerAccount(ctx, req.Storage, name, a, "api"); err != nil {
 		return nil, err
 	}
-	b.Logger().Info("account registered", "account", name, "username", a.Username)
 	return &logical.Response{Data: b.accountMetadata(ctx, req.Storage, a)}, nil
 }
 

@@ -68,6 +68,29 @@ func configFields() map[string]*framework.FieldSchema {
 			Description: "How many refreshes run at once (and so the most calls this mount makes to Meta at once).",
 			Default:     defaultRefreshConcurrency,
 		},
+		"max_token_ttl": {
+			Type:        framework.TypeDurationSecond,
+			Description: "The longest ttl a token read reports, so Vault Agent re-reads at least this often and picks up manual refreshes and re-registrations. At least 30 seconds.",
+			Default:     int(defaultMaxTokenTTL / time.Second),
+		},
+		"allowed_redirect_uris": {
+			Type:        framework.TypeCommaStringSlice,
+			Description: "Further redirect URIs auth-url accepts besides redirect_uri, each registered in Meta's dashboard too.",
+		},
+		"state_ttl": {
+			Type:        framework.TypeDurationSecond,
+			Description: "How long an authorization URL from auth-url stays usable. At most 24 hours.",
+			Default:     int(defaultStateTTL / time.Second),
+		},
+		"signed_request_max_age": {
+			Type:        framework.TypeDurationSecond,
+			Description: "How old a signed_request on deauthorize or data-deletion may be (by its issued_at) before it is refused as a replay. At most 24 hours.",
+			Default:     int(defaultSignedRequestMaxAge / time.Second),
+		},
+		"public_url": {
+			Type:        framework.TypeString,
+			Description: "The mount's public URL, such as https://vault.example.com/v1/instagram, for the status URL data-deletion answers. Default: redirect_uri without its trailing /callback.",
+		},
 		"auth_base_url": {
 			Type:        framework.TypeString,
 			Description: "Base URL of the Instagram authorization dialog host.",
@@ -167,6 +190,11 @@ func (b *backend) pathConfigRead(ctx context.Context, req *logical.Request, _ *f
 		"refresh_window":          int64(cfg.RefreshWindow / time.Second),
 		"request_timeout":         int64(cfg.RequestTimeout / time.Second),
 		"refresh_concurrency":     cfg.RefreshConcurrency,
+		"max_token_ttl":           int64(cfg.MaxTokenTTL / time.Second),
+		"allowed_redirect_uris":   nonNil(cfg.AllowedRedirectURIs),
+		"state_ttl":               int64(cfg.StateTTL / time.Second),
+		"signed_request_max_age":  int64(cfg.SignedRequestMaxAge / time.Second),
+		"public_url":              cfg.PublicURL,
 		"auth_base_url":           cfg.AuthBaseURL,
 		"api_base_url":            cfg.APIBaseURL,
 		"graph_base_url":          cfg.GraphBaseURL,
@@ -185,6 +213,7 @@ func (b *backend) pathConfigWrite(ctx context.Context, req *logical.Request, d *
 	if stored != nil {
 		c := *stored
 		c.Scopes = append([]string(nil), stored.Scopes...)
+		c.AllowedRedirectURIs = append([]string(nil), stored.AllowedRedirectURIs...)
 		cfg = &c
 	}
 	applyConfigFields(cfg, d)
@@ -214,6 +243,7 @@ func applyConfigFields(cfg *config, d *framework.FieldData) {
 	strField("app_id", &cfg.AppID)
 	strField("login", &cfg.Login)
 	strField("redirect_uri", &cfg.RedirectURI)
+	strField("public_url", &cfg.PublicURL)
 	strField("graph_api_version", &cfg.GraphAPIVersion)
 	strField("auth_base_url", &cfg.AuthBaseURL)
 	strField("api_base_url", &cfg.APIBaseURL)
@@ -236,6 +266,18 @@ func applyConfigFields(cfg *config, d *framework.FieldData) {
 	}
 	if v, ok := d.GetOk("refresh_concurrency"); ok {
 		cfg.RefreshConcurrency = v.(int)
+	}
+	if v, ok := d.GetOk("max_token_ttl"); ok {
+		cfg.MaxTokenTTL = time.Duration(v.(int)) * time.Second
+	}
+	if v, ok := d.GetOk("allowed_redirect_uris"); ok {
+		cfg.AllowedRedirectURIs = cleanScopes(v.([]string)) // trims, drops empties and duplicates
+	}
+	if v, ok := d.GetOk("state_ttl"); ok {
+		cfg.StateTTL = time.Duration(v.(int)) * time.Second
+	}
+	if v, ok := d.GetOk("signed_request_max_age"); ok {
+		cfg.SignedRequestMaxAge = time.Duration(v.(int)) * time.Second
 	}
 }
 
@@ -272,6 +314,9 @@ func validateConfig(cfg *config) error {
 	if cfg.RequestTimeout > 5*time.Minute {
 		return badField("request_timeout", "must be at most 5 minutes")
 	}
+	if cfg.MaxTokenTTL < minTokenTTL {
+		return badField("max_token_ttl", "must be at least %d seconds", int(minTokenTTL/time.Second))
+	}
 	if cfg.RefreshConcurrency < 1 || cfg.RefreshConcurrency > maxRefreshConcurrency {
 		return badField("refresh_concurrency", "must be between 1 and %d", maxRefreshConcurrency)
 	}
@@ -289,6 +334,28 @@ func validateConfig(cfg *config) error {
 	for _, s := range cfg.Scopes {
 		if !scopeRegex.MatchString(s) {
 			return badField("scopes", "%q is not a scope name", s)
+		}
+	}
+	return validateAuthFlowConfig(cfg)
+}
+
+// validateAuthFlowConfig checks the fields of the in-Vault authorization
+// flow and Meta's callbacks.
+func validateAuthFlowConfig(cfg *config) error {
+	for _, u := range cfg.AllowedRedirectURIs {
+		if err := checkURL("allowed_redirect_uris", u); err != nil {
+			return err
+		}
+	}
+	if cfg.StateTTL <= 0 || cfg.StateTTL > maxStateTTL {
+		return badField("state_ttl", "must be positive and at most 24 hours")
+	}
+	if cfg.SignedRequestMaxAge <= 0 || cfg.SignedRequestMaxAge > maxSignedRequestMaxAge {
+		return badField("signed_request_max_age", "must be positive and at most 24 hours")
+	}
+	if cfg.PublicURL != "" {
+		if err := checkURL("public_url", cfg.PublicURL); err != nil {
+			return err
 		}
 	}
 	return nil

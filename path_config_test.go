@@ -83,6 +83,7 @@ func TestConfigBadInput(t *testing.T) {
 		{"base url with credentials", map[string]any{"api_base_url": "https://user:pw@api.example"}, "api_base_url"},
 		{"bad version", map[string]any{"graph_api_version": "25"}, "graph_api_version"},
 		{"bad scope", map[string]any{"scopes": "instagram_business_basic,<script>"}, "scopes"},
+		{"max_token_ttl below the floor", map[string]any{"max_token_ttl": 5}, "max_token_ttl"},
 		{"concurrency zero", map[string]any{"refresh_concurrency": 0}, "refresh_concurrency"},
 		{"concurrency not a number", map[string]any{"refresh_concurrency": "many"}, "refresh_concurrency"},
 		{"app_id with slash", map[string]any{"app_id": "12/34"}, "app_id"},

@@ -13,11 +13,13 @@ import (
 const pathTokenHelpSyn = `Read an account's current access token.`
 
 const pathTokenHelpDesc = `
-Returns the account's current long-lived access token with its expiry and
-"ttl": the seconds until the engine next refreshes it. Vault Agent re-reads a
-secret when its ttl runs out, so templates pick up each new token in time.
-An account that needs re-authorization, or whose token has expired, answers
-an error rather than a dead token.
+Returns the account's current long-lived access token with its expiry, "ttl"
+(the seconds until the engine next refreshes it, capped by config's
+max_token_ttl) and "rotation_period" (the seconds between refreshes). Vault
+Agent and consul-template re-read a secret that carries both fields once its
+ttl runs out, so templates pick up each new token in time. An account that
+needs re-authorization, or whose token has expired, answers an error rather
+than a dead token.
 `
 
 // minTokenTTL keeps clients from re-reading in a tight loop while a refresh
@@ -41,13 +43,14 @@ func pathToken(b *backend) []*framework.Path {
 				Responses: map[int][]framework.Response{http.StatusOK: {{
 					Description: "OK",
 					Fields: map[string]*framework.FieldSchema{
-						"access_token": {Type: framework.TypeString, Description: "The current Instagram access token.", DisplayAttrs: &framework.DisplayAttributes{Sensitive: true}},
-						"token_type":   {Type: framework.TypeString, Description: "Token type, normally bearer."},
-						"expires_at":   {Type: framework.TypeTime, Description: "When the token expires; empty when not yet known."},
-						"ttl":          {Type: framework.TypeDurationSecond, Description: "Seconds until the engine next refreshes the token: re-read it then."},
-						"user_id":      {Type: framework.TypeString, Description: "Instagram professional account ID."},
-						"username":     {Type: framework.TypeString, Description: "Instagram username."},
-						"scopes":       {Type: framework.TypeCommaStringSlice, Description: "Permissions granted to the token, when known."},
+						"access_token":    {Type: framework.TypeString, Description: "The current Instagram access token.", DisplayAttrs: &framework.DisplayAttributes{Sensitive: true}},
+						"token_type":      {Type: framework.TypeString, Description: "Token type, normally bearer."},
+						"expires_at":      {Type: framework.TypeTime, Description: "When the token expires; empty when not yet known."},
+						"ttl":             {Type: framework.TypeDurationSecond, Description: "Seconds until the engine next refreshes the token (at most max_token_ttl): re-read it then."},
+						"rotation_period": {Type: framework.TypeDurationSecond, Description: "Seconds between the engine's refreshes of a token. Its presence tells Vault Agent to honour ttl."},
+						"user_id":         {Type: framework.TypeString, Description: "Instagram professional account ID."},
+						"username":        {Type: framework.TypeString, Description: "Instagram username."},
+						"scopes":          {Type: framework.TypeCommaStringSlice, Description: "Permissions granted to the token, when known."},
 					},
 				}}},
 			},
@@ -74,22 +77,39 @@ func (b *backend) pathTokenRead(ctx context.Context, req *logical.Request, d *fr
 		return respondErr(accountUnusable(name, "token expired at "+formatTime(a.ExpiresAt)+"; re-authorize it", a.LastError))
 	}
 
-	ttl := b.nextRefresh(ctx, req.Storage, a).Sub(now)
-	if !a.ExpiresAt.IsZero() && a.ExpiresAt.Sub(now) < ttl {
-		ttl = a.ExpiresAt.Sub(now)
+	cfg, err := b.readConfig(ctx, req.Storage)
+	if err != nil {
+		return nil, err
 	}
-	if ttl < minTokenTTL {
-		ttl = minTokenTTL
+	if cfg == nil {
+		cfg = defaultConfig()
 	}
+	ttl := tokenTTL(a, cfg, now)
 	return &logical.Response{Data: map[string]any{
 		"access_token": a.AccessToken,
 		"token_type":   a.TokenType,
 		"expires_at":   formatTime(a.ExpiresAt),
 		"ttl":          int64(ttl / time.Second),
-		"user_id":      a.UserID,
-		"username":     a.Username,
-		"scopes":       nonNil(a.Scopes),
+		// consul-template (inside Vault Agent) honours a non-leased
+		// secret's ttl only when rotation_period is present, as for
+		// database static roles; without it, it re-reads every 5 minutes.
+		"rotation_period": int64((longLivedLifetime - cfg.RefreshWindow) / time.Second),
+		"user_id":         a.UserID,
+		"username":        a.Username,
+		"scopes":          nonNil(a.Scopes),
 	}}, nil
+}
+
+// tokenTTL is how long a reader may keep a's token: until the engine next
+// refreshes it, never past its expiry, at most max_token_ttl, and never so
+// short that clients re-read in a tight loop while a refresh is overdue.
+func tokenTTL(a *account, cfg *config, now time.Time) time.Duration {
+	ttl := a.timing().dueAt(cfg.RefreshWindow).Sub(now)
+	if !a.ExpiresAt.IsZero() {
+		ttl = min(ttl, a.ExpiresAt.Sub(now))
+	}
+	ttl = min(ttl, cfg.MaxTokenTTL)
+	return max(ttl, minTokenTTL)
 }
 
 // accountUnusable is the error a token read answers instead of a dead token.

@@ -26,10 +26,47 @@ func TestTokenRead(t *testing.T) {
 	if resp.Data["expires_at"] != a.ExpiresAt.Format(time.RFC3339) {
 		t.Fatalf("expires_at = %v", resp.Data["expires_at"])
 	}
-	// ttl runs to the next refresh: expiry minus the 30-day window.
+	// The next refresh is 30 days away: ttl is capped by max_token_ttl.
+	if resp.Data["ttl"] != int64(3600) {
+		t.Fatalf("ttl = %v, want the default max_token_ttl", resp.Data["ttl"])
+	}
+	if resp.Data["rotation_period"] != int64((longLivedLifetime-defaultRefreshWindow)/time.Second) {
+		t.Fatalf("rotation_period = %v", resp.Data["rotation_period"])
+	}
+
+	// With a cap beyond the next refresh, ttl runs to the next refresh.
+	e.mustOK(e.write("config", map[string]any{"max_token_ttl": "2000h"}))
+	resp = e.mustOK(e.read("token/shop"))
 	wantTTL := int64(a.ExpiresAt.Add(-defaultRefreshWindow).Sub(e.clock.Now()) / time.Second)
 	if resp.Data["ttl"] != wantTTL {
 		t.Fatalf("ttl = %v, want %d", resp.Data["ttl"], wantTTL)
+	}
+}
+
+func TestTokenTTL(t *testing.T) {
+	now := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	cfg := defaultConfig()
+	cfg.MaxTokenTTL = 1000 * time.Hour
+	cases := []struct {
+		name string
+		a    account
+		want time.Duration
+	}{
+		{"until the next refresh", account{IssuedAt: now, ExpiresAt: now.Add(longLivedLifetime), Status: statusValid}, 30 * 24 * time.Hour},
+		{"overdue: the floor", account{IssuedAt: now.Add(-40 * 24 * time.Hour), ExpiresAt: now.Add(20 * 24 * time.Hour), Status: statusValid}, minTokenTTL},
+		{"retrying: until the retry", account{IssuedAt: now.Add(-40 * 24 * time.Hour), ExpiresAt: now.Add(20 * 24 * time.Hour), RetryAt: now.Add(10 * time.Minute), Status: statusRefreshFailing}, 10 * time.Minute},
+		{"never past expiry", account{IssuedAt: now.Add(-59*24*time.Hour - 12*time.Hour), ExpiresAt: now.Add(12 * time.Hour), RetryAt: now.Add(48 * time.Hour), Status: statusRefreshFailing}, 12 * time.Hour},
+		{"unknown expiry", account{RegisteredAt: now, Status: statusValid}, 24 * time.Hour},
+	}
+	for _, tc := range cases {
+		if got := tokenTTL(&tc.a, cfg, now); got != tc.want {
+			t.Errorf("%s: ttl = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+	cfg.MaxTokenTTL = time.Hour
+	a := account{IssuedAt: now, ExpiresAt: now.Add(longLivedLifetime), Status: statusValid}
+	if got := tokenTTL(&a, cfg, now); got != time.Hour {
+		t.Errorf("cap: ttl = %v", got)
 	}
 }
 

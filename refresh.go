@@ -61,6 +61,7 @@ func (b *backend) tick(ctx context.Context, s logical.Storage) error {
 			return err
 		}
 	}
+	b.sweepExpiredStates(ctx, s, start)
 	cfg, err := b.readConfig(ctx, s)
 	if err != nil || cfg == nil {
 		return err

@@ -64,6 +64,20 @@ func (b *backend) tokenFromAccessToken(ctx context.Context, meta metaClient, cfg
 	}
 }
 
+// registerAccount stores a, whose token has just been obtained, as account
+// name, replacing whatever was stored: only once the new token is in hand is
+// the old account given up. via says which path registered it, for the log.
+func (b *backend) registerAccount(ctx context.Context, s logical.Storage, name string, a *account, via string) error {
+	a.Name = name
+	unlock := b.lockAccount(name)
+	defer unlock()
+	if err := b.saveAccount(ctx, s, a); err != nil {
+		return err
+	}
+	b.Logger().Info("account registered", "account", name, "username", a.Username, "via", via)
+	return nil
+}
+
 type accountOption func(*account)
 
 // withExpiry records an operator-given expiry of a long-lived token; its

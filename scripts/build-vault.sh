@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
 # Builds the Vault server binary that the e2e tests and `make dev` run, once, into a
-# git-ignored cache folder, and prints its path. Vault's go.mod carries replace
-# directives, so `go install pkg@version` refuses it: a throwaway module that
-# requires Vault is the way to build it from the Go module proxy.
+# git-ignored cache folder, and prints its path (only that, on stdout; progress goes
+# to stderr). Vault's go.mod carries replace directives, so `go install pkg@version`
+# refuses it: a throwaway module that requires Vault is the way to build it from the
+# Go module proxy. The build has no web UI (that needs Node); the CLI and API are
+# complete.
+#
+# Idempotent and safe to run concurrently: a second run waits for the first
+# (when flock exists) and then finds the binary.
 set -euo pipefail
 
 VAULT_VERSION="${VAULT_VERSION:-1.21.0}"
@@ -10,14 +15,44 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cache="${VAULT_CACHE_DIR:-$root/.cache/vault}"
 bin="$cache/$VAULT_VERSION/vault"
 
-if [ -x "$bin" ] && "$bin" version 2>/dev/null | grep -q "v$VAULT_VERSION"; then
+# built succeeds when $bin is a working Vault of the wanted version: a binary
+# left by an interrupted or older build is rebuilt, not trusted. `vault version`
+# prints "Vault v1.21.0", then maybe " (rev)" or ", built date".
+built() {
+  local out
+  out="$("$bin" version 2>/dev/null)" || return 1
+  case "$out" in
+    "Vault v$VAULT_VERSION" | "Vault v$VAULT_VERSION "* | "Vault v$VAULT_VERSION,"*) return 0 ;;
+  esac
+  return 1
+}
+
+if [ -x "$bin" ] && built; then
   echo "$bin"
   exit 0
 fi
 
-work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
 mkdir -p "$cache/$VAULT_VERSION"
+# Serialise concurrent builds (make dev and make test at once): the loser
+# waits, then finds the winner's binary instead of compiling it again.
+if command -v flock >/dev/null 2>&1; then
+  exec 9>"$cache/$VAULT_VERSION/.lock"
+  flock 9
+  if [ -x "$bin" ] && built; then
+    echo "$bin"
+    exit 0
+  fi
+fi
+
+echo "build-vault: building Vault v$VAULT_VERSION from the Go module proxy (several minutes, once)" >&2
+work="$(mktemp -d)"
+tmp="$bin.tmp.$$"
+trap 'rm -rf "$work" "$tmp"' EXIT
+
+# A developer's environment must not change the build: no workspace, module
+# mode regardless of GOFLAGS, and a static binary (as HashiCorp ships it)
+# whether or not a C compiler is installed.
+export GOWORK=off GOFLAGS=-mod=mod CGO_ENABLED=0
 
 cd "$work"
 {
@@ -34,7 +69,7 @@ package vaultbuild
 import _ "github.com/hashicorp/vault"
 GO
   go mod tidy
-  go build -trimpath -ldflags "-s -w" -o "$bin.tmp" github.com/hashicorp/vault
-  mv "$bin.tmp" "$bin"
+  go build -trimpath -ldflags "-s -w" -o "$tmp" github.com/hashicorp/vault
+  mv -f "$tmp" "$bin"
 } >&2
 echo "$bin"

@@ -1,0 +1,175 @@
+package instagram
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hashicorp/vault/sdk/logical"
+)
+
+const (
+	// stateStoragePrefix holds pending authorization states, keyed by the
+	// SHA-256 of the state: storage (and a backup of it) never holds a
+	// value that would pass the callback. Local (not replicated) storage.
+	stateStoragePrefix = "states/"
+
+	// stateBytes is the entropy of a state: 256 bits, well over the 128
+	// a guess must beat.
+	stateBytes = 32
+
+	// maxStateLength bounds what the callback hashes and looks up; a real
+	// state is 43 characters.
+	maxStateLength = 256
+
+	// stateSweepEvery spaces out the periodic deletion of expired states:
+	// they are refused when used anyway, so the sweep is only housekeeping.
+	stateSweepEvery = 5 * time.Minute
+)
+
+var (
+	errStateUnknown = errors.New("authorization state unknown or already used")
+	errStateExpired = errors.New("authorization state expired")
+)
+
+// pendingState is an authorization in progress: who asked for which account,
+// and where Instagram sends the owner back. It holds no secret.
+type pendingState struct {
+	Hash        string    `json:"hash"`
+	Account     string    `json:"account"`
+	Login       string    `json:"login"`
+	Scopes      []string  `json:"scopes"`
+	RedirectURI string    `json:"redirect_uri"`
+	CreatedAt   time.Time `json:"created_at"`
+	ExpiresAt   time.Time `json:"expires_at"`
+}
+
+// newStateValue returns a fresh random state, base64url without padding.
+func newStateValue() (string, error) {
+	b := make([]byte, stateBytes)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("generating a state: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+func hashState(state string) string {
+	sum := sha256.Sum256([]byte(state))
+	return hex.EncodeToString(sum[:])
+}
+
+// storeState saves a pending state under the hash of its value.
+func (b *backend) storeState(ctx context.Context, s logical.Storage, st *pendingState) error {
+	entry, err := logical.StorageEntryJSON(stateStoragePrefix+st.Hash, st)
+	if err != nil {
+		return err
+	}
+	if err := s.Put(ctx, entry); err != nil {
+		return fmt.Errorf("writing authorization state: %w", err)
+	}
+	return nil
+}
+
+// consumeState finds the pending state for value and deletes it before
+// returning it, so that it serves exactly once, even to two callbacks racing
+// with the same value. An expired state is deleted too, and refused.
+func (b *backend) consumeState(ctx context.Context, s logical.Storage, value string) (*pendingState, error) {
+	if value == "" || len(value) > maxStateLength {
+		return nil, errStateUnknown
+	}
+	h := hashState(value)
+
+	b.stateMu.Lock()
+	defer b.stateMu.Unlock()
+	st, err := loadState(ctx, s, h)
+	if err != nil || st == nil {
+		if err == nil {
+			err = errStateUnknown
+		}
+		return nil, err
+	}
+	// The lookup is by hash, so timing it tells nothing about the state;
+	// the stored hash is still compared in constant time, in case a record
+	// ever sits under a key it does not match.
+	if subtle.ConstantTimeCompare([]byte(st.Hash), []byte(h)) != 1 {
+		return nil, errStateUnknown
+	}
+	if err := s.Delete(ctx, stateStoragePrefix+h); err != nil {
+		return nil, fmt.Errorf("deleting authorization state: %w", err)
+	}
+	if !b.clock.Now().Before(st.ExpiresAt) {
+		return nil, errStateExpired
+	}
+	return st, nil
+}
+
+func loadState(ctx context.Context, s logical.Storage, h string) (*pendingState, error) {
+	entry, err := s.Get(ctx, stateStoragePrefix+h)
+	if err != nil {
+		return nil, fmt.Errorf("reading authorization state: %w", err)
+	}
+	if entry == nil {
+		return nil, nil
+	}
+	st := &pendingState{}
+	if err := entry.DecodeJSON(st); err != nil {
+		return nil, fmt.Errorf("decoding authorization state: %w", err)
+	}
+	return st, nil
+}
+
+// sweepExpiredStates deletes expired pending states, at most every
+// stateSweepEvery. Pending states are few (each is an operator's auth-url
+// call within the last state_ttl), so a listing is cheap. Failures are
+// logged and retried at the next sweep: the callback refuses expired states
+// whether or not they have been swept.
+func (b *backend) sweepExpiredStates(ctx context.Context, s logical.Storage, now time.Time) {
+	if last := b.lastStateSweep.Load(); last != 0 && now.Sub(time.Unix(0, last)) < stateSweepEvery {
+		return
+	}
+	b.lastStateSweep.Store(now.UnixNano())
+
+	keys, err := s.List(ctx, stateStoragePrefix)
+	if err != nil {
+		b.Logger().Warn("could not list authorization states to delete expired ones", "error", err)
+		return
+	}
+	deleted := 0
+	for _, k := range keys {
+		if ctx.Err() != nil {
+			break
+		}
+		ok, err := b.deleteStateIfExpired(ctx, s, k, now)
+		if err != nil {
+			b.Logger().Warn("could not delete an expired authorization state", "error", err)
+			continue
+		}
+		if ok {
+			deleted++
+		}
+	}
+	if deleted > 0 {
+		b.Logger().Debug("deleted expired authorization states", "count", deleted)
+	}
+}
+
+func (b *backend) deleteStateIfExpired(ctx context.Context, s logical.Storage, h string, now time.Time) (bool, error) {
+	b.stateMu.Lock()
+	defer b.stateMu.Unlock()
+	entry, err := s.Get(ctx, stateStoragePrefix+h)
+	if err != nil || entry == nil {
+		return false, err // nil entry: consumed meanwhile
+	}
+	// An undecodable record can never be used: it goes as well.
+	st := &pendingState{}
+	if err := entry.DecodeJSON(st); err == nil && now.Before(st.ExpiresAt) {
+		return false, nil
+	}
+	return true, s.Delete(ctx, stateStoragePrefix+h)
+}

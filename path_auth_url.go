@@ -1,0 +1,176 @@
+package instagram
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/hashicorp/vault/sdk/framework"
+	"github.com/hashicorp/vault/sdk/logical"
+)
+
+const pathAuthURLHelpSyn = `Build the login URL that lets an account's owner authorize it.`
+
+const pathAuthURLHelpDesc = `
+Returns "url", the Instagram login dialog for the named account, to hand to
+the account's owner. Once they consent, Instagram sends their browser to the
+engine's callback path, which checks the state, exchanges the code and
+registers (or replaces) the account, with no operator involved.
+
+The "state" in the URL is random, single-use and expires after config's
+state_ttl (15 minutes by default): "expires_at" says when. "redirect_uri"
+defaults to config's and must be it or one of allowed_redirect_uris.
+`
+
+// facebookAuthorizer is the Meta client's Facebook Login dialog, used when
+// config says login=facebook.
+type facebookAuthorizer interface {
+	FacebookAuthorizeURL(redirectURI string, scopes []string, state string) string
+}
+
+func pathAuthURL(b *backend) []*framework.Path {
+	return []*framework.Path{{
+		Pattern: "auth-url$",
+		DisplayAttrs: &framework.DisplayAttributes{
+			OperationPrefix: operationPrefix,
+		},
+		Fields: map[string]*framework.FieldSchema{
+			"account": {
+				Type:        framework.TypeString,
+				Description: "Name of the account to register once the owner consents: letters, digits, '_', '-' and '.'.",
+				Required:    true,
+			},
+			"scopes": {
+				Type:        framework.TypeCommaStringSlice,
+				Description: "Scopes to request; default: config's scopes.",
+			},
+			"redirect_uri": {
+				Type:        framework.TypeString,
+				Description: "Where Instagram sends the owner back; default: config's redirect_uri. Must be it or one of config's allowed_redirect_uris.",
+			},
+			"force_reauth": {
+				Type:        framework.TypeBool,
+				Description: "Make Instagram ask the owner to log in again even with a session (Instagram Login only).",
+			},
+		},
+		Operations: map[logical.Operation]framework.OperationHandler{
+			logical.UpdateOperation: &framework.PathOperation{
+				Callback:    withFieldCheck(b.pathAuthURLWrite),
+				Summary:     "Build an authorization URL for an account's owner.",
+				Description: "The state it carries is stored hashed, single-use, and expires after config's state_ttl.",
+				DisplayAttrs: &framework.DisplayAttributes{
+					OperationVerb:   "generate",
+					OperationSuffix: "authorization-url",
+				},
+				// The state must be stored where the callback will look
+				// for it: on the primary's active node.
+				ForwardPerformanceStandby:   true,
+				ForwardPerformanceSecondary: true,
+				Responses: map[int][]framework.Response{http.StatusOK: {{
+					Description: "OK",
+					Fields: map[string]*framework.FieldSchema{
+						"url": {
+							Type:         framework.TypeString,
+							Description:  "The login dialog URL for the account's owner to open.",
+							DisplayAttrs: &framework.DisplayAttributes{Sensitive: true},
+						},
+						"state": {
+							Type:         framework.TypeString,
+							Description:  "The state the URL carries (single-use).",
+							DisplayAttrs: &framework.DisplayAttributes{Sensitive: true},
+						},
+						"expires_at": {Type: framework.TypeTime, Description: "When the URL stops working."},
+					},
+				}}},
+			},
+		},
+		HelpSynopsis:    pathAuthURLHelpSyn,
+		HelpDescription: pathAuthURLHelpDesc,
+	}}
+}
+
+func (b *backend) pathAuthURLWrite(ctx context.Context, req *logical.Request, d *framework.FieldData) (*logical.Response, error) {
+	name := strings.TrimSpace(d.Get("account").(string))
+	if err := checkName(name); err != nil {
+		return respondErr(renameField(err, "account"))
+	}
+	meta, cfg, err := b.metaFor(ctx, req.Storage)
+	if err != nil {
+		return respondErr(err)
+	}
+
+	scopes := cfg.Scopes
+	if v, ok := d.GetOk("scopes"); ok {
+		if given := cleanScopes(v.([]string)); len(given) > 0 {
+			scopes = given
+		}
+	}
+	for _, s := range scopes {
+		if !scopeRegex.MatchString(s) {
+			return respondErr(badField("scopes", "%q is not a scope name", s))
+		}
+	}
+
+	redirectURI := cfg.RedirectURI
+	if v := strings.TrimSpace(d.Get("redirect_uri").(string)); v != "" {
+		if !cfg.redirectAllowed(v) {
+			return respondErr(badField("redirect_uri", "must equal the redirect_uri in config or one of its allowed_redirect_uris"))
+		}
+		redirectURI = v
+	}
+	if redirectURI == "" {
+		return respondErr(badField("redirect_uri", "is required: set redirect_uri in config to this mount's callback URL"))
+	}
+	forceReauth := d.Get("force_reauth").(bool)
+
+	var fb facebookAuthorizer
+	if cfg.Login == loginFacebook {
+		var ok bool
+		if fb, ok = meta.(facebookAuthorizer); !ok {
+			return respondErr(badField("login", "Facebook Login comes in a later version of this engine; use login=instagram"))
+		}
+	}
+
+	value, err := newStateValue()
+	if err != nil {
+		return nil, err
+	}
+	now := b.clock.Now()
+	st := &pendingState{
+		Hash:        hashState(value),
+		Account:     name,
+		Login:       cfg.Login,
+		Scopes:      append([]string(nil), scopes...),
+		RedirectURI: redirectURI,
+		CreatedAt:   now,
+		ExpiresAt:   now.Add(cfg.StateTTL),
+	}
+	if err := b.storeState(ctx, req.Storage, st); err != nil {
+		return nil, err
+	}
+
+	resp := &logical.Response{Data: map[string]any{
+		"state":      value,
+		"expires_at": formatTime(st.ExpiresAt),
+	}}
+	if fb != nil {
+		resp.Data["url"] = fb.FacebookAuthorizeURL(redirectURI, scopes, value)
+		if forceReauth {
+			resp.AddWarning("force_reauth applies to Instagram Login only and was ignored")
+		}
+	} else {
+		resp.Data["url"] = meta.AuthorizeURL(redirectURI, scopes, value, forceReauth)
+	}
+	b.Logger().Info("authorization URL issued", "account", name, "login", cfg.Login, "expires_at", formatTime(st.ExpiresAt))
+	return resp, nil
+}
+
+// renameField makes a name check's 400 name the field the name came in.
+func renameField(err error, field string) error {
+	var fe *fieldError
+	if errors.As(err, &fe) {
+		return badField(field, "%s", fe.msg)
+	}
+	return err
+}

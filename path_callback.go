@@ -1,0 +1,188 @@
+package instagram
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+
+	hclog "github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/vault/sdk/framework"
+	"github.com/hashicorp/vault/sdk/logical"
+)
+
+const pathCallbackHelpSyn = `Instagram's redirect target: registers the account an auth-url was built for.`
+
+const pathCallbackHelpDesc = `
+Unauthenticated: the account owner's browser lands here from Instagram's login
+dialog, with "code" and "state" (or "error", "error_reason" and
+"error_description" when the owner declined). The engine checks that the state
+is one auth-url issued, unused and unexpired, and uses it up; then it
+exchanges the code for a long-lived token and registers the account named in
+the state. It answers a small HTML page saying what happened, never the token.
+
+Set config's redirect_uri to this path's public URL
+(https://<vault>/v1/<mount>/callback) and register the same URL as a valid
+OAuth redirect URI in Meta's dashboard.
+`
+
+func pageResponses() map[int][]framework.Response {
+	page := func(desc string) []framework.Response {
+		return []framework.Response{{Description: desc, MediaType: "text/html"}}
+	}
+	return map[int][]framework.Response{
+		http.StatusOK:         page("The account was registered: an HTML page naming it."),
+		http.StatusBadRequest: page("Refused (state unknown, expired or used; owner declined; code refused): an HTML page saying why."),
+		http.StatusBadGateway: page("Instagram could not be reached: an HTML page asking to start again."),
+	}
+}
+
+func pathCallback(b *backend) []*framework.Path {
+	str := func(desc string) *framework.FieldSchema {
+		return &framework.FieldSchema{Type: framework.TypeString, Description: desc}
+	}
+	secret := func(desc string) *framework.FieldSchema {
+		return &framework.FieldSchema{Type: framework.TypeString, Description: desc, DisplayAttrs: &framework.DisplayAttributes{Sensitive: true}}
+	}
+	op := func(summary string) *framework.PathOperation {
+		return &framework.PathOperation{
+			Callback:    b.pathCallbackHandle,
+			Summary:     summary,
+			Description: "Unauthenticated. Checks and uses up the state, exchanges the code and registers the account; answers an HTML page.",
+			DisplayAttrs: &framework.DisplayAttributes{
+				OperationVerb:   "complete",
+				OperationSuffix: "authorization",
+			},
+			// The state lives, and the account is written, on the
+			// primary's active node.
+			ForwardPerformanceStandby:   true,
+			ForwardPerformanceSecondary: true,
+			Responses:                   pageResponses(),
+		}
+	}
+	return []*framework.Path{{
+		Pattern: "callback$",
+		DisplayAttrs: &framework.DisplayAttributes{
+			OperationPrefix: operationPrefix,
+		},
+		Fields: map[string]*framework.FieldSchema{
+			"code":              secret("Authorization code from Instagram."),
+			"state":             secret("The state auth-url put in the login URL."),
+			"error":             str("Set by Instagram when the owner declined (access_denied)."),
+			"error_reason":      str("Why the authorization failed, such as user_denied."),
+			"error_description": str("Instagram's description of the failure."),
+			"error_code":        str("Facebook Login's numeric error code, on failure."),
+			"error_message":     str("Facebook Login's error message, on failure."),
+		},
+		Operations: map[logical.Operation]framework.OperationHandler{
+			logical.ReadOperation:   op("Complete an authorization (GET, Instagram's redirect)."),
+			logical.UpdateOperation: op("Complete an authorization (POST form)."),
+		},
+		HelpSynopsis:    pathCallbackHelpSyn,
+		HelpDescription: pathCallbackHelpDesc,
+	}}
+}
+
+func (b *backend) pathCallbackHandle(ctx context.Context, req *logical.Request, d *framework.FieldData) (*logical.Response, error) {
+	log := b.Logger().With("path", "callback")
+	if err := checkFieldsQuiet(d); err != nil {
+		var fe *fieldError
+		errors.As(err, &fe)
+		log.Warn("authorization callback refused: unexpected or malformed parameters", "fields", fe.field)
+		return refusedPage(http.StatusBadRequest, "Authorization not completed",
+			"The request carried unexpected or malformed parameters.", "Parameters: "+truncate(fe.field, maxReflectedLength)).response()
+	}
+	get := func(k string) string { return strings.TrimSpace(d.Get(k).(string)) }
+
+	// The state comes first, whatever else the request says: it is what
+	// proves the request continues an authorization this engine started,
+	// and nothing from the query is shown before it has been checked.
+	st, err := b.consumeState(ctx, req.Storage, get("state"))
+	switch {
+	case errors.Is(err, errStateExpired):
+		log.Warn("authorization callback refused: state expired")
+		return refusedPage(http.StatusBadRequest, "Authorization link expired",
+			"This authorization link has expired, so no account was connected.").response()
+	case errors.Is(err, errStateUnknown):
+		log.Warn("authorization callback refused: state missing, unknown or already used")
+		return refusedPage(http.StatusBadRequest, "Authorization link not valid",
+			"This authorization link is unknown or was already used, so no account was connected.").response()
+	case err != nil:
+		return nil, err
+	}
+	log = log.With("account", st.Account)
+
+	if e := get("error"); e != "" || get("error_code") != "" {
+		reason := firstNonEmpty(get("error_reason"), e, get("error_code"))
+		log.Info("authorization callback: the owner did not authorize", "error_reason", truncate(reason, 64))
+		var details []string
+		for _, s := range []string{reason, firstNonEmpty(get("error_description"), get("error_message"))} {
+			if s != "" {
+				details = append(details, truncate(s, maxReflectedLength))
+			}
+		}
+		return refusedPage(http.StatusBadRequest, "Authorization declined",
+			"Instagram reports that the authorization for account "+st.Account+" was not granted.", details...).response()
+	}
+	code := get("code")
+	if code == "" {
+		log.Warn("authorization callback refused: no code")
+		return refusedPage(http.StatusBadRequest, "Authorization not completed",
+			"Instagram sent no authorization code, so no account was connected.").response()
+	}
+	return b.completeAuthorization(ctx, req.Storage, st, code, log)
+}
+
+// completeAuthorization exchanges the code of a checked state and registers
+// the account the state names.
+func (b *backend) completeAuthorization(ctx context.Context, s logical.Storage, st *pendingState, code string, log hclog.Logger) (*logical.Response, error) {
+	meta, cfg, err := b.metaFor(ctx, s)
+	if errors.Is(err, errNotConfigured) {
+		log.Warn("authorization callback refused: the engine is not configured")
+		return refusedPage(http.StatusBadRequest, "Authorization not completed",
+			"The Vault engine has no Meta app configured, so no account was connected.").response()
+	}
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Login != loginInstagram || st.Login != loginInstagram {
+		log.Warn("authorization callback refused: only Instagram Login accounts can be registered by this version", "login", cfg.Login)
+		return refusedPage(http.StatusBadRequest, "Authorization not completed",
+			"This version of the Vault engine registers Instagram Login accounts only; Facebook Login comes in a later version.").response()
+	}
+
+	a, err := b.tokenFromCode(ctx, meta, cfg, code, st.RedirectURI)
+	if err != nil {
+		// The error is already scrubbed of the code and tokens; it goes
+		// to the log for the operator, not to the page.
+		msg := redact(err.Error(), code, cfg.AppSecret)
+		var coded logical.HTTPCodedError
+		if errors.As(err, &coded) && coded.Code() == http.StatusBadGateway {
+			log.Warn("authorization callback: Instagram unavailable during the code exchange", "error", msg)
+			return refusedPage(http.StatusBadGateway, "Instagram unavailable",
+				"Instagram could not be reached to finish the authorization, so no account was connected.").response()
+		}
+		log.Warn("authorization callback: Instagram refused the code exchange", "error", msg)
+		return refusedPage(http.StatusBadRequest, "Authorization not completed",
+			"Instagram refused the authorization code, so no account was connected.").response()
+	}
+	if err := b.registerAccount(ctx, s, st.Account, a, "callback"); err != nil {
+		return nil, err
+	}
+	return pageContent{
+		Status:  http.StatusOK,
+		Class:   "ok",
+		Title:   "Instagram account connected",
+		Message: "Connected @" + a.Username + " to account " + st.Account + ".",
+		Hint:    "You can close this page.",
+	}.response()
+}
+
+func firstNonEmpty(vals ...string) string {
+	for _, v := range vals {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}

@@ -1,0 +1,188 @@
+package instagram
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/vault/sdk/framework"
+	"github.com/hashicorp/vault/sdk/logical"
+)
+
+const pathDeauthorizeHelpSyn = `Meta's Deauthorize Callback: an owner removed the app from their account.`
+
+const pathDeauthorizeHelpDesc = `
+Unauthenticated: Meta POSTs a form field "signed_request", signed with the
+app secret, when a user removes the app. The engine verifies it (signature,
+algorithm HMAC-SHA256, issued_at within config's signed_request_max_age),
+then drops the token of every account of that user and marks it needs_reauth:
+token/<name> answers an error until the owner authorizes again. A request
+that does not verify changes nothing and gets a 400.
+
+Register https://<vault>/v1/<mount>/deauthorize as the app's Deauthorize
+Callback URL in Meta's dashboard.
+`
+
+// deauthorizedError is what an account read says after its owner removed the app.
+const deauthorizedError = "deauthorized by the user: the app was removed from the Instagram account; authorize it again"
+
+func signedRequestField() map[string]*framework.FieldSchema {
+	return map[string]*framework.FieldSchema{
+		"signed_request": {
+			Type:         framework.TypeString,
+			Description:  "Meta's signed request: base64url(signature).base64url(payload), signed with the app secret.",
+			Required:     true,
+			DisplayAttrs: &framework.DisplayAttributes{Sensitive: true},
+		},
+	}
+}
+
+func pathDeauthorize(b *backend) []*framework.Path {
+	return []*framework.Path{{
+		Pattern: "deauthorize$",
+		DisplayAttrs: &framework.DisplayAttributes{
+			OperationPrefix: operationPrefix,
+		},
+		Fields: signedRequestField(),
+		Operations: map[logical.Operation]framework.OperationHandler{
+			logical.UpdateOperation: &framework.PathOperation{
+				Callback:    b.pathDeauthorizeWrite,
+				Summary:     "Handle Meta's Deauthorize Callback.",
+				Description: "Unauthenticated. Verifies signed_request, then drops the tokens of that user's accounts and marks them needs_reauth.",
+				DisplayAttrs: &framework.DisplayAttributes{
+					OperationVerb:   "deauthorize",
+					OperationSuffix: "user",
+				},
+				ForwardPerformanceStandby:   true,
+				ForwardPerformanceSecondary: true,
+				Responses: map[int][]framework.Response{
+					http.StatusOK: {{
+						Description: "Handled (also when the user has no account here).",
+						Fields: map[string]*framework.FieldSchema{
+							"success": {Type: framework.TypeBool, Description: "Always true."},
+						},
+					}},
+					http.StatusBadRequest: {{Description: "The signed_request did not verify; nothing changed."}},
+				},
+			},
+		},
+		HelpSynopsis:    pathDeauthorizeHelpSyn,
+		HelpDescription: pathDeauthorizeHelpDesc,
+	}}
+}
+
+func (b *backend) pathDeauthorizeWrite(ctx context.Context, req *logical.Request, d *framework.FieldData) (*logical.Response, error) {
+	sr, _, err := b.verifySignedRequest(ctx, req.Storage, d, "deauthorize")
+	if err != nil {
+		return respondErr(err)
+	}
+	names, err := b.accountsOfUser(ctx, req.Storage, sr.UserID)
+	if err != nil {
+		return nil, err
+	}
+	dropped := 0
+	for _, name := range names {
+		ok, err := b.deauthorizeAccount(ctx, req.Storage, name, sr.UserID)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			dropped++
+			b.Logger().Info("account deauthorized by its owner: token dropped, status needs_reauth", "account", name)
+		}
+	}
+	if dropped == 0 {
+		b.Logger().Info("deauthorize callback: the user has no account in this engine")
+	}
+	return rawJSON(http.StatusOK, map[string]any{"success": true})
+}
+
+// deauthorizeAccount drops the token of account name if it still belongs
+// to userID, under the account's lock.
+func (b *backend) deauthorizeAccount(ctx context.Context, s logical.Storage, name, userID string) (bool, error) {
+	unlock := b.lockAccount(name)
+	defer unlock()
+	stored, err := loadAccount(ctx, s, name)
+	if err != nil || stored == nil || !stored.belongsTo(userID) {
+		return false, err
+	}
+	next := stored.clone()
+	next.AccessToken = ""
+	next.Status = statusNeedsReauth
+	next.RetryAt = time.Time{}
+	next.LastError = deauthorizedError
+	next.LastErrorAt = b.clock.Now()
+	return true, b.saveAccount(ctx, s, next)
+}
+
+// verifySignedRequest checks a Meta callback's only field and its
+// signature. Its errors are 400s that never quote the signed_request.
+func (b *backend) verifySignedRequest(ctx context.Context, s logical.Storage, d *framework.FieldData, path string) (*signedRequest, *config, error) {
+	if err := checkFieldsQuiet(d); err != nil {
+		return nil, nil, err
+	}
+	cfg, err := b.readConfig(ctx, s)
+	if err != nil {
+		return nil, nil, err
+	}
+	if cfg == nil {
+		return nil, nil, errNotConfigured
+	}
+	sr, err := parseSignedRequest(d.Get("signed_request").(string), cfg.AppSecret, b.clock.Now(), cfg.SignedRequestMaxAge)
+	if err != nil {
+		// A refused request may be an attack or a misconfigured app
+		// secret: the operator needs to see it, without the value.
+		b.Logger().Warn("refused a signed_request", "path", path, "reason", err.Error())
+		var sre *signedRequestError
+		if errors.As(err, &sre) {
+			return nil, nil, badField("signed_request", "%s", sre.reason)
+		}
+		return nil, nil, badField("signed_request", "%s", strings.TrimPrefix(err.Error(), "signed_request: "))
+	}
+	return sr, cfg, nil
+}
+
+// accountsOfUser names the accounts whose Instagram user id or app-scoped
+// id is userID: Meta's callbacks may send either. Callbacks are rare, so a
+// scan of every account is acceptable here.
+func (b *backend) accountsOfUser(ctx context.Context, s logical.Storage, userID string) ([]string, error) {
+	names, err := s.List(ctx, accountStoragePrefix)
+	if err != nil {
+		return nil, fmt.Errorf("listing accounts: %w", err)
+	}
+	var out []string
+	for _, name := range names {
+		a, err := b.getAccount(ctx, s, name)
+		if err != nil {
+			return nil, err
+		}
+		if a != nil && a.belongsTo(userID) {
+			out = append(out, name)
+		}
+	}
+	return out, nil
+}
+
+// belongsTo reports whether the account is the Meta user userID.
+func (a *account) belongsTo(userID string) bool {
+	return userID != "" && (a.UserID == userID || a.AppScopedID == userID)
+}
+
+// rawJSON answers body as the whole HTTP response: Meta reads top-level
+// fields, not Vault's "data" envelope.
+func rawJSON(status int, body any) (*logical.Response, error) {
+	b, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	return &logical.Response{Data: map[string]any{
+		logical.HTTPStatusCode:         status,
+		logical.HTTPContentType:        "application/json",
+		logical.HTTPRawBody:            b,
+		logical.HTTPCacheControlHeader: "no-store",
+	}}, nil
+}

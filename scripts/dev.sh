@@ -1,0 +1,215 @@
+#!/usr/bin/env bash
+# `make dev`: a local Vault with the plugin registered, mounted at instagram/
+# and configured, in the foreground until Ctrl-C.
+#
+# Without APP_ID/APP_SECRET it also runs the fake Meta (graph/graphtest) and
+# points the engine's five base URLs at it, so the whole flow works offline.
+# With APP_ID and APP_SECRET set, it talks to the real Meta hosts instead.
+#
+# Environment:
+#   VAULT_PORT       Vault's listener on 127.0.0.1 (default 8200)
+#   FAKE_META_PORT   the fake Meta's listener on 127.0.0.1 (default 8999)
+#   APP_ID, APP_SECRET   a real Meta app (then no fake)
+#   REDIRECT_URI     default http://127.0.0.1:$VAULT_PORT/v1/instagram/callback
+#   PLUGIN_DIR       default .cache/plugins
+# Logs go to .cache/dev/.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+name="vault-plugin-secrets-instagram"
+host="127.0.0.1"
+vault_port="${VAULT_PORT:-8200}"
+fake_port="${FAKE_META_PORT:-8999}"
+redirect_uri="${REDIRECT_URI:-http://$host:$vault_port/v1/instagram/callback}"
+dev_dir="$root/.cache/dev"
+mkdir -p "$dev_dir"
+
+use_fake=1
+if [ -n "${APP_ID:-}" ] || [ -n "${APP_SECRET:-}" ]; then
+  if [ -z "${APP_ID:-}" ] || [ -z "${APP_SECRET:-}" ]; then
+    echo "dev: set both APP_ID and APP_SECRET for a real Meta app, or neither for the fake" >&2
+    exit 1
+  fi
+  use_fake=0
+fi
+
+# port_open succeeds when something accepts connections on host:port. Bash's
+# /dev/tcp keeps this free of curl/nc, which a fresh machine may lack.
+port_open() {
+  (exec 3<>"/dev/tcp/$host/$1") 2>/dev/null
+}
+
+ports=("$vault_port")
+[ "$use_fake" = 1 ] && ports+=("$fake_port")
+for p in "${ports[@]}"; do
+  if port_open "$p"; then
+    echo "dev: $host:$p is already in use (another make dev?); set VAULT_PORT / FAKE_META_PORT" >&2
+    exit 1
+  fi
+done
+if [ "$use_fake" = 1 ] && ! command -v curl >/dev/null 2>&1; then
+  echo "dev: the fake Meta's admin API is driven with curl; install curl" >&2
+  exit 1
+fi
+
+echo "==> building the plugin" >&2
+plugin_env="$(PLUGIN_DIR="${PLUGIN_DIR:-$root/.cache/plugins}" scripts/build-plugin.sh)"
+eval "$plugin_env" # PLUGIN_BIN, PLUGIN_DIR, PLUGIN_VERSION, PLUGIN_SHA256 (%q-quoted)
+echo "==> building Vault (cached after the first time)" >&2
+vault_bin="$(scripts/build-vault.sh)"
+
+vault_pid=""
+fake_pid=""
+# cleanup stops exactly the two processes this script started, by PID.
+# shellcheck disable=SC2317 # reached through the trap
+cleanup() {
+  trap - EXIT INT TERM
+  local pid
+  for pid in "$vault_pid" "$fake_pid"; do
+    if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; fi
+  done
+  for pid in "$vault_pid" "$fake_pid"; do
+    if [ -n "$pid" ]; then wait "$pid" 2>/dev/null || true; fi
+  done
+  echo "dev: stopped; logs are in $dev_dir" >&2
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+if [ "$use_fake" = 1 ]; then
+  app_id="dev-app-id"
+  # A fresh secret per run: it only has to match between Vault and the fake.
+  app_secret="dev-$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')"
+  fake_bin="$root/.cache/bin/fakemeta"
+  echo "==> building the fake Meta" >&2
+  # A built binary rather than `go run`: `go run` would put the go command
+  # between us and the server, and killing its PID would orphan the server.
+  go build -o "$fake_bin" ./graph/graphtest/cmd/fakemeta
+  "$fake_bin" -addr "$host:$fake_port" -app-id "$app_id" -app-secret "$app_secret" \
+    >"$dev_dir/fakemeta.log" 2>&1 &
+  fake_pid=$!
+else
+  app_id="$APP_ID"
+  app_secret="$APP_SECRET"
+fi
+
+echo "==> starting Vault on $host:$vault_port" >&2
+# -dev-no-store-token: do not overwrite ~/.vault-token, which may belong to
+# another Vault the developer uses.
+"$vault_bin" server -dev -dev-root-token-id=root -dev-no-store-token \
+  -dev-listen-address="$host:$vault_port" -dev-plugin-dir="$PLUGIN_DIR" \
+  -log-level=debug >"$dev_dir/vault.log" 2>&1 &
+vault_pid=$!
+
+export VAULT_ADDR="http://$host:$vault_port"
+export VAULT_TOKEN=root
+# A developer's shell may point the CLI at another Vault's namespace or TLS.
+unset VAULT_NAMESPACE VAULT_CACERT VAULT_CAPATH VAULT_CLIENT_CERT VAULT_CLIENT_KEY
+
+# wait_for polls until a check passes, or fails with the log's tail if the
+# process died or did not come up in time.
+wait_for() {
+  local what="$1" pid="$2" log="$3"
+  shift 3
+  local i
+  for ((i = 0; i < 300; i++)); do
+    if "$@"; then
+      return 0
+    fi
+    if ! kill -0 "$pid" 2>/dev/null; then
+      echo "dev: $what exited; last lines of $log:" >&2
+      tail -n 40 "$log" >&2
+      exit 1
+    fi
+    sleep 0.1
+  done
+  echo "dev: $what did not come up in 30s; last lines of $log:" >&2
+  tail -n 40 "$log" >&2
+  exit 1
+}
+
+# shellcheck disable=SC2317 # called through wait_for
+fake_up() { port_open "$fake_port" && grep -q '^facebook_graph_base_url=' "$dev_dir/fakemeta.log"; }
+if [ "$use_fake" = 1 ]; then
+  wait_for "fake Meta" "$fake_pid" "$dev_dir/fakemeta.log" fake_up
+fi
+# shellcheck disable=SC2317 # called through wait_for
+vault_up() { "$vault_bin" status >/dev/null 2>&1; }
+wait_for "Vault" "$vault_pid" "$dev_dir/vault.log" vault_up
+
+echo "==> registering $name $PLUGIN_VERSION" >&2
+"$vault_bin" plugin register -sha256="$PLUGIN_SHA256" -version="$PLUGIN_VERSION" secret "$name" >&2
+"$vault_bin" secrets enable -path=instagram -plugin-version="$PLUGIN_VERSION" "$name" >&2
+
+config_args=(app_id="$app_id" app_secret=- redirect_uri="$redirect_uri")
+if [ "$use_fake" = 1 ]; then
+  fake="http://$host:$fake_port"
+  # The fake prints one key=value line per config field it serves (one path
+  # prefix per Meta host); taking them as printed keeps this in step with it.
+  while IFS= read -r line; do
+    config_args+=("$line")
+  done < <(grep -E '^[a-z_]+_base_url=' "$dev_dir/fakemeta.log")
+fi
+# The secret goes through stdin (app_secret=-) so it never shows in `ps`.
+printf '%s' "$app_secret" | "$vault_bin" write instagram/config "${config_args[@]}" >&2
+
+if [ "$use_fake" = 1 ]; then
+  curl -fsS -X POST "$fake/_fake/users" -H 'Content-Type: application/json' \
+    -d '{"username":"demo"}' >/dev/null
+fi
+
+cat <<EOF
+
+$(vault_version="$("$vault_bin" version | head -n1)"; echo "${vault_version%%,*}") is running with $name $PLUGIN_VERSION at instagram/.
+Logs: $dev_dir/vault.log$([ "$use_fake" = 1 ] && echo ", $dev_dir/fakemeta.log")
+
+In another shell:
+
+  export VAULT_ADDR=$VAULT_ADDR VAULT_TOKEN=root
+  export PATH="$(dirname "$vault_bin"):\$PATH"
+
+EOF
+if [ "$use_fake" = 1 ]; then
+  cat <<EOF
+The fake Meta on $fake knows one Instagram user, "demo". Have it mint an
+authorization code, as Instagram would after the user consents:
+
+  code=\$(curl -s -X POST $fake/_fake/codes -H 'Content-Type: application/json' \\
+    -d '{"username":"demo","scopes":["instagram_business_basic"],"redirect_uri":"$redirect_uri"}' \\
+    | sed -n 's/.*"code" *: *"\([^"]*\)".*/\1/p')
+
+EOF
+else
+  cat <<EOF
+Using the real Meta app $app_id. Get an authorization code by opening the URL from
+
+  vault write instagram/auth-url account=demo
+
+(with $redirect_uri registered as a valid OAuth redirect URI in the app), or
+register a token you already have: vault write instagram/accounts/demo access_token=...
+
+EOF
+fi
+cat <<EOF
+Register the account, then read what applications and operators see:
+
+  vault write instagram/accounts/demo code="\$code"
+  vault read instagram/token/demo
+  vault read instagram/accounts/demo
+
+Ctrl-C stops Vault$([ "$use_fake" = 1 ] && echo " and the fake Meta"). Everything is in memory: a restart starts clean.
+EOF
+
+# Stay in the foreground until Ctrl-C; if either process dies on its own, stop
+# the other. (A poll rather than `wait -n PID...`, which needs bash 5.1.)
+# The sleep runs in the background because the `wait` builtin, unlike a
+# foreground command, returns as soon as a trapped signal arrives.
+while kill -0 "$vault_pid" 2>/dev/null && { [ -z "$fake_pid" ] || kill -0 "$fake_pid" 2>/dev/null; }; do
+  sleep 1 &
+  wait $! || true
+done
+echo "dev: Vault or the fake Meta exited on its own; see $dev_dir" >&2
+exit 1

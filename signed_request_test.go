@@ -1,0 +1,189 @@
+package instagram
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// signedRequestNow is the fixed clock of the parser tests.
+var signedRequestNow = time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
+
+// signRequest builds a signed_request as Meta does: unpadded base64url of the
+// signature over the unpadded base64url payload text.
+func signRequest(secret string, payload any) string {
+	var raw []byte
+	switch p := payload.(type) {
+	case string:
+		raw = []byte(p)
+	default:
+		raw, _ = json.Marshal(p)
+	}
+	enc := base64.RawURLEncoding.EncodeToString(raw)
+	return signText(secret, enc)
+}
+
+func signText(secret, payloadText string) string {
+	h := hmac.New(sha256.New, []byte(secret))
+	h.Write([]byte(payloadText))
+	return base64.RawURLEncoding.EncodeToString(h.Sum(nil)) + "." + payloadText
+}
+
+func metaPayload(userID any, issuedAt time.Time) map[string]any {
+	return map[string]any{"algorithm": "HMAC-SHA256", "issued_at": issuedAt.Unix(), "user_id": userID}
+}
+
+func TestParseSignedRequestValid(t *testing.T) {
+	const bigID = "27640875392278831" // above 2^53, odd: float64 would round it
+	cases := []struct {
+		name string
+		sr   string
+	}{
+		{"string user_id", signRequest(testAppSecret, metaPayload(bigID, signedRequestNow.Add(-time.Minute)))},
+		{"number user_id", signRequest(testAppSecret, `{"algorithm":"HMAC-SHA256","issued_at":1767603540,"user_id":27640875392278831}`)},
+		{"lower-case algorithm", signRequest(testAppSecret, `{"algorithm":"hmac-sha256","issued_at":"1767603540","user_id":"27640875392278831"}`)},
+		{"data deletion payload with expires", signRequest(testAppSecret, `{"algorithm":"HMAC-SHA256","expires":1767610000,"issued_at":1767603540,"user_id":"27640875392278831"}`)},
+		{"padded signature and payload", padded(signRequest(testAppSecret, metaPayload(bigID, signedRequestNow)))},
+		{"surrounding space", " " + signRequest(testAppSecret, metaPayload(bigID, signedRequestNow)) + "\n"},
+		{"slightly in the future", signRequest(testAppSecret, metaPayload(bigID, signedRequestNow.Add(2*time.Minute)))},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			sr, err := parseSignedRequest(tc.sr, testAppSecret, signedRequestNow, time.Hour)
+			if err != nil {
+				t.Fatalf("refused: %v", err)
+			}
+			if sr.UserID != bigID {
+				t.Fatalf("user_id = %q, want %q", sr.UserID, bigID)
+			}
+		})
+	}
+}
+
+// padded adds base64 padding to both parts, as some encoders do.
+func padded(sr string) string {
+	sig, payload, _ := strings.Cut(sr, ".")
+	pad := func(s string) string {
+		for len(s)%4 != 0 {
+			s += "="
+		}
+		return s
+	}
+	return pad(sig) + "." + pad(payload)
+}
+
+func TestParseSignedRequestRefusals(t *testing.T) {
+	now := signedRequestNow
+	good := signRequest(testAppSecret, metaPayload("17841400000000000", now))
+	sig, payload, _ := strings.Cut(good, ".")
+	otherPayload := base64.RawURLEncoding.EncodeToString([]byte(`{"algorithm":"HMAC-SHA256","issued_at":1767603540,"user_id":"1"}`))
+
+	cases := []struct {
+		name, sr, want string
+	}{
+		{"empty", "", "required"},
+		{"garbage", "not a signed request", "two base64url parts"},
+		{"no dot", sig + payload, "two base64url parts"},
+		{"three parts", good + ".x", "two base64url parts"},
+		{"signature not base64", "!!!." + payload, "signature"},
+		{"short signature", base64.RawURLEncoding.EncodeToString([]byte("short")) + "." + payload, "signature"},
+		{"wrong secret", signRequest("another-secret", metaPayload("1", now)), "does not match"},
+		{"tampered payload", sig + "." + otherPayload, "does not match"},
+		{"payload not base64", signText(testAppSecret, "@@@@"), "base64url"},
+		{"payload not JSON", signRequest(testAppSecret, "user_id=1"), "JSON"},
+		{"payload JSON array", signRequest(testAppSecret, "[1,2]"), "JSON"},
+		{"wrong algorithm", signRequest(testAppSecret, map[string]any{"algorithm": "HMAC-SHA1", "issued_at": now.Unix(), "user_id": "1"}), "algorithm"},
+		{"no algorithm", signRequest(testAppSecret, map[string]any{"issued_at": now.Unix(), "user_id": "1"}), "algorithm"},
+		{"stale", signRequest(testAppSecret, metaPayload("1", now.Add(-2*time.Hour))), "too old"},
+		{"far future", signRequest(testAppSecret, metaPayload("1", now.Add(time.Hour))), "future"},
+		{"no issued_at", signRequest(testAppSecret, map[string]any{"algorithm": "HMAC-SHA256", "user_id": "1"}), "issued_at"},
+		{"fractional issued_at", signRequest(testAppSecret, `{"algorithm":"HMAC-SHA256","issued_at":1767603540.5,"user_id":"1"}`), "issued_at"},
+		{"huge issued_at", signRequest(testAppSecret, `{"algorithm":"HMAC-SHA256","issued_at":99999999999999999999999,"user_id":"1"}`), "issued_at"},
+		{"no user_id", signRequest(testAppSecret, map[string]any{"algorithm": "HMAC-SHA256", "issued_at": now.Unix()}), "user_id"},
+		{"float user_id", signRequest(testAppSecret, `{"algorithm":"HMAC-SHA256","issued_at":1767603540,"user_id":2.7640875392278832e16}`), "user_id"},
+		{"negative user_id", signRequest(testAppSecret, `{"algorithm":"HMAC-SHA256","issued_at":1767603540,"user_id":-5}`), "user_id"},
+		{"non-numeric user_id", signRequest(testAppSecret, metaPayload("../accounts", now)), "user_id"},
+		{"too long", strings.Repeat("a", maxSignedRequestLength+1), "too long"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := parseSignedRequest(tc.sr, testAppSecret, now, time.Hour)
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %q does not say %q", err, tc.want)
+			}
+			var sre *signedRequestError
+			if !errors.As(err, &sre) {
+				t.Fatalf("error %v is not a signedRequestError", err)
+			}
+			assertNoEcho(t, err, tc.sr)
+		})
+	}
+
+	if _, err := parseSignedRequest(good, "", now, time.Hour); err == nil {
+		t.Fatal("accepted without an app secret")
+	}
+}
+
+// assertNoEcho fails unless a refusal is exactly one of the fixed reasons:
+// then it cannot repeat the signed_request or any part of it. (A substring
+// check would be fooled by inputs that are themselves pieces of a reason.)
+func assertNoEcho(t *testing.T, err error, sr string) {
+	t.Helper()
+	var sre *signedRequestError
+	if !errors.As(err, &sre) {
+		if strings.Contains(err.Error(), sr) {
+			t.Fatalf("error %q echoes the signed_request", err)
+		}
+		return
+	}
+	if !slices.Contains(signedRequestReasons, sre.reason) || err.Error() != "signed_request: "+string(sre.reason) {
+		t.Fatalf("refusal %q is not one of the fixed reasons", err)
+	}
+}
+
+// FuzzParseSignedRequest checks that no input panics the parser, that
+// whatever it accepts really is signed with the secret, fresh and names a
+// decimal user id, and that its errors never echo the input.
+func FuzzParseSignedRequest(f *testing.F) {
+	now := signedRequestNow
+	f.Add(signRequest(testAppSecret, metaPayload("27640875392278831", now)))
+	f.Add(signRequest(testAppSecret, `{"algorithm":"HMAC-SHA256","issued_at":1767603540,"user_id":27640875392278831}`))
+	f.Add(padded(signRequest(testAppSecret, metaPayload("1", now))))
+	f.Add(signRequest("wrong", metaPayload("1", now)))
+	f.Add(signRequest(testAppSecret, `{"algorithm":"none","issued_at":1767603540,"user_id":"1"}`))
+	f.Add(signRequest(testAppSecret, `{"algorithm":"HMAC-SHA256","issued_at":1e99,"user_id":{"a":1}}`))
+	f.Add(signRequest(testAppSecret, `null`))
+	f.Add("a.b")
+	f.Add(".")
+	f.Add("====.====")
+	f.Fuzz(func(t *testing.T, sr string) {
+		got, err := parseSignedRequest(sr, testAppSecret, now, time.Hour)
+		if err != nil {
+			if got != nil {
+				t.Fatal("both a result and an error")
+			}
+			assertNoEcho(t, err, sr)
+			return
+		}
+		sig, payloadText, _ := strings.Cut(strings.TrimSpace(sr), ".")
+		rawSig, derr := decodeBase64URL(sig)
+		if derr != nil || !signatureMatches(rawSig, payloadText, testAppSecret) {
+			t.Fatal("accepted a request whose signature does not verify")
+		}
+		if !userIDRegex.MatchString(got.UserID) {
+			t.Fatalf("accepted user_id %q", got.UserID)
+		}
+		if now.Sub(got.IssuedAt) > time.Hour || got.IssuedAt.Sub(now) > signedRequestFutureSkew {
+			t.Fatalf("accepted issued_at %v", got.IssuedAt)
+		}
+	})
+}
