@@ -131,7 +131,7 @@ func configResponseFields() map[string]*framework.FieldSchema {
 
 func pathConfig(b *backend) []*framework.Path {
 	return []*framework.Path{{
-		Pattern: "config",
+		Pattern: "config$",
 		DisplayAttrs: &framework.DisplayAttributes{
 			OperationPrefix: operationPrefix,
 		},
