@@ -71,6 +71,9 @@ type backend struct {
 	// PeriodicFunc again while a slow tick is still running.
 	ticking atomic.Bool
 	stats   *engineStats
+	// appPause is when Meta's app-wide throttle (code 4) is expected to
+	// lift, in Unix nanoseconds; 0 when none is in force.
+	appPause atomic.Int64
 
 	// stateMu makes taking an authorization state atomic: two callbacks
 	// carrying the same state cannot both get it.

@@ -135,7 +135,7 @@ func checkFieldsQuiet(d *framework.FieldData) error {
 		return err
 	}
 	if _, known := d.Schema[fe.field]; known {
-		return badField(fe.field, "is malformed (given more than once, or of the wrong type)")
+		return malformedField(fe.field)
 	}
 	return fe // unknown fields: the message holds their names only
 }

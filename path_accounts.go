@@ -30,6 +30,10 @@ read the token on token/<name>.
 // gets a 400 naming the field rather than a 404.
 const accountNamePattern = `(?P<name>[^/]+)`
 
+// maxCredentialLength bounds codes, tokens and URIs taken from a request:
+// Meta's are a few hundred characters, and nothing longer is worth a call.
+const maxCredentialLength = 4096
+
 func accountNameField() *framework.FieldSchema {
 	return &framework.FieldSchema{
 		Type:        framework.TypeString,
@@ -225,6 +229,12 @@ func (b *backend) pathAccountWrite(ctx context.Context, req *logical.Request, d 
 	redirectURI := strings.TrimSpace(d.Get("redirect_uri").(string))
 
 	switch {
+	case len(code) > maxCredentialLength:
+		return respondErr(badField("code", "is longer than %d characters", maxCredentialLength))
+	case len(token) > maxCredentialLength:
+		return respondErr(badField("access_token", "is longer than %d characters", maxCredentialLength))
+	case len(redirectURI) > maxCredentialLength:
+		return respondErr(badField("redirect_uri", "is longer than %d characters", maxCredentialLength))
 	case code == "" && token == "":
 		return respondErr(badField("code", "exactly one of code or access_token is required"))
 	case code != "" && token != "":

@@ -23,12 +23,6 @@ state_ttl (15 minutes by default): "expires_at" says when. "redirect_uri"
 defaults to config's and must be it or one of allowed_redirect_uris.
 `
 
-// facebookAuthorizer is the Meta client's Facebook Login dialog, used when
-// config says login=facebook.
-type facebookAuthorizer interface {
-	FacebookAuthorizeURL(redirectURI string, scopes []string, state string) string
-}
-
 func pathAuthURL(b *backend) []*framework.Path {
 	return []*framework.Path{{
 		Pattern: "auth-url$",
@@ -51,7 +45,7 @@ func pathAuthURL(b *backend) []*framework.Path {
 			},
 			"force_reauth": {
 				Type:        framework.TypeBool,
-				Description: "Make Instagram ask the owner to log in again even with a session (Instagram Login only).",
+				Description: "Make Instagram ask the owner to log in again even with a session.",
 			},
 		},
 		Operations: map[logical.Operation]framework.OperationHandler{
@@ -99,6 +93,11 @@ func (b *backend) pathAuthURLWrite(ctx context.Context, req *logical.Request, d 
 	if err != nil {
 		return respondErr(err)
 	}
+	// The callback registers Instagram Login accounts only: a Facebook
+	// dialog URL would send the owner through a login that cannot finish.
+	if cfg.Login != loginInstagram {
+		return respondErr(badField("login", "auth-url for login=%s is not supported by this version; use login=instagram", cfg.Login))
+	}
 
 	scopes := cfg.Scopes
 	if v, ok := d.GetOk("scopes"); ok {
@@ -124,14 +123,6 @@ func (b *backend) pathAuthURLWrite(ctx context.Context, req *logical.Request, d 
 	}
 	forceReauth := d.Get("force_reauth").(bool)
 
-	var fb facebookAuthorizer
-	if cfg.Login == loginFacebook {
-		var ok bool
-		if fb, ok = meta.(facebookAuthorizer); !ok {
-			return respondErr(badField("login", "Facebook Login comes in a later version of this engine; use login=instagram"))
-		}
-	}
-
 	value, err := newStateValue()
 	if err != nil {
 		return nil, err
@@ -151,17 +142,10 @@ func (b *backend) pathAuthURLWrite(ctx context.Context, req *logical.Request, d 
 	}
 
 	resp := &logical.Response{Data: map[string]any{
+		"url":        meta.AuthorizeURL(redirectURI, scopes, value, forceReauth),
 		"state":      value,
 		"expires_at": formatTime(st.ExpiresAt),
 	}}
-	if fb != nil {
-		resp.Data["url"] = fb.FacebookAuthorizeURL(redirectURI, scopes, value)
-		if forceReauth {
-			resp.AddWarning("force_reauth applies to Instagram Login only and was ignored")
-		}
-	} else {
-		resp.Data["url"] = meta.AuthorizeURL(redirectURI, scopes, value, forceReauth)
-	}
 	b.Logger().Info("authorization URL issued", "account", name, "login", cfg.Login, "expires_at", formatTime(st.ExpiresAt))
 	return resp, nil
 }

@@ -26,6 +26,8 @@ Set config's redirect_uri to this path's public URL
 OAuth redirect URI in Meta's dashboard.
 `
 
+const callbackPattern = "callback$"
+
 func pageResponses() map[int][]framework.Response {
 	page := func(desc string) []framework.Response {
 		return []framework.Response{{Description: desc, MediaType: "text/html"}}
@@ -44,14 +46,15 @@ func pathCallback(b *backend) []*framework.Path {
 	secret := func(desc string) *framework.FieldSchema {
 		return &framework.FieldSchema{Type: framework.TypeString, Description: desc, DisplayAttrs: &framework.DisplayAttributes{Sensitive: true}}
 	}
-	op := func(summary string) *framework.PathOperation {
+	// suffix keeps the two operations' OpenAPI operationIds apart.
+	op := func(summary, suffix string) *framework.PathOperation {
 		return &framework.PathOperation{
 			Callback:    b.pathCallbackHandle,
 			Summary:     summary,
 			Description: "Unauthenticated. Checks and uses up the state, exchanges the code and registers the account; answers an HTML page.",
 			DisplayAttrs: &framework.DisplayAttributes{
 				OperationVerb:   "complete",
-				OperationSuffix: "authorization",
+				OperationSuffix: suffix,
 			},
 			// The state lives, and the account is written, on the
 			// primary's active node.
@@ -61,7 +64,7 @@ func pathCallback(b *backend) []*framework.Path {
 		}
 	}
 	return []*framework.Path{{
-		Pattern: "callback$",
+		Pattern: callbackPattern,
 		DisplayAttrs: &framework.DisplayAttributes{
 			OperationPrefix: operationPrefix,
 		},
@@ -75,8 +78,8 @@ func pathCallback(b *backend) []*framework.Path {
 			"error_message":     str("Facebook Login's error message, on failure."),
 		},
 		Operations: map[logical.Operation]framework.OperationHandler{
-			logical.ReadOperation:   op("Complete an authorization (GET, Instagram's redirect)."),
-			logical.UpdateOperation: op("Complete an authorization (POST form)."),
+			logical.ReadOperation:   op("Complete an authorization (GET, Instagram's redirect).", "authorization"),
+			logical.UpdateOperation: op("Complete an authorization (POST form).", "authorization-form-post"),
 		},
 		HelpSynopsis:    pathCallbackHelpSyn,
 		HelpDescription: pathCallbackHelpDesc,
@@ -88,9 +91,7 @@ func (b *backend) pathCallbackHandle(ctx context.Context, req *logical.Request, 
 	if err := checkFieldsQuiet(d); err != nil {
 		var fe *fieldError
 		errors.As(err, &fe)
-		log.Warn("authorization callback refused: unexpected or malformed parameters", "fields", fe.field)
-		return refusedPage(http.StatusBadRequest, "Authorization not completed",
-			"The request carried unexpected or malformed parameters.", "Parameters: "+truncate(fe.field, maxReflectedLength)).response()
+		return b.refuseCallbackParams(fe.field)
 	}
 	get := func(k string) string { return strings.TrimSpace(d.Get(k).(string)) }
 
@@ -131,6 +132,15 @@ func (b *backend) pathCallbackHandle(ctx context.Context, req *logical.Request, 
 			"Instagram sent no authorization code, so no account was connected.").response()
 	}
 	return b.completeAuthorization(ctx, req.Storage, st, code, log)
+}
+
+// refuseCallbackParams answers a callback whose parameters are unknown or
+// malformed (given twice, say), naming them but quoting no value. The state
+// is left unused: the owner's real redirect can still complete.
+func (b *backend) refuseCallbackParams(fields string) (*logical.Response, error) {
+	b.Logger().Warn("authorization callback refused: unexpected or malformed parameters", "path", "callback", "fields", fields)
+	return refusedPage(http.StatusBadRequest, "Authorization not completed",
+		"The request carried unexpected or malformed parameters.", "Parameters: "+truncate(fields, maxReflectedLength)).response()
 }
 
 // completeAuthorization exchanges the code of a checked state and registers

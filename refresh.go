@@ -67,6 +67,12 @@ func (b *backend) tick(ctx context.Context, s logical.Storage) error {
 		return err
 	}
 
+	if until := b.appPausedUntil(); start.Before(until) {
+		// Meta throttles the whole app: calling for any account now would
+		// only extend the throttle. Everything due stays due.
+		b.stats.recordTick(start, 0, 0, 0)
+		return nil
+	}
 	claims := b.sched.claimDue(start, maxClaimsPerTick, claimLease)
 	if len(claims) == 0 {
 		b.stats.recordTick(start, 0, 0, 0)
@@ -93,6 +99,11 @@ func (b *backend) runRefreshes(ctx context.Context, s logical.Storage, workers i
 		go func() {
 			defer wg.Done()
 			for c := range work {
+				if b.clock.Now().Before(b.appPausedUntil()) {
+					// Another worker hit the app-wide throttle.
+					b.sched.release(c)
+					continue
+				}
 				_, err := b.refreshAccount(ctx, s, c.name, false)
 				mu.Lock()
 				if err != nil {
@@ -225,6 +236,10 @@ func (b *backend) recordFailure(a *account, err error, now time.Time, appSecret 
 	if errors.As(err, &gerr) && gerr.RetryAfter > delay {
 		delay = gerr.RetryAfter
 	}
+	if errors.As(err, &gerr) && gerr.Code == graph.CodeAppThrottled {
+		// Code 4 limits the app, not this account: pause every refresh.
+		b.pauseApp(now.Add(delay))
+	}
 	retry := now.Add(delay)
 	// Never wait past the point where the token could still be saved.
 	if !a.ExpiresAt.IsZero() {
@@ -244,6 +259,23 @@ func (b *backend) backoff(n int) time.Duration {
 	}
 	d = min(d, backoffMax)
 	return time.Duration(float64(d) * b.jitter())
+}
+
+// pauseApp stops every refresh until t (Meta's app-level throttle).
+func (b *backend) pauseApp(t time.Time) {
+	for {
+		cur := b.appPause.Load()
+		if t.UnixNano() <= cur || b.appPause.CompareAndSwap(cur, t.UnixNano()) {
+			return
+		}
+	}
+}
+
+func (b *backend) appPausedUntil() time.Time {
+	if n := b.appPause.Load(); n != 0 {
+		return time.Unix(0, n).UTC()
+	}
+	return time.Time{}
 }
 
 func defaultJitter() float64 { return 0.8 + 0.4*rand.Float64() }

@@ -57,7 +57,7 @@ func (b *backend) tokenFromAccessToken(ctx context.Context, meta metaClient, cfg
 	switch {
 	case err == nil:
 		return b.accountFor(ctx, meta, cfg, long)
-	case errors.As(err, &gerr) && gerr.Code == 100:
+	case errors.As(err, &gerr) && gerr.Code == graph.CodeInvalidParameter:
 		return b.accountFor(ctx, meta, cfg, &graph.LongLivedToken{AccessToken: token, TokenType: "bearer"})
 	default:
 		return nil, metaRefusal("access_token", "Instagram refused the access token", err, token)

@@ -68,13 +68,28 @@ func Classify(err error) Class {
 	return ClassPermanent
 }
 
+// Graph error codes a token manager acts on (instagram-api.md §3).
+const (
+	CodeUnknown              = 1
+	CodeService              = 2
+	CodeAppThrottled         = 4 // the whole app is over its rate limit
+	CodePermission           = 10
+	CodeUserThrottled        = 17 // one user (account) is over its limit
+	CodePageThrottled        = 32
+	CodeInvalidParameter     = 100
+	CodeInvalidToken         = 190
+	CodeCustomThrottled      = 613
+	CodeBusinessUseThrottled = 80002
+)
+
 func (e *Error) class() Class {
 	switch c := e.Code; {
-	case c == 4 || c == 17 || c == 32 || c == 613 || c == 80002:
+	case c == CodeAppThrottled || c == CodeUserThrottled || c == CodePageThrottled ||
+		c == CodeCustomThrottled || c == CodeBusinessUseThrottled:
 		return ClassThrottled
-	case c == 1 || c == 2 || e.IsTransient:
+	case c == CodeUnknown || c == CodeService || e.IsTransient:
 		return ClassTransient
-	case c == 190 || c == 10 || (c >= 200 && c <= 299):
+	case c == CodeInvalidToken || c == CodePermission || (c >= 200 && c <= 299):
 		return ClassReauth
 	case e.HTTPStatus == 429:
 		return ClassThrottled

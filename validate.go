@@ -1,0 +1,79 @@
+package instagram
+
+import (
+	"context"
+	"sort"
+	"strings"
+
+	"github.com/hashicorp/vault/sdk/framework"
+	"github.com/hashicorp/vault/sdk/helper/errutil"
+	"github.com/hashicorp/vault/sdk/logical"
+)
+
+// The framework checks that every field converts to its type before any
+// handler runs, and its refusal quotes the value it could not convert. For
+// a field that carries a secret (a code, a state, a token, a signed_request,
+// the app secret) given twice or as a list, that would put the secret in
+// the error answered, and, from an existence check, in Vault's own log
+// ("failed to run existence check"). So the backend runs that check itself
+// first and refuses such input naming the field only; the callback, which
+// must always answer its HTML page, does so for any malformed field.
+
+// HandleRequest is logical.Backend's, with the quiet type check first.
+func (b *backend) HandleRequest(ctx context.Context, req *logical.Request) (*logical.Response, error) {
+	if p, field := b.malformedField(req); field != "" {
+		// The framework anchors patterns with a "^" at its set-up.
+		if strings.TrimPrefix(p.Pattern, "^") == callbackPattern {
+			return b.refuseCallbackParams(field)
+		}
+		if isSensitive(p.Fields[field]) {
+			return respondErr(malformedField(field))
+		}
+	}
+	return b.Backend.HandleRequest(ctx, req)
+}
+
+// HandleExistenceCheck is logical.Backend's, with the quiet type check first.
+func (b *backend) HandleExistenceCheck(ctx context.Context, req *logical.Request) (bool, bool, error) {
+	if p, field := b.malformedField(req); field != "" && p.ExistenceCheck != nil && isSensitive(p.Fields[field]) {
+		return true, false, errutil.UserError{Err: malformedField(field).Error()}
+	}
+	return b.Backend.HandleExistenceCheck(ctx, req)
+}
+
+// malformedField returns the request's path and the first field (by name)
+// whose value does not convert to the field's type, "" when all do. Fields
+// captured from the URL are the framework's to fill, and always convert.
+func (b *backend) malformedField(req *logical.Request) (*framework.Path, string) {
+	if req.Operation == logical.HelpOperation || len(req.Data) == 0 {
+		return nil, ""
+	}
+	p := b.Route(req.Path)
+	if p == nil {
+		return nil, ""
+	}
+	keys := make([]string, 0, len(req.Data))
+	for k := range req.Data {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		schema, ok := p.Fields[k]
+		if !ok || strings.Contains(p.Pattern, "(?P<"+k+">") {
+			continue
+		}
+		fd := framework.FieldData{Raw: map[string]any{k: req.Data[k]}, Schema: map[string]*framework.FieldSchema{k: schema}}
+		if _, _, err := fd.GetOkErr(k); err != nil {
+			return p, k
+		}
+	}
+	return p, ""
+}
+
+func isSensitive(s *framework.FieldSchema) bool {
+	return s != nil && s.DisplayAttrs != nil && s.DisplayAttrs.Sensitive
+}
+
+func malformedField(field string) *fieldError {
+	return badField(field, "is malformed (given more than once, or of the wrong type)")
+}
