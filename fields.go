@@ -89,8 +89,15 @@ func checkName(name string) error {
 	return nil
 }
 
+// maxURLLength bounds URLs taken from requests; browsers and Meta's
+// dashboard stop well below it.
+const maxURLLength = 2048
+
 // checkURL accepts an absolute http or https URL.
 func checkURL(field, raw string) error {
+	if len(raw) > maxURLLength {
+		return badField(field, "is longer than %d characters", maxURLLength)
+	}
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
 		return badField(field, "must be an absolute http or https URL")
