@@ -179,6 +179,15 @@ func (b *backend) refreshAccount(ctx context.Context, s logical.Storage, name st
 		return next, &refreshError{account: name, class: graph.Classify(err), msg: next.LastError}
 	}
 
+	// Crash safety is by write ordering, not a WAL: nothing is written
+	// before Meta answers, and the new token, its expiry and the cleared
+	// due state go to storage in one Put of one entry. If Vault dies
+	// between Meta's answer and that Put, storage still holds the old
+	// token, which a refresh does not invalidate (it extends validity;
+	// Meta documents no revocation of the old string), and the account is
+	// still due, so the first tick after the restart refreshes it again.
+	// A WAL written before the call could not hold more: the new token
+	// exists only once Meta has answered.
 	next.AccessToken = tok.AccessToken
 	next.TokenType = normalTokenType(tok.TokenType)
 	next.IssuedAt = now
