@@ -34,9 +34,6 @@ const (
 )
 
 func (k TokenKind) instagram() bool { return k == KindShortLived || k == KindLongLived }
-func (k TokenKind) facebookUser() bool {
-	return k == KindFacebookUser || k == KindFacebookLongUser
-}
 
 // User is an account the fake knows. Ids are decimal strings above 2^53.
 type User struct {
