@@ -50,16 +50,21 @@ var findPlugin = sync.OnceValues(func() (plugin, error) {
 	if err != nil {
 		return plugin{}, err
 	}
+	// go test runs in e2e/, so relative paths are taken from the repository
+	// root, where a developer typing them is.
+	fromRoot := func(path string) string {
+		if filepath.IsAbs(path) {
+			return path
+		}
+		return filepath.Join(root, path)
+	}
 	p := plugin{
-		vaultBin: envOr("VAULT_BIN", filepath.Join(root, ".cache", "vault", vaultVersion, "vault")),
-		dir:      envOr("PLUGIN_DIR", filepath.Join(root, ".cache", "plugins")),
+		vaultBin: fromRoot(envOr("VAULT_BIN", filepath.Join(".cache", "vault", vaultVersion, "vault"))),
+		dir:      fromRoot(envOr("PLUGIN_DIR", filepath.Join(".cache", "plugins"))),
 	}
 	hint := "; run `make test-e2e`, which builds Vault and the plugin and sets VAULT_BIN and PLUGIN_DIR"
 	if _, err := os.Stat(p.vaultBin); err != nil {
 		return p, fmt.Errorf("vault binary: %w%s", err, hint)
-	}
-	if p.dir, err = filepath.Abs(p.dir); err != nil {
-		return p, err
 	}
 	p.bin = filepath.Join(p.dir, pluginName)
 	f, err := os.Open(p.bin)
@@ -134,6 +139,7 @@ type env struct {
 	root        *api.Client
 	fake        *graphtest.Server
 	appID       string
+	appSecret   string // to sign Meta's signed_requests
 	redirectURI string
 	logPath     string
 	secrets     *secrets
@@ -152,6 +158,7 @@ func newEnv(t *testing.T) *env {
 
 	e := &env{t: t, secrets: &secrets{}, appID: "e2e-app-" + randHex(4)}
 	appSecret := e.secrets.add("app secret", "e2e-secret-"+randHex(16))
+	e.appSecret = appSecret
 
 	e.fake = graphtest.New(graphtest.Options{AppID: e.appID, AppSecret: appSecret})
 	t.Cleanup(e.fake.Close)
@@ -327,7 +334,11 @@ func startVault(t *testing.T, p plugin) *vaultProc {
 		}
 		err = vp.waitHealthy(60 * time.Second)
 		if err == nil {
-			t.Logf("vault %s up at %s (log %s), plugin %s", p.vaultBin, vp.addr, logPath, p.version)
+			version := p.version
+			if version == "" {
+				version = "(the version it reports)"
+			}
+			t.Logf("vault %s up at %s (log %s), plugin %s", p.vaultBin, vp.addr, logPath, version)
 			return vp
 		}
 		vp.stop(t)
