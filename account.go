@@ -19,6 +19,10 @@ const (
 	statusValid          = "valid"
 	statusRefreshFailing = "refresh_failing"
 	statusNeedsReauth    = "needs_reauth"
+	// statusExpiring is a Facebook Login account whose token still works
+	// but expires within refresh_window: Facebook has no refresh grant, so
+	// only its owner authorizing again (auth-url) renews it. Still served.
+	statusExpiring = "expiring"
 )
 
 // account is one registered Instagram account as stored. Records handed out
@@ -47,6 +51,21 @@ type account struct {
 	LastError           string    `json:"last_error,omitempty"`
 	LastErrorAt         time.Time `json:"last_error_at"`
 	ConsecutiveFailures int       `json:"consecutive_failures"`
+
+	// Facebook Login only. AccessToken (above) is the token served: the
+	// Page token when PageID is set, else the long-lived user token, which
+	// UserAccessToken always holds (the Page token is derived from it, and
+	// a pages listing or a later page_id choice needs it). ExpiresAt is the
+	// served token's expiry: zero for a Page token, which does not expire.
+	UserAccessToken     string    `json:"user_access_token,omitempty"`
+	UserTokenExpiresAt  time.Time `json:"user_token_expires_at"`
+	PageID              string    `json:"page_id,omitempty"`
+	PageName            string    `json:"page_name,omitempty"`
+	InstagramUserID     string    `json:"instagram_user_id,omitempty"`
+	DataAccessExpiresAt time.Time `json:"data_access_expires_at"`
+	// LastCheckedAt is the last debug_token health check (registration
+	// included); the next one is due an hour and a per-account offset later.
+	LastCheckedAt time.Time `json:"last_checked_at"`
 }
 
 func (a *account) clone() *account {
@@ -56,14 +75,24 @@ func (a *account) clone() *account {
 }
 
 func (a *account) timing() timing {
+	var offset time.Duration
+	if a.facebook() {
+		offset = healthCheckOffset(a.Name)
+	}
 	return timing{
 		expiresAt:    a.ExpiresAt,
 		issuedAt:     a.IssuedAt,
 		registeredAt: a.RegisteredAt,
 		retryAt:      a.RetryAt,
 		status:       a.Status,
+		login:        a.Login,
+		checkedAt:    a.LastCheckedAt,
+		checkOffset:  offset,
 	}
 }
+
+// facebook reports whether the account came through Facebook Login.
+func (a *account) facebook() bool { return a.Login == loginFacebook }
 
 // expired reports whether the token is past its known expiry.
 func (a *account) expired(now time.Time) bool {

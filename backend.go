@@ -67,6 +67,9 @@ type backend struct {
 	cache *accountCache
 	sched *schedule
 
+	// appToken is the Meta app's access token (app-token), in memory only.
+	appToken appTokenCache
+
 	// ticking keeps periodic ticks from overlapping: Vault may call
 	// PeriodicFunc again while a slow tick is still running.
 	ticking atomic.Bool
@@ -142,6 +145,8 @@ func newBackend(opts backendOptions) *backend {
 			pathCallback(b),
 			pathDeauthorize(b),
 			pathDataDeletion(b),
+			pathPages(b),
+			pathAppToken(b),
 		),
 		InitializeFunc: b.initialize,
 		PeriodicFunc:   b.periodic,

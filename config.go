@@ -169,6 +169,9 @@ type metaClient interface {
 	ExchangeForLongLived(ctx context.Context, shortLived string) (*graph.LongLivedToken, error)
 	Refresh(ctx context.Context, longLived string) (*graph.LongLivedToken, error)
 	Me(ctx context.Context, token string) (*graph.User, error)
+
+	// Facebook Login (register_facebook.go).
+	facebookClient
 }
 
 // metaFor returns the Meta client for the stored config, or a 400-worthy

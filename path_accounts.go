@@ -22,6 +22,14 @@ kept, with an optional "expires_at" when the operator knows it). Writing an
 existing name replaces the account only once the new token has been obtained:
 a failed write leaves the stored account as it was.
 
+With config login=facebook (Instagram API with Facebook Login), the code or
+user token is exchanged for a long-lived user token, and "page_id" makes the
+account serve that Page's token (which does not expire) with the Page's
+linked Instagram professional account as instagram_user_id; without it the
+account serves the long-lived user token. page_id alone, on an account
+already registered through Facebook Login, switches it to that Page without
+a new authorization: accounts/<name>/pages lists the Pages it can reach.
+
 Reads return the account's metadata and health, never its token: applications
 read the token on token/<name>.
 `
@@ -52,7 +60,7 @@ func accountResponseFields() map[string]*framework.FieldSchema {
 	return map[string]*framework.FieldSchema{
 		"name":                 str("Account name."),
 		"login":                str("Login product the token belongs to: instagram or facebook."),
-		"user_id":              str("Instagram professional account ID."),
+		"user_id":              str("Instagram professional account ID (login=instagram), or the Facebook user ID of whoever authorized (login=facebook)."),
 		"username":             str("Instagram username."),
 		"account_type":         str("Instagram account type, when Meta reports it."),
 		"scopes":               {Type: framework.TypeCommaStringSlice, Description: "Permissions granted to the token, when known."},
@@ -62,10 +70,18 @@ func accountResponseFields() map[string]*framework.FieldSchema {
 		"registered_at":        tm("When the account was registered."),
 		"last_refreshed_at":    tm("When the engine last refreshed the token; empty if never."),
 		"next_refresh_at":      tm("When the engine will next refresh the token; empty when it will not (needs_reauth)."),
-		"status":               str("valid, refresh_failing or needs_reauth."),
+		"status":               str("valid, expiring (Facebook Login: the token expires within refresh_window and its owner must authorize again; still served), refresh_failing or needs_reauth."),
 		"last_error":           str("The last refresh error, if any. Never contains a secret."),
 		"last_error_at":        tm("When the last error happened."),
-		"consecutive_failures": {Type: framework.TypeInt, Description: "Refresh failures since the last success."},
+		"consecutive_failures": {Type: framework.TypeInt, Description: "Refresh failures (health check failures, for Facebook Login) since the last success."},
+
+		"page_id":                str("Facebook Login: the Page whose token the account serves; empty when it serves the user token."),
+		"page_name":              str("Facebook Login: that Page's name."),
+		"instagram_user_id":      str("Facebook Login: the Instagram professional account linked to the Page (its instagram_business_account)."),
+		"reauth_due_at":          tm("Facebook Login: when the served token expires, by when its owner must authorize again; empty for a Page token, which does not expire."),
+		"data_access_expires_at": tm("Facebook Login: when the token's data access expires (about 90 days after the owner's last authorization), as debug_token reports it."),
+		"last_checked_at":        tm("Facebook Login: the last health check (debug_token)."),
+		"next_check_at":          tm("Facebook Login: the next health check; empty when there will be none (needs_reauth)."),
 	}
 }
 
@@ -79,8 +95,9 @@ func pathAccounts(b *backend) []*framework.Path {
 			},
 			Operations: map[logical.Operation]framework.OperationHandler{
 				logical.ListOperation: &framework.PathOperation{
-					Callback: withFieldCheck(b.pathAccountsList),
-					Summary:  "List registered account names.",
+					Callback:    withFieldCheck(b.pathAccountsList),
+					Summary:     "List registered account names.",
+					Description: "Lists the names of the registered accounts; read accounts/<name> for each one's health.",
 					Responses: map[int][]framework.Response{http.StatusOK: {{
 						Description: "OK",
 						Fields: map[string]*framework.FieldSchema{
@@ -116,14 +133,19 @@ func pathAccounts(b *backend) []*framework.Path {
 				},
 				"expires_at": {
 					Type:        framework.TypeTime,
-					Description: "Expiry of a long-lived access_token, RFC 3339 or Unix seconds, when known. Marks the token as long-lived.",
+					Description: "Expiry of a long-lived access_token, RFC 3339 or Unix seconds, when known. Marks the token as long-lived. Instagram Login only.",
+				},
+				"page_id": {
+					Type:        framework.TypeString,
+					Description: "Facebook Login only: serve this Page's token (and its linked Instagram account) instead of the user token. Alone, on an account already registered through Facebook Login, switches it to this Page.",
 				},
 			},
 			ExistenceCheck: b.accountExists,
 			Operations: map[logical.Operation]framework.OperationHandler{
 				logical.ReadOperation: &framework.PathOperation{
-					Callback: withFieldCheck(b.pathAccountRead),
-					Summary:  "Read an account's metadata and health (never its token).",
+					Callback:    withFieldCheck(b.pathAccountRead),
+					Summary:     "Read an account's metadata and health (never its token).",
+					Description: "Answers who the account is, when its token expires and will next be refreshed, its status and its last refresh error. Never the token: applications read token/<name>.",
 					Responses: map[int][]framework.Response{http.StatusOK: {{
 						Description: "OK", Fields: accountResponseFields(),
 					}}},
@@ -131,7 +153,13 @@ func pathAccounts(b *backend) []*framework.Path {
 				logical.CreateOperation: &framework.PathOperation{
 					Callback:     withFieldCheck(b.pathAccountWrite),
 					Summary:      "Register an account from an authorization code or an access token.",
+					Description:  "Takes exactly one of code (with an optional redirect_uri) or access_token (with an optional expires_at). A short-lived token is exchanged for a long-lived one; the account is stored and scheduled for refresh.",
 					DisplayAttrs: &framework.DisplayAttributes{OperationVerb: "register"},
+					// It calls Meta (exchanges a single-use code or a token) before
+					// it stores: a replica that cannot store must forward it
+					// untouched, not spend the code first.
+					ForwardPerformanceStandby:   true,
+					ForwardPerformanceSecondary: true,
 					Responses: map[int][]framework.Response{http.StatusOK: {{
 						Description: "OK", Fields: accountResponseFields(),
 					}}},
@@ -139,15 +167,22 @@ func pathAccounts(b *backend) []*framework.Path {
 				logical.UpdateOperation: &framework.PathOperation{
 					Callback:     withFieldCheck(b.pathAccountWrite),
 					Summary:      "Replace an account's token from a new authorization code or access token.",
+					Description:  "Takes the same fields as a registration. The stored account is replaced only once the new token is in hand: a refused write leaves it as it was.",
 					DisplayAttrs: &framework.DisplayAttributes{OperationVerb: "register"},
+					// It calls Meta (exchanges a single-use code or a token) before
+					// it stores: a replica that cannot store must forward it
+					// untouched, not spend the code first.
+					ForwardPerformanceStandby:   true,
+					ForwardPerformanceSecondary: true,
 					Responses: map[int][]framework.Response{http.StatusOK: {{
 						Description: "OK", Fields: accountResponseFields(),
 					}}},
 				},
 				logical.DeleteOperation: &framework.PathOperation{
-					Callback:  withFieldCheck(b.pathAccountDelete),
-					Summary:   "Remove an account and its token from the engine.",
-					Responses: map[int][]framework.Response{http.StatusNoContent: {{Description: "No Content"}}},
+					Callback:    withFieldCheck(b.pathAccountDelete),
+					Summary:     "Remove an account and its token from the engine.",
+					Description: "Deletes the stored token and metadata and takes the account off the refresh schedule. The token is not revoked at Instagram.",
+					Responses:   map[int][]framework.Response{http.StatusNoContent: {{Description: "No Content"}}},
 				},
 			},
 			HelpSynopsis:    pathAccountsHelpSyn,
@@ -188,6 +223,12 @@ func (b *backend) pathAccountRead(ctx context.Context, req *logical.Request, d *
 
 // accountMetadata is what operators see of an account: everything but the token.
 func (b *backend) accountMetadata(ctx context.Context, s logical.Storage, a *account) map[string]any {
+	// A Facebook Login account is never refreshed: its schedule slot is
+	// its next health check.
+	nextRefresh, nextCheck := b.nextRefresh(ctx, s, a), time.Time{}
+	if a.facebook() {
+		nextRefresh, nextCheck = time.Time{}, nextRefresh
+	}
 	return map[string]any{
 		"name":                 a.Name,
 		"login":                a.Login,
@@ -200,11 +241,19 @@ func (b *backend) accountMetadata(ctx context.Context, s logical.Storage, a *acc
 		"issued_at":            formatTime(a.IssuedAt),
 		"registered_at":        formatTime(a.RegisteredAt),
 		"last_refreshed_at":    formatTime(a.LastRefreshedAt),
-		"next_refresh_at":      formatTime(b.nextRefresh(ctx, s, a)),
+		"next_refresh_at":      formatTime(nextRefresh),
 		"status":               a.Status,
 		"last_error":           a.LastError,
 		"last_error_at":        formatTime(a.LastErrorAt),
 		"consecutive_failures": a.ConsecutiveFailures,
+
+		"page_id":                a.PageID,
+		"page_name":              a.PageName,
+		"instagram_user_id":      a.InstagramUserID,
+		"reauth_due_at":          formatTime(a.reauthDueAt()),
+		"data_access_expires_at": formatTime(a.DataAccessExpiresAt),
+		"last_checked_at":        formatTime(a.LastCheckedAt),
+		"next_check_at":          formatTime(nextCheck),
 	}
 }
 
@@ -227,6 +276,10 @@ func (b *backend) pathAccountWrite(ctx context.Context, req *logical.Request, d 
 	token := strings.TrimSpace(d.Get("access_token").(string))
 	_, hasExpiry := d.GetOk("expires_at")
 	redirectURI := strings.TrimSpace(d.Get("redirect_uri").(string))
+	pageID := strings.TrimSpace(d.Get("page_id").(string))
+	if pageID != "" && code == "" && token == "" && !hasExpiry && redirectURI == "" {
+		return b.pathAccountChoosePage(ctx, req, name, pageID)
+	}
 
 	switch {
 	case len(code) > maxCredentialLength:
@@ -249,8 +302,16 @@ func (b *backend) pathAccountWrite(ctx context.Context, req *logical.Request, d 
 	if err != nil {
 		return respondErr(err)
 	}
-	if cfg.Login != loginInstagram {
-		return respondErr(badField("login", "accounts for login=%s are not supported by this version; use login=instagram", cfg.Login))
+	facebook := cfg.Login == loginFacebook
+	switch {
+	case pageID != "" && !facebook:
+		return respondErr(errPageIDNeedsFacebook)
+	case pageID != "":
+		if err := checkPageID(pageID); err != nil {
+			return respondErr(err)
+		}
+	case facebook && hasExpiry:
+		return respondErr(badField("expires_at", "does not go with login=facebook: the engine exchanges the token and learns its expiry from Facebook"))
 	}
 
 	var a *account
@@ -268,7 +329,13 @@ func (b *backend) pathAccountWrite(ctx context.Context, req *logical.Request, d 
 		if (cfg.RedirectURI != "" || len(cfg.AllowedRedirectURIs) > 0) && !cfg.redirectAllowed(redirectURI) {
 			return respondErr(badField("redirect_uri", "must equal the redirect_uri in config or one of its allowed_redirect_uris"))
 		}
-		a, err = b.tokenFromCode(ctx, meta, cfg, code, redirectURI)
+		if facebook {
+			a, err = b.tokenFromFacebookCode(ctx, meta, cfg, code, redirectURI)
+		} else {
+			a, err = b.tokenFromCode(ctx, meta, cfg, code, redirectURI)
+		}
+	} else if facebook {
+		a, err = b.tokenFromFacebookToken(ctx, meta, cfg, token)
 	} else {
 		var expiresAt time.Time
 		if hasExpiry {
@@ -278,6 +345,9 @@ func (b *backend) pathAccountWrite(ctx context.Context, req *logical.Request, d 
 			}
 		}
 		a, err = b.tokenFromAccessToken(ctx, meta, cfg, token, expiresAt)
+	}
+	if err == nil && pageID != "" {
+		err = b.withPage(ctx, meta, cfg, a, pageID)
 	}
 	if err != nil {
 		return respondErr(err)

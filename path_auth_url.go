@@ -21,6 +21,11 @@ registers (or replaces) the account, with no operator involved.
 The "state" in the URL is random, single-use and expires after config's
 state_ttl (15 minutes by default): "expires_at" says when. "redirect_uri"
 defaults to config's and must be it or one of allowed_redirect_uris.
+
+With config login=facebook the URL is Facebook's login dialog
+(www.facebook.com/<graph_api_version>/dialog/oauth), and the callback
+registers the account with a long-lived user token; an account that served a
+Page keeps serving that Page.
 `
 
 func pathAuthURL(b *backend) []*framework.Path {
@@ -45,7 +50,7 @@ func pathAuthURL(b *backend) []*framework.Path {
 			},
 			"force_reauth": {
 				Type:        framework.TypeBool,
-				Description: "Make Instagram ask the owner to log in again even with a session.",
+				Description: "Make Instagram ask the owner to log in again even with a session (Instagram Login only; ignored, with a warning, under login=facebook).",
 			},
 		},
 		Operations: map[logical.Operation]framework.OperationHandler{
@@ -93,12 +98,6 @@ func (b *backend) pathAuthURLWrite(ctx context.Context, req *logical.Request, d 
 	if err != nil {
 		return respondErr(err)
 	}
-	// The callback registers Instagram Login accounts only: a Facebook
-	// dialog URL would send the owner through a login that cannot finish.
-	if cfg.Login != loginInstagram {
-		return respondErr(badField("login", "auth-url for login=%s is not supported by this version; use login=instagram", cfg.Login))
-	}
-
 	scopes := cfg.Scopes
 	if v, ok := d.GetOk("scopes"); ok {
 		if given := cleanScopes(v.([]string)); len(given) > 0 {
@@ -142,10 +141,18 @@ func (b *backend) pathAuthURLWrite(ctx context.Context, req *logical.Request, d 
 	}
 
 	resp := &logical.Response{Data: map[string]any{
-		"url":        meta.AuthorizeURL(redirectURI, scopes, value, forceReauth),
 		"state":      value,
 		"expires_at": formatTime(st.ExpiresAt),
 	}}
+	if cfg.Login == loginFacebook {
+		// Facebook's dialog, versioned by graph_api_version.
+		resp.Data["url"] = meta.FacebookAuthorizeURL(redirectURI, scopes, value)
+		if forceReauth {
+			resp.AddWarning("force_reauth applies to Instagram Login only and was ignored")
+		}
+	} else {
+		resp.Data["url"] = meta.AuthorizeURL(redirectURI, scopes, value, forceReauth)
+	}
 	b.Logger().Info("authorization URL issued", "account", name, "login", cfg.Login, "expires_at", formatTime(st.ExpiresAt))
 	return resp, nil
 }

@@ -162,7 +162,6 @@ func TestAuthURLBadInput(t *testing.T) {
 		{"account too long", nil, map[string]any{"account": strings.Repeat("a", maxNameLength+1)}, "account"},
 		{"bad scope", nil, map[string]any{"account": "shop", "scopes": "instagram_business_basic,<b>"}, "scopes"},
 		{"unknown field", nil, map[string]any{"account": "shop", "acount": "x"}, "acount"},
-		{"facebook login", map[string]any{"login": "facebook"}, map[string]any{"account": "shop"}, "login"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -21,6 +21,11 @@ is one auth-url issued, unused and unexpired, and uses it up; then it
 exchanges the code for a long-lived token and registers the account named in
 the state. It answers a small HTML page saying what happened, never the token.
 
+Under config login=facebook the owner comes from Facebook's dialog instead:
+the code becomes a long-lived Facebook user token, and an account that
+served a Page keeps serving that Page (a Page the new authorization does not
+reach leaves the account unchanged).
+
 Set config's redirect_uri to this path's public URL
 (https://<vault>/v1/<mount>/callback) and register the same URL as a valid
 OAuth redirect URI in Meta's dashboard.
@@ -155,29 +160,50 @@ func (b *backend) completeAuthorization(ctx context.Context, s logical.Storage, 
 	if err != nil {
 		return nil, err
 	}
-	if cfg.Login != loginInstagram || st.Login != loginInstagram {
-		log.Warn("authorization callback refused: only Instagram Login accounts can be registered by this version", "login", cfg.Login)
+	if st.Login != cfg.Login {
+		// The code came from the other product's dialog: it cannot be
+		// exchanged under the current config.
+		log.Warn("authorization callback refused: config's login changed since the authorization URL was issued", "login", cfg.Login, "state_login", st.Login)
 		return refusedPage(http.StatusBadRequest, "Authorization not completed",
-			"This version of the Vault engine registers Instagram Login accounts only; Facebook Login comes in a later version.").response()
+			"The Vault engine's login setting changed since this authorization link was issued, so no account was connected.").response()
 	}
 
-	a, err := b.tokenFromCode(ctx, meta, cfg, code, st.RedirectURI)
+	product := "Instagram"
+	var a *account
+	if cfg.Login == loginFacebook {
+		product = "Facebook"
+		a, err = b.facebookFromCallback(ctx, s, meta, cfg, st, code)
+	} else {
+		a, err = b.tokenFromCode(ctx, meta, cfg, code, st.RedirectURI)
+	}
 	if err != nil {
 		// The error is already scrubbed of the code and tokens; it goes
 		// to the log for the operator, not to the page.
 		msg := redact(err.Error(), code, cfg.AppSecret)
 		var coded logical.HTTPCodedError
 		if errors.As(err, &coded) && coded.Code() == http.StatusBadGateway {
-			log.Warn("authorization callback: Instagram unavailable during the code exchange", "error", msg)
-			return refusedPage(http.StatusBadGateway, "Instagram unavailable",
-				"Instagram could not be reached to finish the authorization, so no account was connected.").response()
+			log.Warn("authorization callback: "+product+" unavailable during the code exchange", "error", msg)
+			return refusedPage(http.StatusBadGateway, product+" unavailable",
+				product+" could not be reached to finish the authorization, so no account was connected.").response()
 		}
-		log.Warn("authorization callback: Instagram refused the code exchange", "error", msg)
+		if pageFieldError(err) {
+			log.Warn("authorization callback: the new authorization does not reach the account's Page", "error", msg)
+			return refusedPage(http.StatusBadRequest, "Authorization not completed",
+				"This authorization does not reach the Facebook Page that account "+st.Account+" serves, with a linked Instagram account, so nothing was changed.").response()
+		}
+		log.Warn("authorization callback: "+product+" refused the code exchange", "error", msg)
 		return refusedPage(http.StatusBadRequest, "Authorization not completed",
-			"Instagram refused the authorization code, so no account was connected.").response()
+			product+" refused the authorization code, so no account was connected.").response()
 	}
 	if err := b.registerAccount(ctx, s, st.Account, a, "callback"); err != nil {
 		return nil, err
+	}
+	if a.facebook() {
+		msg := "Connected your Facebook account to account " + st.Account + "."
+		if a.PageID != "" {
+			msg = "Connected the Facebook Page " + a.PageName + " and its Instagram account to account " + st.Account + "."
+		}
+		return pageContent{Status: http.StatusOK, Class: "ok", Title: "Account connected", Message: msg, Hint: "You can close this page."}.response()
 	}
 	return pageContent{
 		Status:  http.StatusOK,

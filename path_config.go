@@ -45,7 +45,7 @@ func configFields() map[string]*framework.FieldSchema {
 		},
 		"scopes": {
 			Type:        framework.TypeCommaStringSlice,
-			Description: "Default scopes requested by auth-url.",
+			Description: "Default scopes requested by auth-url. Default instagram_business_basic under login=instagram; instagram_basic,pages_show_list,pages_read_engagement under login=facebook (switched along with login while left at the other's default).",
 			Default:     strings.Join(defaultScopes, ","),
 		},
 		"graph_api_version": {
@@ -141,6 +141,7 @@ func pathConfig(b *backend) []*framework.Path {
 			logical.ReadOperation: &framework.PathOperation{
 				Callback:     withFieldCheck(b.pathConfigRead),
 				Summary:      "Read the Meta app configuration (never the secret).",
+				Description:  "Answers every setting with its effective value. The app secret is never returned: app_secret_set says whether one is stored.",
 				DisplayAttrs: &framework.DisplayAttributes{OperationVerb: "read", OperationSuffix: "configuration"},
 				Responses: map[int][]framework.Response{
 					http.StatusOK: {{Description: "OK", Fields: configResponseFields()}},
@@ -149,18 +150,21 @@ func pathConfig(b *backend) []*framework.Path {
 			logical.CreateOperation: &framework.PathOperation{
 				Callback:     withFieldCheck(b.pathConfigWrite),
 				Summary:      "Configure the Meta app.",
+				Description:  "Stores the Meta app's credentials and settings; app_id and app_secret are required on the first write, every other field has a default.",
 				DisplayAttrs: &framework.DisplayAttributes{OperationVerb: "configure"},
 				Responses:    map[int][]framework.Response{http.StatusNoContent: {{Description: "No Content"}}},
 			},
 			logical.UpdateOperation: &framework.PathOperation{
 				Callback:     withFieldCheck(b.pathConfigWrite),
 				Summary:      "Update the Meta app configuration; fields not given keep their values.",
+				Description:  "Changes only the fields given. Changing refresh_window reschedules every account at once.",
 				DisplayAttrs: &framework.DisplayAttributes{OperationVerb: "configure"},
 				Responses:    map[int][]framework.Response{http.StatusNoContent: {{Description: "No Content"}}},
 			},
 			logical.DeleteOperation: &framework.PathOperation{
 				Callback:     withFieldCheck(b.pathConfigDelete),
 				Summary:      "Delete the Meta app configuration. Accounts stay stored but are not refreshed until a config exists again.",
+				Description:  "Removes the app's credentials and settings. Accounts and their tokens stay stored and readable, but nothing is refreshed until a config is written again.",
 				DisplayAttrs: &framework.DisplayAttributes{OperationVerb: "delete", OperationSuffix: "configuration"},
 				Responses:    map[int][]framework.Response{http.StatusNoContent: {{Description: "No Content"}}},
 			},
@@ -216,7 +220,9 @@ func (b *backend) pathConfigWrite(ctx context.Context, req *logical.Request, d *
 		c.AllowedRedirectURIs = append([]string(nil), stored.AllowedRedirectURIs...)
 		cfg = &c
 	}
+	prevLogin := cfg.Login
 	applyConfigFields(cfg, d)
+	switchDefaultScopes(cfg, prevLogin, d)
 	if err := validateConfig(cfg); err != nil {
 		return respondErr(err)
 	}

@@ -112,6 +112,7 @@ func (b *backend) deauthorizeAccount(ctx context.Context, s logical.Storage, nam
 	}
 	next := stored.clone()
 	next.AccessToken = ""
+	next.UserAccessToken = "" // Facebook Login: the user token a Page token came from
 	next.Status = statusNeedsReauth
 	next.RetryAt = time.Time{}
 	next.LastError = deauthorizedError

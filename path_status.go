@@ -32,8 +32,9 @@ func pathStatus(b *backend) []*framework.Path {
 		},
 		Operations: map[logical.Operation]framework.OperationHandler{
 			logical.ReadOperation: &framework.PathOperation{
-				Callback: withFieldCheck(b.pathStatusRead),
-				Summary:  "Report the engine's health and refresh activity.",
+				Callback:    withFieldCheck(b.pathStatusRead),
+				Summary:     "Report the engine's health and refresh activity.",
+				Description: "Accounts by status, when the next refresh is due, what the last periodic run did and totals since the plugin started. External plugins cannot emit Vault telemetry: monitoring scrapes this path.",
 				Responses: map[int][]framework.Response{http.StatusOK: {{
 					Description: "OK",
 					Fields: map[string]*framework.FieldSchema{
@@ -41,6 +42,7 @@ func pathStatus(b *backend) []*framework.Path {
 						"configured":               {Type: framework.TypeBool, Description: "Whether config holds a Meta app."},
 						"accounts_total":           intField("Registered accounts."),
 						"accounts_valid":           intField("Accounts whose token is current."),
+						"accounts_expiring":        intField("Facebook Login accounts whose token expires within refresh_window: their owner must authorize again."),
 						"accounts_refresh_failing": intField("Accounts whose last refresh failed and is being retried."),
 						"accounts_needs_reauth":    intField("Accounts that need their owner to authorize again."),
 						"next_refresh_at":          timeField("When the next refresh is due."),
@@ -52,6 +54,8 @@ func pathStatus(b *backend) []*framework.Path {
 						"periodic_runs":            intField("Periodic runs since start."),
 						"refreshes_succeeded":      intField("Successful refreshes since start (periodic and manual)."),
 						"refreshes_failed":         intField("Failed refreshes since start (periodic and manual)."),
+						"health_checks_succeeded":  intField("Health checks (debug_token) of Facebook Login accounts that found the token working, since start."),
+						"health_checks_failed":     intField("Health checks of Facebook Login accounts that failed or found the token dead, since start."),
 					},
 				}}},
 			},
@@ -73,6 +77,7 @@ func (b *backend) pathStatusRead(ctx context.Context, req *logical.Request, _ *f
 		"configured":               cfg != nil,
 		"accounts_total":           sched.total,
 		"accounts_valid":           sched.byStatus[statusValid],
+		"accounts_expiring":        sched.byStatus[statusExpiring],
 		"accounts_refresh_failing": sched.byStatus[statusRefreshFailing],
 		"accounts_needs_reauth":    sched.byStatus[statusNeedsReauth],
 		"next_refresh_at":          formatTime(sched.nextDue),
@@ -84,5 +89,7 @@ func (b *backend) pathStatusRead(ctx context.Context, req *logical.Request, _ *f
 		"periodic_runs":            st.ticks,
 		"refreshes_succeeded":      st.refreshesSucceeded,
 		"refreshes_failed":         st.refreshesFailed,
+		"health_checks_succeeded":  st.healthChecksSucceeded,
+		"health_checks_failed":     st.healthChecksFailed,
 	}}, nil
 }

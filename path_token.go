@@ -20,6 +20,13 @@ Agent and consul-template re-read a secret that carries both fields once its
 ttl runs out, so templates pick up each new token in time. An account that
 needs re-authorization, or whose token has expired, answers an error rather
 than a dead token.
+
+For a Facebook Login account (config login=facebook) the token is the Page
+token when the account was registered with page_id, with the Page's linked
+Instagram professional account as "instagram_user_id", or else the
+long-lived user token. Facebook tokens are not refreshed: "ttl" runs to the
+engine's next hourly health check, and a token nearing its end is still
+served, with a warning, until its owner authorizes again.
 `
 
 // minTokenTTL keeps clients from re-reading in a tight loop while a refresh
@@ -38,19 +45,22 @@ func pathToken(b *backend) []*framework.Path {
 		},
 		Operations: map[logical.Operation]framework.OperationHandler{
 			logical.ReadOperation: &framework.PathOperation{
-				Callback: withFieldCheck(b.pathTokenRead),
-				Summary:  "Read an account's current access token.",
+				Callback:    withFieldCheck(b.pathTokenRead),
+				Summary:     "Read an account's current access token.",
+				Description: "Answers the current token with ttl (seconds until the engine next refreshes it, capped by max_token_ttl) and rotation_period, so Vault Agent re-reads it in time. An account that needs re-authorization, or whose token has expired, answers 409.",
 				Responses: map[int][]framework.Response{http.StatusOK: {{
 					Description: "OK",
 					Fields: map[string]*framework.FieldSchema{
-						"access_token":    {Type: framework.TypeString, Description: "The current Instagram access token.", DisplayAttrs: &framework.DisplayAttributes{Sensitive: true}},
-						"token_type":      {Type: framework.TypeString, Description: "Token type, normally bearer."},
-						"expires_at":      {Type: framework.TypeTime, Description: "When the token expires; empty when not yet known."},
-						"ttl":             {Type: framework.TypeDurationSecond, Description: "Seconds until the engine next refreshes the token (at most max_token_ttl): re-read it then."},
-						"rotation_period": {Type: framework.TypeDurationSecond, Description: "Seconds between the engine's refreshes of a token. Its presence tells Vault Agent to honour ttl."},
-						"user_id":         {Type: framework.TypeString, Description: "Instagram professional account ID."},
-						"username":        {Type: framework.TypeString, Description: "Instagram username."},
-						"scopes":          {Type: framework.TypeCommaStringSlice, Description: "Permissions granted to the token, when known."},
+						"access_token":      {Type: framework.TypeString, Description: "The current Instagram access token.", DisplayAttrs: &framework.DisplayAttributes{Sensitive: true}},
+						"token_type":        {Type: framework.TypeString, Description: "Token type, normally bearer."},
+						"expires_at":        {Type: framework.TypeTime, Description: "When the token expires; empty when not yet known."},
+						"ttl":               {Type: framework.TypeDurationSecond, Description: "Seconds until the engine next refreshes the token (at most max_token_ttl): re-read it then."},
+						"rotation_period":   {Type: framework.TypeDurationSecond, Description: "Seconds between the engine's refreshes of a token. Its presence tells Vault Agent to honour ttl."},
+						"user_id":           {Type: framework.TypeString, Description: "Instagram professional account ID."},
+						"username":          {Type: framework.TypeString, Description: "Instagram username."},
+						"scopes":            {Type: framework.TypeCommaStringSlice, Description: "Permissions granted to the token, when known."},
+						"instagram_user_id": {Type: framework.TypeString, Description: "The Instagram professional account ID to use in Graph calls with this token: user_id under Instagram Login; the Page's linked account under Facebook Login with a Page (empty for a Facebook user token)."},
+						"page_id":           {Type: framework.TypeString, Description: "Facebook Login: the Page whose token this is; empty for a user token."},
 					},
 				}}},
 			},
@@ -85,7 +95,12 @@ func (b *backend) pathTokenRead(ctx context.Context, req *logical.Request, d *fr
 		cfg = defaultConfig()
 	}
 	ttl := tokenTTL(a, cfg, now)
-	return &logical.Response{Data: map[string]any{
+	rotation := longLivedLifetime - cfg.RefreshWindow
+	if a.facebook() {
+		// Not rotated: re-read at each health check.
+		rotation = healthCheckInterval
+	}
+	resp := &logical.Response{Data: map[string]any{
 		"access_token": a.AccessToken,
 		"token_type":   a.TokenType,
 		"expires_at":   formatTime(a.ExpiresAt),
@@ -93,11 +108,19 @@ func (b *backend) pathTokenRead(ctx context.Context, req *logical.Request, d *fr
 		// consul-template (inside Vault Agent) honours a non-leased
 		// secret's ttl only when rotation_period is present, as for
 		// database static roles; without it, it re-reads every 5 minutes.
-		"rotation_period": int64((longLivedLifetime - cfg.RefreshWindow) / time.Second),
+		"rotation_period": int64(rotation / time.Second),
 		"user_id":         a.UserID,
 		"username":        a.Username,
 		"scopes":          nonNil(a.Scopes),
-	}}, nil
+	}}
+	resp.Data["instagram_user_id"], resp.Data["page_id"] = a.UserID, ""
+	if a.facebook() {
+		resp.Data["instagram_user_id"], resp.Data["page_id"] = a.InstagramUserID, a.PageID
+		if a.Status == statusExpiring {
+			resp.AddWarning(fmt.Sprintf("this Facebook token expires at %s and cannot be refreshed: the account's owner must authorize again", formatTime(a.ExpiresAt)))
+		}
+	}
+	return resp, nil
 }
 
 // tokenTTL is how long a reader may keep a's token: until the engine next

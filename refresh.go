@@ -104,11 +104,15 @@ func (b *backend) runRefreshes(ctx context.Context, s logical.Storage, workers i
 					b.sched.release(c)
 					continue
 				}
-				_, err := b.refreshAccount(ctx, s, c.name, false)
+				a, err := b.refreshAccount(ctx, s, c.name, false)
 				mu.Lock()
-				if err != nil {
+				switch {
+				case a != nil && a.facebook():
+					// A health check, not a refresh: counted in
+					// the health check totals by itself.
+				case err != nil:
 					failed++
-				} else {
+				default:
 					refreshed++
 				}
 				mu.Unlock()
@@ -135,7 +139,9 @@ feed:
 // refreshAccount refreshes one account's token. A periodic refresh (manual
 // false) does nothing unless the account is due; a manual one refuses, as a
 // 400, what Instagram would refuse. On failure the stored token stays as it
-// was and the failure is recorded on the account.
+// was and the failure is recorded on the account. A Facebook Login account
+// has no refresh grant: the periodic work health-checks it instead
+// (checkFacebookAccount), and a manual refresh of it is refused.
 func (b *backend) refreshAccount(ctx context.Context, s logical.Storage, name string, manual bool) (*account, error) {
 	unlock := b.lockAccount(name)
 	defer unlock()
@@ -152,6 +158,13 @@ func (b *backend) refreshAccount(ctx context.Context, s logical.Storage, name st
 		return stored, err
 	}
 	now := b.clock.Now()
+	if stored.facebook() {
+		// No refresh grant: the periodic work checks the token instead.
+		if manual {
+			return stored, errNoRefreshGrant(name)
+		}
+		return b.checkFacebookAccount(ctx, s, meta, cfg, stored, now)
+	}
 	if err := refreshable(stored, now, manual); err != nil {
 		if !manual {
 			// Not due after all (a concurrent write moved it): requeue

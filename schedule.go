@@ -14,6 +14,12 @@ type timing struct {
 	registeredAt time.Time
 	retryAt      time.Time // set after a failed refresh: back-off
 	status       string
+
+	// Facebook Login accounts are never refreshed (Facebook has no refresh
+	// grant): for them the schedule holds the next health check instead.
+	login       string
+	checkedAt   time.Time     // last health check; zero: none since registration
+	checkOffset time.Duration // per-account spread of the hourly checks
 }
 
 // dueAt is when an account should next be refreshed, or the zero time when it
@@ -22,9 +28,15 @@ type timing struct {
 // due time is 24 hours after issue (or after registration when the issue time
 // is unknown, which also teaches the engine the token's expiry at the first
 // refresh Instagram certainly allows).
+//
+// For a Facebook Login account it is the next health check instead (see
+// checkDueAt): the window plays no part there.
 func (t timing) dueAt(window time.Duration) time.Time {
 	if t.status == statusNeedsReauth {
 		return time.Time{}
+	}
+	if t.login == loginFacebook {
+		return t.checkDueAt()
 	}
 	base := t.issuedAt
 	if base.IsZero() {
@@ -208,7 +220,7 @@ func (s *schedule) snapshot() scheduleSnapshot {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	snap := scheduleSnapshot{byStatus: map[string]int{
-		statusValid: 0, statusRefreshFailing: 0, statusNeedsReauth: 0,
+		statusValid: 0, statusExpiring: 0, statusRefreshFailing: 0, statusNeedsReauth: 0,
 	}, total: len(s.entries)}
 	for _, e := range s.entries {
 		snap.byStatus[e.timing.status]++

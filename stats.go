@@ -19,6 +19,11 @@ type engineStats struct {
 
 	refreshesSucceeded int64
 	refreshesFailed    int64
+
+	// Health checks of Facebook Login accounts (debug_token), which are
+	// checked instead of refreshed.
+	healthChecksSucceeded int64
+	healthChecksFailed    int64
 }
 
 func newEngineStats() *engineStats { return &engineStats{} }
@@ -43,6 +48,16 @@ func (s *engineStats) recordRefresh(ok bool) {
 	}
 }
 
+func (s *engineStats) recordHealthCheck(ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if ok {
+		s.healthChecksSucceeded++
+	} else {
+		s.healthChecksFailed++
+	}
+}
+
 func (s *engineStats) snapshot() engineStats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -55,5 +70,8 @@ func (s *engineStats) snapshot() engineStats {
 		ticks:              s.ticks,
 		refreshesSucceeded: s.refreshesSucceeded,
 		refreshesFailed:    s.refreshesFailed,
+
+		healthChecksSucceeded: s.healthChecksSucceeded,
+		healthChecksFailed:    s.healthChecksFailed,
 	}
 }

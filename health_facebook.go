@@ -1,0 +1,180 @@
+package instagram
+
+import (
+	"context"
+	"fmt"
+	"hash/fnv"
+	"time"
+
+	"github.com/hashicorp/vault/sdk/logical"
+
+	"github.com/igvault/vault-plugin-secrets-instagram/graph"
+)
+
+// Facebook Login tokens cannot be refreshed: a long-lived user token lives
+// about 60 days and only its owner logging in again renews it, and a Page
+// token derived from it does not expire but dies with a password change, a
+// lost Page role or the app's removal. So the periodic work does not refresh
+// them: it checks them with debug_token, hourly at most per account, and
+// reports what it finds on the account.
+const (
+	// healthCheckInterval is the least time between two health checks of
+	// one account.
+	healthCheckInterval = time.Hour
+
+	// healthCheckSpread is the range of the per-account offset added to
+	// the interval, so that accounts registered together (a restore, a
+	// script) are not all checked in the same periodic run for ever: each
+	// account's checks come every hour plus its own offset.
+	healthCheckSpread = 30 * time.Minute
+)
+
+// healthCheckOffset is name's fixed share of the spread, in whole seconds:
+// stable across restarts and nodes, different between accounts.
+func healthCheckOffset(name string) time.Duration {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(name))
+	return time.Duration(h.Sum32()%uint32(healthCheckSpread/time.Second)) * time.Second
+}
+
+// checkDueAt is when a Facebook Login account is next checked: an hour and
+// its offset after the last check (registration counts as one), or at its
+// token's expiry if that comes first, when the account is marked
+// needs_reauth without asking Meta.
+func (t timing) checkDueAt() time.Time {
+	base := t.checkedAt
+	if base.IsZero() {
+		base = t.registeredAt
+	}
+	due := base.Add(healthCheckInterval + t.checkOffset)
+	if !t.expiresAt.IsZero() && t.expiresAt.Before(due) {
+		due = t.expiresAt
+	}
+	return due
+}
+
+// facebookStatus is the status of a working Facebook Login account: valid,
+// or expiring once its token (a user token; Page tokens normally have no
+// expiry) expires within the refresh window.
+func facebookStatus(a *account, now time.Time, window time.Duration) string {
+	if !a.ExpiresAt.IsZero() && a.ExpiresAt.Sub(now) <= window {
+		return statusExpiring
+	}
+	return statusValid
+}
+
+// reauthDueAt is when a Facebook Login account's owner must authorize
+// again at the latest: its token's expiry; zero for a Page token (and for
+// Instagram Login accounts, which the engine refreshes).
+func (a *account) reauthDueAt() time.Time {
+	if !a.facebook() {
+		return time.Time{}
+	}
+	return a.ExpiresAt
+}
+
+// errNoRefreshGrant answers a manual refresh of a Facebook Login account.
+func errNoRefreshGrant(name string) error {
+	return fmt.Errorf("%w: account %q came through Facebook Login, which has no refresh grant: a user token is renewed only by its owner authorizing again (auth-url), and a Page token does not expire; the engine checks the token hourly and reports its health on accounts/%s",
+		errRefreshRefused, name, name)
+}
+
+// checkFacebookAccount is the periodic work for a Facebook Login account:
+// a debug_token health check. The caller holds the account's lock and has
+// loaded stored from storage. A token Meta reports invalid (is_valid false,
+// or code 190) marks the account needs_reauth; an expired user token does so
+// without a call; a user token within the refresh window is reported
+// expiring. A check Meta cannot answer is recorded on the account and
+// tried again at the next hourly check; the status stays as it was, since
+// nothing was learned about the token. The token itself is never changed.
+func (b *backend) checkFacebookAccount(ctx context.Context, s logical.Storage, fb facebookClient, cfg *config, stored *account, now time.Time) (*account, error) {
+	name := stored.Name
+	if stored.Status == statusNeedsReauth || stored.AccessToken == "" ||
+		stored.timing().dueAt(cfg.RefreshWindow).After(now) {
+		// Parked, or not due after all (a concurrent write moved it):
+		// requeue from what is stored.
+		b.sched.set(name, stored.timing())
+		return stored, nil
+	}
+
+	next := stored.clone()
+	next.LastCheckedAt = now
+	if stored.expired(now) {
+		b.markFacebookReauth(next, now, fmt.Sprintf("the user access token expired at %s: Facebook cannot renew it; the owner must authorize again (auth-url)", formatTime(stored.ExpiresAt)))
+		return b.saveCheck(ctx, s, stored, next, graph.ClassReauth)
+	}
+
+	info, err := callMeta(ctx, cfg, func(ctx context.Context) (*graph.TokenInfo, error) {
+		return fb.DebugToken(ctx, stored.AccessToken)
+	})
+	if err != nil {
+		// debug_token's own errors concern the call (the app's
+		// credentials, Meta's availability), not the token checked: the
+		// token's verdict comes in data.is_valid.
+		b.stats.recordHealthCheck(false)
+		next.ConsecutiveFailures++
+		next.LastError = "health check (debug_token) failed: " + redact(err.Error(), stored.AccessToken, stored.UserAccessToken, cfg.AppSecret)
+		next.LastErrorAt = now
+		if serr := b.saveAccount(ctx, s, next); serr != nil {
+			return stored, serr
+		}
+		b.Logger().Warn("health check failed", "account", name, "consecutive_failures", next.ConsecutiveFailures,
+			"next_check_at", formatTime(next.timing().dueAt(cfg.RefreshWindow)), "error", next.LastError)
+		return next, &refreshError{account: name, class: graph.Classify(err), msg: next.LastError}
+	}
+
+	if !info.IsValid || (info.Error != nil && info.Error.Code == 190) {
+		why := "Facebook reports the token invalid"
+		if info.Error != nil {
+			why += ": " + redact(info.Error.Error(), stored.AccessToken, stored.UserAccessToken, cfg.AppSecret)
+		}
+		b.markFacebookReauth(next, now, why+"; the owner must authorize again (auth-url)")
+		return b.saveCheck(ctx, s, stored, next, graph.ClassReauth)
+	}
+
+	// The served token's expiry as Meta sees it: a Page token's is zero
+	// (never); a user token keeps its known expiry if Meta reports none.
+	if !info.ExpiresAt.IsZero() || stored.PageID != "" {
+		next.ExpiresAt = info.ExpiresAt
+	}
+	if stored.PageID == "" {
+		next.UserTokenExpiresAt = next.ExpiresAt
+	}
+	next.DataAccessExpiresAt = info.DataAccessExpiresAt
+	if len(info.Scopes) > 0 {
+		next.Scopes = cleanScopes(info.Scopes)
+	}
+	next.Status = facebookStatus(next, now, cfg.RefreshWindow)
+	next.ConsecutiveFailures = 0
+	next.LastError = ""
+	if next.Status == statusExpiring && stored.Status != statusExpiring {
+		b.Logger().Warn("Facebook user token nearing its end: its owner must authorize again", "account", name,
+			"reauth_due_at", formatTime(next.reauthDueAt()))
+	}
+	return b.saveCheck(ctx, s, stored, next, -1)
+}
+
+// markFacebookReauth records that a Facebook Login account's token is dead.
+func (b *backend) markFacebookReauth(a *account, now time.Time, why string) {
+	a.Status = statusNeedsReauth
+	a.RetryAt = time.Time{}
+	a.ConsecutiveFailures++
+	a.LastError = why
+	a.LastErrorAt = now
+}
+
+// saveCheck stores the outcome of a health check; class is the failure's
+// class, or -1 for a token found healthy.
+func (b *backend) saveCheck(ctx context.Context, s logical.Storage, stored, next *account, class graph.Class) (*account, error) {
+	if err := b.saveAccount(ctx, s, next); err != nil {
+		return stored, err
+	}
+	if class < 0 {
+		b.stats.recordHealthCheck(true)
+		b.Logger().Debug("health check passed", "account", next.Name, "status", next.Status)
+		return next, nil
+	}
+	b.stats.recordHealthCheck(false)
+	b.Logger().Warn("account needs re-authorization", "account", next.Name, "error", next.LastError)
+	return next, &refreshError{account: next.Name, class: class, msg: next.LastError}
+}
