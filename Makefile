@@ -26,8 +26,11 @@ RACE = $(shell [ "$$(go env CGO_ENABLED)" = 1 ] && command -v "$$(go env CC | cu
 
 GOTESTFLAGS ?=
 E2E_TIMEOUT ?= 20m
+HA_TIMEOUT ?= 12m
+# e.g. BENCHFLAGS="-rounds 5" or "-scale 100000"; `go run ./bench -h` lists them.
+BENCHFLAGS ?=
 
-.PHONY: build dev vault test test-unit test-e2e lint fmt-check vet staticcheck clean clean-all
+.PHONY: build dev vault test test-unit test-e2e test-ha bench fuzz lint fmt-check vet staticcheck clean clean-all release
 
 ## build: the plugin binary into $(PLUGIN_DIR); prints its version and sha256
 build:
@@ -40,6 +43,11 @@ vault:
 ## dev: a dev Vault with the plugin mounted at instagram/ and a fake Meta
 dev:
 	@scripts/dev.sh
+
+## release: VERSION=v1.2.3: static binaries for linux/darwin x amd64/arm64,
+## archives and SHA256SUMS into dist/VERSION/ (not part of test)
+release:
+	@scripts/release.sh "$(VERSION)"
 
 ## test: everything CI runs: lint, unit tests (with -race where cgo works), e2e
 test: lint test-unit test-e2e
@@ -57,19 +65,39 @@ test-e2e:
 	VAULT_BIN="$$vault_bin" PLUGIN_DIR="$$PLUGIN_DIR" PLUGIN_VERSION="$$PLUGIN_VERSION" PLUGIN_SHA256="$$PLUGIN_SHA256" \
 	go test -tags e2e -count=1 -timeout $(E2E_TIMEOUT) $(GOTESTFLAGS) ./e2e/...
 
-## lint: gofmt, go vet and staticcheck, e2e files included
+## test-ha: the engine on a three-node Vault Raft cluster through the loss of
+## its active node (about 3-5 minutes; not part of test, CI runs it after)
+test-ha:
+	@vault_bin="$$(scripts/build-vault.sh)"; \
+	eval "$$(scripts/build-plugin.sh)"; \
+	echo "test-ha: $$vault_bin, plugin $$PLUGIN_VERSION" >&2; \
+	VAULT_BIN="$$vault_bin" PLUGIN_DIR="$$PLUGIN_DIR" PLUGIN_VERSION="$$PLUGIN_VERSION" PLUGIN_SHA256="$$PLUGIN_SHA256" \
+	go test -tags ha -count=1 -timeout $(HA_TIMEOUT) $(GOTESTFLAGS) ./e2e/ha/...
+
+## bench: read throughput and latency against a null plugin and KV-v2 in a real
+## Vault, plugin RSS and schedule rebuild time (a few minutes; not part of
+## test; see BENCHMARKS.md). Builds into .cache/bench, results to stdout.
+bench:
+	go run ./bench $(BENCHFLAGS)
+
+## fuzz: every fuzz target for FUZZTIME each (default 30s); `make test`
+## runs their seed corpora already
+fuzz:
+	@scripts/fuzz.sh
+
+## lint: gofmt, go vet and staticcheck, e2e and HA files included
 lint: fmt-check vet staticcheck
 
 fmt-check:
 	@files="$$(find . \( -path ./.cache -o -path ./.git \) -prune -o -name '*.go' -print | xargs -r gofmt -l)"; \
 	if [ -n "$$files" ]; then echo "gofmt -w needed on:"; echo "$$files"; exit 1; fi
 
-# -tags e2e only adds the e2e test files, so this is `go vet ./...` and more.
+# -tags e2e,ha only adds the e2e and HA test files, so this is `go vet ./...` and more.
 vet:
-	go vet -tags e2e ./...
+	go vet -tags e2e,ha ./...
 
 staticcheck: $(STATICCHECK)
-	$(STATICCHECK) -tags e2e ./...
+	$(STATICCHECK) -tags e2e,ha ./...
 
 $(STATICCHECK):
 	@mkdir -p $(BIN)
@@ -79,7 +107,7 @@ $(STATICCHECK):
 
 ## clean: the plugin build and dev logs (keeps the slow Vault build and tools)
 clean:
-	rm -rf $(CACHE)/plugins $(CACHE)/dev $(BIN)/fakemeta
+	rm -rf $(CACHE)/plugins $(CACHE)/dev $(CACHE)/bench $(BIN)/fakemeta
 
 ## clean-all: all of .cache, Vault build included
 clean-all:
