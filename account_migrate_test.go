@@ -69,6 +69,7 @@ func TestAccountWithoutSchemaVersionIsMigrated(t *testing.T) {
 	if err := e.b.Initialize(ctx, &logical.InitializationRequest{Storage: e.storage}); err != nil {
 		t.Fatal(err)
 	}
+	e.b.bgWG.Wait() // the schedule is built in the background
 	st := e.mustOK(e.read("status")).Data
 	if fmt.Sprint(st["accounts_total"]) != "1" || fmt.Sprint(st["accounts_valid"]) != "1" {
 		t.Errorf("status after start-up on the old record: %v", st)

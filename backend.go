@@ -72,6 +72,17 @@ type backend struct {
 
 	// ticking keeps periodic ticks from overlapping: Vault may call
 	// PeriodicFunc again while a slow tick is still running.
+	// tokenFields is token/<name>'s schema, shared by the framework's path
+	// and fastTokenRead.
+	tokenFields map[string]*framework.FieldSchema
+
+	// rebuildMu lets one schedule rebuild read storage at a time. bgCtx
+	// ends, and bgWG waits for, the background work when the mount goes.
+	rebuildMu sync.Mutex
+	bgCtx     context.Context
+	bgCancel  context.CancelFunc
+	bgWG      sync.WaitGroup
+
 	ticking atomic.Bool
 	stats   *engineStats
 	// appPause is when Meta's app-wide throttle (code 4) is expected to
@@ -94,6 +105,9 @@ func newBackend(opts backendOptions) *backend {
 		cache:      newAccountCache(),
 		sched:      newSchedule(),
 		stats:      newEngineStats(),
+		tokenFields: map[string]*framework.FieldSchema{
+			"name": accountNameField(),
+		},
 	}
 	if b.clock == nil {
 		b.clock = systemClock{}
@@ -107,6 +121,7 @@ func newBackend(opts backendOptions) *backend {
 		b.jitter = defaultJitter
 	}
 	b.stats.startedAt = b.clock.Now()
+	b.bgCtx, b.bgCancel = context.WithCancel(context.Background())
 
 	b.Backend = &framework.Backend{
 		Help:        strings.TrimSpace(backendHelp),
@@ -157,14 +172,11 @@ func newBackend(opts backendOptions) *backend {
 	return b
 }
 
-// initialize builds the in-memory refresh schedule from storage when the
-// mount starts, so a periodic tick costs O(accounts due).
-func (b *backend) initialize(ctx context.Context, req *logical.InitializationRequest) error {
-	if err := b.rebuildSchedule(ctx, req.Storage); err != nil {
-		// Not fatal: the next periodic tick retries the rebuild, and reads
-		// and writes work meanwhile.
-		b.Logger().Warn("could not build the refresh schedule at start-up; the next periodic run retries", "error", err)
-	}
+// initialize starts building the in-memory refresh schedule from storage
+// when the mount starts (on the active node after a leader change too), so a
+// periodic tick costs O(accounts due).
+func (b *backend) initialize(_ context.Context, req *logical.InitializationRequest) error {
+	b.startScheduleRebuild(req.Storage)
 	return nil
 }
 
@@ -180,6 +192,8 @@ func (b *backend) invalidate(_ context.Context, key string) {
 }
 
 func (b *backend) clean(_ context.Context) {
+	b.bgCancel()
+	b.bgWG.Wait()
 	b.httpClient.CloseIdleConnections()
 }
 

@@ -57,7 +57,12 @@ func (b *backend) periodic(ctx context.Context, req *logical.Request) error {
 func (b *backend) tick(ctx context.Context, s logical.Storage) error {
 	start := b.clock.Now()
 	if b.sched.needsRebuild(start, rescanEvery) {
-		if err := b.rebuildSchedule(ctx, s); err != nil {
+		switch err := b.rebuildSchedule(ctx, s); {
+		case errors.Is(err, errRebuildRunning):
+			// The start-up rebuild is still reading storage: what is due
+			// is not known yet, so this tick has nothing to do.
+			return nil
+		case err != nil:
 			return err
 		}
 	}
@@ -320,32 +325,4 @@ func (e *refreshError) Code() int {
 		return http.StatusBadGateway
 	}
 	return http.StatusBadRequest
-}
-
-// rebuildSchedule loads every account's timing from storage.
-func (b *backend) rebuildSchedule(ctx context.Context, s logical.Storage) error {
-	window := defaultRefreshWindow
-	cfg, err := b.readConfig(ctx, s)
-	if err != nil {
-		return err
-	}
-	if cfg != nil {
-		window = cfg.RefreshWindow
-	}
-	names, err := s.List(ctx, accountStoragePrefix)
-	if err != nil {
-		return fmt.Errorf("listing accounts: %w", err)
-	}
-	timings := make(map[string]timing, len(names))
-	for _, name := range names {
-		a, err := loadAccount(ctx, s, name)
-		if err != nil {
-			return err
-		}
-		if a != nil {
-			timings[name] = a.timing()
-		}
-	}
-	b.sched.replace(window, timings, b.clock.Now())
-	return nil
 }

@@ -382,6 +382,7 @@ func TestScheduleRebuiltAtStartup(t *testing.T) {
 	if err := b2.Initialize(context.Background(), &logical.InitializationRequest{Storage: e.storage}); err != nil {
 		t.Fatal(err)
 	}
+	b2.bgWG.Wait() // the schedule is built in the background
 	snap := b2.sched.snapshot()
 	if snap.total != 2 || snap.nextName != "a" {
 		t.Fatalf("rebuilt schedule: %+v", snap)
@@ -430,6 +431,7 @@ func newTestEnvWith(t *testing.T, opts backendOptions) *testEnv {
 	if err := b.Initialize(context.Background(), &logical.InitializationRequest{Storage: e.storage}); err != nil {
 		t.Fatal(err)
 	}
+	b.bgWG.Wait() // the schedule is built in the background
 	e.b = b
 	return e
 }

@@ -38,6 +38,7 @@ func (e *testEnv) replica(state consts.ReplicationState) (*backend, logical.Stor
 	if err := r.Initialize(context.Background(), &logical.InitializationRequest{Storage: conf.StorageView}); err != nil {
 		e.t.Fatal(err)
 	}
+	r.bgWG.Wait() // the schedule is built in the background
 	return r, conf.StorageView
 }
 

@@ -67,6 +67,19 @@ type schedule struct {
 	// built is false until the schedule has been loaded from storage once.
 	built       bool
 	lastRebuild time.Time
+
+	// While a rebuild reads storage, writes go on: journaling records every
+	// change made meanwhile so that replace can apply them on top of what
+	// the rebuild read, which may predate them.
+	journaling    bool
+	journal       []journalEntry
+	windowChanged bool
+}
+
+type journalEntry struct {
+	name    string
+	timing  timing
+	removed bool
 }
 
 type schedEntry struct {
@@ -87,6 +100,13 @@ func newSchedule() *schedule {
 func (s *schedule) set(name string, t timing) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.journaling {
+		s.journal = append(s.journal, journalEntry{name: name, timing: t})
+	}
+	s.setLocked(name, t)
+}
+
+func (s *schedule) setLocked(name string, t timing) {
 	e, ok := s.entries[name]
 	if !ok {
 		e = &schedEntry{name: name, index: -1}
@@ -100,6 +120,13 @@ func (s *schedule) set(name string, t timing) {
 func (s *schedule) remove(name string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.journaling {
+		s.journal = append(s.journal, journalEntry{name: name, removed: true})
+	}
+	s.removeLocked(name)
+}
+
+func (s *schedule) removeLocked(name string) {
 	if e, ok := s.entries[name]; ok {
 		if e.index >= 0 {
 			heap.Remove(&s.queue, e.index)
@@ -167,6 +194,9 @@ func (s *schedule) reschedule(window time.Duration) {
 	if s.window == window {
 		return
 	}
+	if s.journaling {
+		s.windowChanged = true
+	}
 	s.window = window
 	s.queue = s.queue[:0]
 	for _, e := range s.entries {
@@ -184,6 +214,10 @@ func (s *schedule) reschedule(window time.Duration) {
 func (s *schedule) replace(window time.Duration, timings map[string]timing, now time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.journaling && s.windowChanged {
+		// config changed the window after the rebuild read it.
+		window = s.window
+	}
 	s.window = window
 	s.entries = make(map[string]*schedEntry, len(timings))
 	s.queue = make(schedHeap, 0, len(timings))
@@ -196,8 +230,35 @@ func (s *schedule) replace(window time.Duration, timings map[string]timing, now 
 		}
 	}
 	heap.Init(&s.queue)
+	for _, j := range s.journal {
+		if j.removed {
+			s.removeLocked(j.name)
+		} else {
+			s.setLocked(j.name, j.timing)
+		}
+	}
+	s.endJournal()
 	s.built = true
 	s.lastRebuild = now
+}
+
+// beginRebuild starts journaling changes for a rebuild about to read
+// storage; replace applies and ends the journal, abortRebuild drops it.
+func (s *schedule) beginRebuild() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.endJournal()
+	s.journaling = true
+}
+
+func (s *schedule) abortRebuild() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.endJournal()
+}
+
+func (s *schedule) endJournal() {
+	s.journaling, s.journal, s.windowChanged = false, nil, false
 }
 
 // needsRebuild reports whether the schedule was never built or its last

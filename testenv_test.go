@@ -91,6 +91,7 @@ func newTestEnv(t *testing.T) *testEnv {
 	if err := b.Initialize(context.Background(), &logical.InitializationRequest{Storage: conf.StorageView}); err != nil {
 		t.Fatal(err)
 	}
+	b.bgWG.Wait() // the schedule is built in the background
 	e := &testEnv{t: t, b: b, storage: conf.StorageView, clock: clk, meta: meta, logs: logs, secrets: []string{testAppSecret}}
 	t.Cleanup(e.checkLogsClean)
 	return e

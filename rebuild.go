@@ -1,0 +1,100 @@
+package instagram
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/hashicorp/vault/sdk/logical"
+)
+
+// rebuildLoaders is how many storage reads a rebuild keeps in flight. In an
+// external plugin each read is a gRPC round trip to Vault, so the reads
+// overlap rather than queue.
+const rebuildLoaders = 16
+
+// errRebuildRunning says another rebuild is already reading storage.
+var errRebuildRunning = errors.New("a schedule rebuild is already running")
+
+// startScheduleRebuild builds the schedule in the background. Vault holds a
+// mount's requests until InitializeFunc returns, and reading every account
+// takes time in proportion to their number (tens of seconds for 100,000), so
+// InitializeFunc only starts it: reads and writes are served meanwhile (the
+// account cache fills on demand, and writes are journaled into the schedule
+// being built), and periodic runs wait for it.
+func (b *backend) startScheduleRebuild(s logical.Storage) {
+	b.bgWG.Add(1)
+	go func() {
+		defer b.bgWG.Done()
+		if err := b.rebuildSchedule(b.bgCtx, s); err != nil && !errors.Is(err, errRebuildRunning) {
+			// Not fatal: the next periodic run retries.
+			b.Logger().Warn("could not build the refresh schedule at start-up; the next periodic run retries", "error", err)
+		}
+	}()
+}
+
+// rebuildSchedule loads every account's timing from storage and swaps it in,
+// keeping changes written while it read (see schedule.beginRebuild).
+func (b *backend) rebuildSchedule(ctx context.Context, s logical.Storage) error {
+	if !b.rebuildMu.TryLock() {
+		return errRebuildRunning
+	}
+	defer b.rebuildMu.Unlock()
+
+	window := defaultRefreshWindow
+	cfg, err := b.readConfig(ctx, s)
+	if err != nil {
+		return err
+	}
+	if cfg != nil {
+		window = cfg.RefreshWindow
+	}
+	b.sched.beginRebuild()
+	timings, err := loadTimings(ctx, s)
+	if err != nil {
+		b.sched.abortRebuild()
+		return err
+	}
+	b.sched.replace(window, timings, b.clock.Now())
+	return nil
+}
+
+// loadTimings reads every stored account with rebuildLoaders reads in
+// flight and returns their timings.
+func loadTimings(ctx context.Context, s logical.Storage) (map[string]timing, error) {
+	names, err := s.List(ctx, accountStoragePrefix)
+	if err != nil {
+		return nil, fmt.Errorf("listing accounts: %w", err)
+	}
+	var (
+		mu       sync.Mutex
+		timings  = make(map[string]timing, len(names))
+		firstErr error
+		wg       sync.WaitGroup
+	)
+	work := make(chan string)
+	for range min(rebuildLoaders, len(names)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for name := range work {
+				a, err := loadAccount(ctx, s, name)
+				mu.Lock()
+				switch {
+				case err != nil && firstErr == nil:
+					firstErr = err
+				case err == nil && a != nil:
+					timings[name] = a.timing()
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	for _, name := range names {
+		work <- name
+	}
+	close(work)
+	wg.Wait()
+	return timings, firstErr
+}

@@ -1,0 +1,56 @@
+package instagram
+
+import (
+	"testing"
+	"time"
+)
+
+// TestRebuildKeepsChangesMadeWhileItRead: a rebuild reads storage while
+// writes go on. What it read may predate them; the journal must win.
+func TestRebuildKeepsChangesMadeWhileItRead(t *testing.T) {
+	now := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	old := timing{issuedAt: now.Add(-40 * 24 * time.Hour), expiresAt: now.Add(20 * 24 * time.Hour), status: statusValid}
+	fresh := timing{issuedAt: now, expiresAt: now.Add(longLivedLifetime), status: statusValid}
+
+	s := newSchedule()
+	s.beginRebuild()
+	// While the rebuild reads: "a" is refreshed, "b" deleted, "c" registered,
+	// and the refresh window changes.
+	s.set("a", fresh)
+	s.remove("b")
+	s.set("c", fresh)
+	s.reschedule(10 * 24 * time.Hour)
+	// What the rebuild read predates all of that.
+	s.replace(defaultRefreshWindow, map[string]timing{"a": old, "b": old}, now)
+
+	if got, want := s.dueTime("a"), fresh.dueAt(10*24*time.Hour); !got.Equal(want) {
+		t.Fatalf("a due %v, want %v (its refresh during the rebuild)", got, want)
+	}
+	if _, ok := s.entries["b"]; ok {
+		t.Fatal("b, deleted during the rebuild, came back")
+	}
+	if s.dueTime("c").IsZero() {
+		t.Fatal("c, registered during the rebuild, is not scheduled")
+	}
+	if s.window != 10*24*time.Hour {
+		t.Fatalf("window = %v, want the one config set during the rebuild", s.window)
+	}
+	// The journal is over: later changes apply once, directly.
+	if s.journaling || len(s.journal) != 0 {
+		t.Fatal("journal left open")
+	}
+}
+
+func TestRebuildAbortDropsJournal(t *testing.T) {
+	s := newSchedule()
+	s.set("a", timing{registeredAt: time.Now(), status: statusValid})
+	s.beginRebuild()
+	s.remove("a")
+	s.abortRebuild()
+	if _, ok := s.entries["a"]; ok {
+		t.Fatal("a remove during an aborted rebuild was not applied")
+	}
+	if s.journaling {
+		t.Fatal("journal left open")
+	}
+}
