@@ -154,7 +154,7 @@ func (b *backend) saveAccount(ctx context.Context, s logical.Storage, a *account
 	if err := s.Put(ctx, entry); err != nil {
 		return fmt.Errorf("writing account %q: %w", a.Name, err)
 	}
-	b.cache.put(a.Name, a)
+	b.cache.update(a.Name, a)
 	b.sched.set(a.Name, a.timing())
 	return nil
 }
@@ -207,9 +207,15 @@ func (c *accountCache) get(name string) (*account, bool) {
 	return a, ok
 }
 
-func (c *accountCache) put(name string, a *account) {
+// update replaces a cached record after a write; an account nobody has
+// read stays out of the cache. Registering many accounts would otherwise hold
+// every one in memory (about 1 KiB each) whether applications read them or
+// not: the cache holds what is read.
+func (c *accountCache) update(name string, a *account) {
 	c.mu.Lock()
-	c.m[name] = a
+	if _, ok := c.m[name]; ok {
+		c.m[name] = a
+	}
 	c.gen++
 	c.mu.Unlock()
 }
