@@ -199,65 +199,6 @@ func TestBadInputIsA400NamingTheFieldAndKeepsTheAccount(t *testing.T) {
 	}
 }
 
-func TestTokenPolicyReadsOnlyItsToken(t *testing.T) {
-	t.Parallel()
-	e := newEnv(t)
-	for _, name := range []string{"shop", "other"} {
-		u := e.addUser(name + "_owner")
-		if _, err := e.root.Logical().Write(mountPath+"/accounts/"+name, map[string]any{"code": e.mintCode(u, basicScopes...)}); err != nil {
-			e.fatalf("register %s: %v", name, err)
-		}
-	}
-
-	// What an application gets, per the README: read on its own token path.
-	policy := fmt.Sprintf("path %q {\n  capabilities = [\"read\"]\n}\n", mountPath+"/token/shop")
-	if err := e.root.Sys().PutPolicy("shop-app", policy); err != nil {
-		e.fatalf("put policy: %v", err)
-	}
-	created, err := e.root.Auth().Token().Create(&api.TokenCreateRequest{
-		Policies:        []string{"shop-app"},
-		NoDefaultPolicy: true,
-		TTL:             "10m",
-	})
-	if err != nil {
-		e.fatalf("create app token: %v", err)
-	}
-	app := e.client(created.Auth.ClientToken)
-
-	tok := e.readToken(app, "shop")
-	if tok.accessToken == "" {
-		t.Error("the app token read an empty access_token on token/shop")
-	}
-
-	forbidden := []struct {
-		op   string
-		path string
-		do   func() error
-	}{
-		{"read", "token/other", func() error { _, err := app.Logical().Read(mountPath + "/token/other"); return err }},
-		{"read", "accounts/shop", func() error { _, err := app.Logical().Read(mountPath + "/accounts/shop"); return err }},
-		{"list", "accounts/", func() error { _, err := app.Logical().List(mountPath + "/accounts/"); return err }},
-		{"read", "config", func() error { _, err := app.Logical().Read(mountPath + "/config"); return err }},
-		{"write", "config", func() error {
-			_, err := app.Logical().Write(mountPath+"/config", map[string]any{"app_id": "x"})
-			return err
-		}},
-		{"write", "accounts/shop", func() error {
-			_, err := app.Logical().Write(mountPath+"/accounts/shop", map[string]any{"access_token": "IGAAnotarealtoken"})
-			return err
-		}},
-	}
-	for _, f := range forbidden {
-		if err := f.do(); statusOf(err) != http.StatusForbidden {
-			t.Errorf("app token %s %s: err = %v, want 403", f.op, f.path, err)
-		}
-	}
-	// And the 403s changed nothing.
-	if got := e.readToken(e.root, "shop"); got.accessToken != tok.accessToken {
-		t.Error("token/shop changed after the app token's forbidden writes")
-	}
-}
-
 // --- reading responses ---
 
 type tokenResponse struct {

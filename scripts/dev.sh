@@ -12,7 +12,7 @@
 #   APP_ID, APP_SECRET   a real Meta app (then no fake)
 #   REDIRECT_URI     default http://127.0.0.1:$VAULT_PORT/v1/instagram/callback
 #   PLUGIN_DIR       default .cache/plugins
-# Logs go to .cache/dev/.
+# Logs go to .cache/dev/$VAULT_PORT/.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -23,7 +23,10 @@ host="127.0.0.1"
 vault_port="${VAULT_PORT:-8200}"
 fake_port="${FAKE_META_PORT:-8999}"
 redirect_uri="${REDIRECT_URI:-http://$host:$vault_port/v1/instagram/callback}"
-dev_dir="$root/.cache/dev"
+# One log directory per Vault port, so two `make dev` on one machine (with
+# distinct VAULT_PORT and FAKE_META_PORT) keep their logs apart: the fake's
+# log is also where this script reads the base URLs to configure.
+dev_dir="$root/.cache/dev/$vault_port"
 mkdir -p "$dev_dir"
 
 use_fake=1
@@ -184,19 +187,29 @@ authorization code, as Instagram would after the user consents:
 EOF
 else
   cat <<EOF
-Using the real Meta app $app_id. Get an authorization code by opening the URL from
+Using the real Meta app $app_id, with $redirect_uri as its
+redirect URI (register it in the app's dashboard; REDIRECT_URI changes it).
+As the account's owner, open the URL from
 
-  vault write instagram/auth-url account=demo
+  vault write -field=url instagram/auth-url account=demo
 
-(with $redirect_uri registered as a valid OAuth redirect URI in the app), or
-register a token you already have: vault write instagram/accounts/demo access_token=...
+and approve. If Instagram's redirect reaches this Vault, its callback
+registers "demo" by itself. If not, take the code= value from the address
+bar and register it yourself: code=...; vault write instagram/accounts/demo code="\$code"
+Or register a token you already have: vault write instagram/accounts/demo access_token=...
 
 EOF
 fi
-cat <<EOF
+if [ "$use_fake" = 1 ]; then
+  cat <<EOF
 Register the account, then read what applications and operators see:
 
   vault write instagram/accounts/demo code="\$code"
+EOF
+else
+  printf 'Then read what applications and operators see:\n\n'
+fi
+cat <<EOF
   vault read instagram/token/demo
   vault read instagram/accounts/demo
 

@@ -1,0 +1,123 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// target is one read the benchmark drives.
+type target struct {
+	key  string // short name in the table
+	desc string // what it is
+	path string // URL path and query, from /v1/
+}
+
+// newHTTPClient is the one client every measurement shares: HTTP/1.1 with
+// keep-alive, enough idle connections per host for the highest concurrency,
+// no compression (Vault does not compress, and gzip would only add client
+// CPU).
+func newHTTPClient(maxConns int) *http.Client {
+	return &http.Client{
+		Transport: &http.Transport{
+			Proxy:               nil,
+			DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+			MaxIdleConns:        maxConns * 2,
+			MaxIdleConnsPerHost: maxConns * 2,
+			IdleConnTimeout:     5 * time.Minute,
+			DisableCompression:  true,
+			ForceAttemptHTTP2:   false,
+		},
+		Timeout: 30 * time.Second,
+	}
+}
+
+// sample is what one load run measured.
+type sample struct {
+	lat      []time.Duration // latencies of the requests that succeeded in the window
+	errors   int
+	firstErr error
+	window   time.Duration
+}
+
+// loadRun drives GETs of url from conns goroutines, each with its own
+// keep-alive connection taken from client, for warmup and then measure. Only
+// requests that both start and complete inside the measured window count; a
+// request in flight when the window ends is waited for and discarded.
+func loadRun(ctx context.Context, client *http.Client, url, token string, conns int, warmup, measure time.Duration) sample {
+	start := time.Now()
+	winStart := start.Add(warmup)
+	winEnd := winStart.Add(measure)
+
+	results := make([]sample, conns)
+	var wg sync.WaitGroup
+	for w := range conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := &results[w]
+			// Preallocate for a generous rate so appends stay out of the
+			// measured path.
+			r.lat = make([]time.Duration, 0, 1<<15)
+			req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+			if err != nil {
+				r.errors++
+				r.firstErr = err
+				return
+			}
+			req.Header.Set("X-Vault-Token", token)
+			for {
+				t0 := time.Now()
+				if !t0.Before(winEnd) || ctx.Err() != nil {
+					return
+				}
+				err := doOne(client, req)
+				t1 := time.Now()
+				if t0.Before(winStart) || t1.After(winEnd) {
+					continue // warm-up, or ran past the window
+				}
+				if err != nil {
+					r.errors++
+					if r.firstErr == nil {
+						r.firstErr = err
+					}
+					continue
+				}
+				r.lat = append(r.lat, t1.Sub(t0))
+			}
+		}()
+	}
+	wg.Wait()
+
+	out := sample{window: measure}
+	for _, r := range results {
+		out.lat = append(out.lat, r.lat...)
+		out.errors += r.errors
+		if out.firstErr == nil {
+			out.firstErr = r.firstErr
+		}
+	}
+	return out
+}
+
+// doOne sends one request and reads the whole body, so the connection goes
+// back to the pool; anything but a 200 is an error.
+func doOne(client *http.Client, req *http.Request) error {
+	resp, err := client.Do(req)
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s: HTTP %d", req.URL.Path, resp.StatusCode)
+	}
+	return nil
+}

@@ -1,0 +1,182 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/vault/api"
+)
+
+// The example policies in docs/policies, loaded as operators would load
+// them (`vault policy write NAME FILE`), each proven on a real server: what
+// it allows works, and everything else is a 403.
+
+// policyFile reads docs/policies/NAME.hcl.
+func policyFile(t *testing.T, name string) string {
+	t.Helper()
+	root, err := repoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(root, "docs", "policies", name+".hcl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
+}
+
+// clientWithPolicyFile writes docs/policies/NAME.hcl as the policy NAME and
+// returns a client holding a token with that policy, and the "default"
+// policy only when withDefault (Vault Agent needs it to look itself up).
+func (e *env) clientWithPolicyFile(name string, withDefault bool) *api.Client {
+	e.t.Helper()
+	if err := e.root.Sys().PutPolicy(name, policyFile(e.t, name)); err != nil {
+		e.fatalf("vault policy write %s docs/policies/%s.hcl: %v", name, name, err)
+	}
+	created, err := e.root.Auth().Token().Create(&api.TokenCreateRequest{
+		Policies:        []string{name},
+		NoDefaultPolicy: !withDefault,
+		TTL:             "15m",
+	})
+	if err != nil {
+		e.fatalf("create a token with policy %s: %v", name, err)
+	}
+	return e.client(created.Auth.ClientToken)
+}
+
+// registerNotDue registers name from a long-lived token issued ten days
+// ago with its expiry given: old enough for Instagram to refresh it, and
+// not due for refresh (50 days left, 30-day window) so nothing changes it
+// behind the test's back.
+func (e *env) registerNotDue(name string) string {
+	e.t.Helper()
+	u := e.addUser(name + "_owner")
+	issued := time.Now().Add(-10 * 24 * time.Hour).Truncate(time.Second)
+	token := e.mintLongLived(u, issued, basicScopes...)
+	if _, err := e.root.Logical().Write(mountPath+"/accounts/"+name, map[string]any{
+		"access_token": token,
+		"expires_at":   issued.Add(longLivedTTL).UTC().Format(time.RFC3339),
+	}); err != nil {
+		e.fatalf("register %s: %v", name, err)
+	}
+	return token
+}
+
+func TestExamplePolicies(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	shopToken := e.registerNotDue("shop")
+	e.registerNotDue("other")
+	newcomer := e.addUser("newcomer_owner")
+	newcomerToken := e.mintLongLived(newcomer, time.Now().Add(-48*time.Hour), basicScopes...)
+
+	// Every request a holder of some policy might try, in an order where
+	// the ones that change things come last (the operator's run performs
+	// them all).
+	type request struct {
+		name string
+		do   func(c *api.Client) (*api.Secret, error)
+	}
+	read := func(path string) func(c *api.Client) (*api.Secret, error) {
+		return func(c *api.Client) (*api.Secret, error) { return c.Logical().Read(mountPath + "/" + path) }
+	}
+	write := func(path string, data map[string]any) func(c *api.Client) (*api.Secret, error) {
+		return func(c *api.Client) (*api.Secret, error) { return c.Logical().Write(mountPath+"/"+path, data) }
+	}
+	requests := []request{
+		{"read token/shop", read("token/shop")},
+		{"read token/other", read("token/other")},
+		{"list accounts/", func(c *api.Client) (*api.Secret, error) { return c.Logical().List(mountPath + "/accounts/") }},
+		{"read accounts/shop", read("accounts/shop")},
+		{"read status", read("status")},
+		{"read config", read("config")},
+		// An app access token is the app's credential: none of the three
+		// policies hands it out.
+		{"read app-token", read("app-token")},
+		{"write auth-url", write("auth-url", map[string]any{"account": "invitee"})},
+		{"write accounts/shop/refresh", write("accounts/shop/refresh", nil)},
+		{"write config", write("config", map[string]any{"max_token_ttl": 600})},
+		{"write accounts/newcomer", write("accounts/newcomer", map[string]any{"access_token": newcomerToken})},
+		{"delete accounts/other", func(c *api.Client) (*api.Secret, error) {
+			return c.Logical().Delete(mountPath + "/accounts/other")
+		}},
+		{"delete config", func(c *api.Client) (*api.Secret, error) { return c.Logical().Delete(mountPath + "/config") }},
+	}
+
+	for _, pc := range []struct {
+		policy  string
+		allowed []string
+	}{
+		{"instagram-app", []string{"read token/shop"}},
+		{"instagram-onboarding", []string{"write auth-url"}},
+		// Last: its allowed requests change the accounts and the config.
+		{"instagram-operator", []string{
+			"list accounts/", "read accounts/shop", "read status", "read config", "write auth-url",
+			"write accounts/shop/refresh", "write config", "write accounts/newcomer",
+			"delete accounts/other", "delete config",
+		}},
+	} {
+		c := e.clientWithPolicyFile(pc.policy, false)
+		for _, r := range requests {
+			s, err := r.do(c)
+			if s != nil && s.Data != nil {
+				if st, ok := s.Data["state"].(string); ok {
+					e.secrets.add("state from auth-url", st)
+				}
+			}
+			if !slices.Contains(pc.allowed, r.name) {
+				if statusOf(err) != http.StatusForbidden {
+					t.Errorf("%s: %s: err = %v, want 403", pc.policy, r.name, err)
+				}
+				continue
+			}
+			if err != nil {
+				t.Errorf("%s: %s: %v, want it allowed", pc.policy, r.name, err)
+				continue
+			}
+			switch r.name {
+			case "read token/shop":
+				if s == nil || s.Data["access_token"] != shopToken {
+					t.Errorf("%s: token/shop did not answer the registered token", pc.policy)
+				}
+			case "list accounts/":
+				if s == nil || !slices.Equal(sortedStrings(s.Data["keys"]), []string{"other", "shop"}) {
+					t.Errorf("%s: list accounts/ = %v, want [other shop]", pc.policy, s)
+				}
+			case "write auth-url":
+				if s == nil || !strings.Contains(fmt.Sprint(s.Data["url"]), "state=") {
+					t.Errorf("%s: auth-url answered no URL: %v", pc.policy, s)
+				}
+			}
+		}
+
+		// The denied writes changed nothing (the operator's run is last).
+		if pc.policy != "instagram-operator" {
+			if got := e.readToken(e.root, "shop"); got.accessToken != shopToken {
+				t.Errorf("token/shop changed after %s's denied requests", pc.policy)
+			}
+			if got := e.listAccounts(); !slices.Equal(got, []string{"other", "shop"}) {
+				t.Errorf("accounts/ after %s's denied requests = %v, want [other shop]", pc.policy, got)
+			}
+		}
+	}
+
+	// The operator's requests did what they say.
+	if got := e.listAccounts(); !slices.Equal(got, []string{"newcomer", "shop"}) {
+		t.Errorf("accounts/ after the operator's requests = %v, want [newcomer shop]", got)
+	}
+	if got := e.readToken(e.root, "shop"); got.accessToken == shopToken {
+		t.Error("the operator's refresh of shop did not change its token")
+	}
+	if s, err := e.root.Logical().Read(mountPath + "/config"); err != nil || s != nil {
+		t.Errorf("config after the operator deleted it: %v, %v; want none", s, err)
+	}
+}
