@@ -41,13 +41,16 @@ var (
 // pendingState is an authorization in progress: who asked for which account,
 // and where Instagram sends the owner back. It holds no secret.
 type pendingState struct {
-	Hash        string    `json:"hash"`
-	Account     string    `json:"account"`
-	Login       string    `json:"login"`
-	Scopes      []string  `json:"scopes"`
-	RedirectURI string    `json:"redirect_uri"`
-	CreatedAt   time.Time `json:"created_at"`
-	ExpiresAt   time.Time `json:"expires_at"`
+	Hash        string   `json:"hash"`
+	Account     string   `json:"account"`
+	Login       string   `json:"login"`
+	Scopes      []string `json:"scopes"`
+	RedirectURI string   `json:"redirect_uri"`
+	// Replace lets the callback replace an account already registered
+	// under Account (auth-url's replace).
+	Replace   bool      `json:"replace,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+	ExpiresAt time.Time `json:"expires_at"`
 }
 
 // newStateValue returns a fresh random state, base64url without padding.

@@ -48,6 +48,10 @@ func pathAuthURL(b *backend) []*framework.Path {
 				Type:        framework.TypeString,
 				Description: "Where Instagram sends the owner back; default: config's redirect_uri. Must be it or one of config's allowed_redirect_uris.",
 			},
+			"replace": {
+				Type:        framework.TypeBool,
+				Description: "Let the link replace an account already registered under this name (re-authorization). Without it, auth-url refuses a registered name and the callback refuses one registered meanwhile. Policies for onboarding staff can deny this parameter.",
+			},
 			"force_reauth": {
 				Type:        framework.TypeBool,
 				Description: "Make Instagram ask the owner to log in again even with a session (Instagram Login only; ignored, with a warning, under login=facebook).",
@@ -98,6 +102,16 @@ func (b *backend) pathAuthURLWrite(ctx context.Context, req *logical.Request, d 
 	if err != nil {
 		return respondErr(err)
 	}
+	replace := d.Get("replace").(bool)
+	if !replace {
+		existing, err := b.getAccount(ctx, req.Storage, name)
+		if err != nil {
+			return nil, err
+		}
+		if existing != nil {
+			return respondErr(badField("account", "%q is already registered; pass replace=true to re-authorize it", name))
+		}
+	}
 	scopes := cfg.Scopes
 	if v, ok := d.GetOk("scopes"); ok {
 		if given := cleanScopes(v.([]string)); len(given) > 0 {
@@ -133,6 +147,7 @@ func (b *backend) pathAuthURLWrite(ctx context.Context, req *logical.Request, d 
 		Login:       cfg.Login,
 		Scopes:      append([]string(nil), scopes...),
 		RedirectURI: redirectURI,
+		Replace:     replace,
 		CreatedAt:   now,
 		ExpiresAt:   now.Add(cfg.StateTTL),
 	}

@@ -168,6 +168,21 @@ func (b *backend) completeAuthorization(ctx context.Context, s logical.Storage, 
 			"The Vault engine's login setting changed since this authorization link was issued, so no account was connected.").response()
 	}
 
+	accountTaken := func() (*logical.Response, error) {
+		log.Warn("authorization callback refused: the account name was registered after the link was issued, and the link may not replace it", "account", st.Account)
+		return refusedPage(http.StatusConflict, "Authorization not completed",
+			"An account named "+st.Account+" was registered after this authorization link was issued, and the link may not replace it, so nothing was changed.").response()
+	}
+	if !st.Replace {
+		existing, err := b.getAccount(ctx, s, st.Account)
+		if err != nil {
+			return nil, err
+		}
+		if existing != nil {
+			return accountTaken()
+		}
+	}
+
 	product := "Instagram"
 	var a *account
 	if cfg.Login == loginFacebook {
@@ -195,7 +210,10 @@ func (b *backend) completeAuthorization(ctx context.Context, s logical.Storage, 
 		return refusedPage(http.StatusBadRequest, "Authorization not completed",
 			product+" refused the authorization code, so no account was connected.").response()
 	}
-	if err := b.registerAccount(ctx, s, st.Account, a, "callback"); err != nil {
+	switch err := b.registerAccount(ctx, s, st.Account, a, "callback", st.Replace); {
+	case errors.Is(err, errAccountExists):
+		return accountTaken()
+	case err != nil:
 		return nil, err
 	}
 	if a.facebook() {

@@ -86,8 +86,41 @@ var grantedScopes = []string{"instagram_business_basic", "instagram_business_con
 func (e *testEnv) startAuthorization(account, username string) url.Values {
 	e.t.Helper()
 	e.meta.AddUser(username)
-	login, _ := e.authURL(map[string]any{"account": account, "scopes": strings.Join(grantedScopes, ",")})
+	// replace: re-authorizing a registered name is what several tests do.
+	login, _ := e.authURL(map[string]any{"account": account, "scopes": strings.Join(grantedScopes, ","), "replace": true})
 	return e.authorizeAtFake(login, url.Values{"fake_user": {username}})
+}
+
+// TestAuthURLWillNotRepointAnAccount: without replace, a link cannot be
+// issued for a registered name, and a link issued before the name was
+// registered cannot take it over at the callback.
+func TestAuthURLWillNotRepointAnAccount(t *testing.T) {
+	e := newTestEnv(t)
+	e.configure(nil)
+	e.registerFromCode("shop", "shop_user")
+	resp, err := e.write("auth-url", map[string]any{"account": "shop"})
+	e.mustFail(resp, err, "replace=true")
+
+	// A link for a free name; the name is registered before the owner
+	// comes back.
+	e.meta.AddUser("late_user")
+	login, _ := e.authURL(map[string]any{"account": "late"})
+	back := e.authorizeAtFake(login, url.Values{"fake_user": {"late_user"}})
+	e.secrets = append(e.secrets, back.Get("code"), back.Get("state"))
+	e.registerFromCode("late", "first_user")
+	taken := e.account("late")
+	p := e.callback(logical.ReadOperation, back)
+	p.expect(t, http.StatusConflict, "registered after this authorization link was issued")
+	if got := e.account("late"); got.AccessToken != taken.AccessToken || got.Username != "first_user" {
+		t.Fatal("a link without replace took over a registered name")
+	}
+	// Two registrations by hand; the refused callback exchanged nothing.
+	if e.meta.Calls("exchange_code") != 2 {
+		t.Fatalf("%d code exchanges: the refused callback must not exchange its code", e.meta.Calls("exchange_code"))
+	}
+	if after := e.storageSnapshot(); len(accountEntries(after)) != 2 {
+		t.Fatalf("accounts stored: %d, want shop and late", len(accountEntries(after)))
+	}
 }
 
 func TestCallbackRegistersAccount(t *testing.T) {

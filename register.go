@@ -67,16 +67,33 @@ func (b *backend) tokenFromAccessToken(ctx context.Context, meta metaClient, cfg
 // registerAccount stores a, whose token has just been obtained, as account
 // name, replacing whatever was stored: only once the new token is in hand is
 // the old account given up. via says which path registered it, for the log.
-func (b *backend) registerAccount(ctx context.Context, s logical.Storage, name string, a *account, via string) error {
+//
+// Unless replace is set, an account already stored under name is left alone
+// and errAccountExists returned: checked under the account's lock, so a
+// registration that raced this one cannot be overwritten.
+func (b *backend) registerAccount(ctx context.Context, s logical.Storage, name string, a *account, via string, replace bool) error {
 	a.Name = name
 	unlock := b.lockAccount(name)
 	defer unlock()
+	if !replace {
+		existing, err := loadAccount(ctx, s, name)
+		if err != nil {
+			return err
+		}
+		if existing != nil {
+			return errAccountExists
+		}
+	}
 	if err := b.saveAccount(ctx, s, a); err != nil {
 		return err
 	}
 	b.Logger().Info("account registered", "account", name, "username", a.Username, "via", via)
 	return nil
 }
+
+// errAccountExists refuses to overwrite an account a registration was not
+// allowed to replace.
+var errAccountExists = errors.New("an account is already registered under that name")
 
 type accountOption func(*account)
 

@@ -371,7 +371,7 @@ func TestFacebookAuthURLAndCallback(t *testing.T) {
 
 	// The operator picks the Page; the owner's next authorization keeps it.
 	e.mustOK(e.write("accounts/shop", map[string]any{"page_id": u.PageID}))
-	resp = e.mustOK(e.write("auth-url", map[string]any{"account": "shop"}))
+	resp = e.mustOK(e.write("auth-url", map[string]any{"account": "shop", "replace": true}))
 	e.secrets = append(e.secrets, resp.Data["state"].(string))
 	p = e.callback(logical.UpdateOperation, e.facebookDialog(resp.Data["url"].(string), "fb_owner"))
 	p.expect(t, http.StatusOK, "fb_owner Page", "shop")

@@ -102,6 +102,8 @@ func TestExamplePolicies(t *testing.T) {
 		// policies hands it out.
 		{"read app-token", read("app-token")},
 		{"write auth-url", write("auth-url", map[string]any{"account": "invitee"})},
+		// Re-authorizing a registered name repoints it: operators only.
+		{"write auth-url replace", write("auth-url", map[string]any{"account": "shop", "replace": true})},
 		{"write accounts/shop/refresh", write("accounts/shop/refresh", nil)},
 		{"write config", write("config", map[string]any{"max_token_ttl": 600})},
 		{"write accounts/newcomer", write("accounts/newcomer", map[string]any{"access_token": newcomerToken})},
@@ -119,7 +121,7 @@ func TestExamplePolicies(t *testing.T) {
 		{"instagram-onboarding", []string{"write auth-url"}},
 		// Last: its allowed requests change the accounts and the config.
 		{"instagram-operator", []string{
-			"list accounts/", "read accounts/shop", "read status", "read config", "write auth-url",
+			"list accounts/", "read accounts/shop", "read status", "read config", "write auth-url", "write auth-url replace",
 			"write accounts/shop/refresh", "write config", "write accounts/newcomer",
 			"delete accounts/other", "delete config",
 		}},
@@ -151,7 +153,7 @@ func TestExamplePolicies(t *testing.T) {
 				if s == nil || !slices.Equal(sortedStrings(s.Data["keys"]), []string{"other", "shop"}) {
 					t.Errorf("%s: list accounts/ = %v, want [other shop]", pc.policy, s)
 				}
-			case "write auth-url":
+			case "write auth-url", "write auth-url replace":
 				if s == nil || !strings.Contains(fmt.Sprint(s.Data["url"]), "state=") {
 					t.Errorf("%s: auth-url answered no URL: %v", pc.policy, s)
 				}

@@ -4,13 +4,16 @@
 # cannot list, read, refresh or delete accounts, read tokens, or see the
 # configuration.
 #
-# Mind that a link for a name already registered replaces that account with
-# whichever Instagram account approves the link: holders of this policy can
-# repoint an existing name. Give it to people you trust with account names.
+# They cannot repoint a registered name at another Instagram account:
+# auth-url refuses a registered name unless replace=true, which this policy
+# denies (re-authorizing an existing account is an operator's job).
 #
 #   vault policy write instagram-onboarding docs/policies/instagram-onboarding.hcl
 #   vault write instagram/auth-url account=shop
 
 path "instagram/auth-url" {
-  capabilities = ["update"]
+  capabilities      = ["update"]
+  denied_parameters = {
+    "replace" = []
+  }
 }
