@@ -49,8 +49,9 @@ dev:
 release:
 	@scripts/release.sh "$(VERSION)"
 
-## test: everything CI runs: lint, unit tests (with -race where cgo works), e2e
-test: lint test-unit test-e2e
+## test: every test, as CI runs it: lint, unit tests (with -race where cgo
+## works), e2e on a dev server, then the HA cluster (its go test summary last)
+test: lint test-unit test-e2e test-ha
 
 test-unit:
 	@if [ -z "$(RACE)" ]; then echo "test-unit: no cgo/C compiler here, running without -race" >&2; fi
@@ -66,7 +67,7 @@ test-e2e:
 	go test -tags e2e -count=1 -timeout $(E2E_TIMEOUT) $(GOTESTFLAGS) ./e2e/...
 
 ## test-ha: the engine on a three-node Vault Raft cluster through the loss of
-## its active node (about 3-5 minutes; not part of test, CI runs it after)
+## its active node (about 3-5 minutes; the last part of test)
 test-ha:
 	@vault_bin="$$(scripts/build-vault.sh)"; \
 	eval "$$(scripts/build-plugin.sh)"; \
