@@ -24,13 +24,14 @@ STATICCHECK := $(BIN)/staticcheck-$(STATICCHECK_VERSION)
 # unit tests run without it there rather than not at all (and say so).
 RACE = $(shell [ "$$(go env CGO_ENABLED)" = 1 ] && command -v "$$(go env CC | cut -d' ' -f1)" >/dev/null 2>&1 && echo -race)
 
+GOVULNCHECK_VERSION ?= latest
 GOTESTFLAGS ?=
 E2E_TIMEOUT ?= 20m
 HA_TIMEOUT ?= 12m
 # e.g. BENCHFLAGS="-rounds 5" or "-scale 100000"; `go run ./bench -h` lists them.
 BENCHFLAGS ?=
 
-.PHONY: build dev vault test test-unit test-e2e test-ha bench fuzz lint fmt-check vet staticcheck clean clean-all release
+.PHONY: build dev vault test test-unit test-e2e test-ha bench fuzz vulncheck lint fmt-check vet staticcheck clean clean-all release
 
 ## build: the plugin binary into $(PLUGIN_DIR); prints its version and sha256
 build:
@@ -80,6 +81,11 @@ test-ha:
 ## test; see BENCHMARKS.md). Builds into .cache/bench, results to stdout.
 bench:
 	go run ./bench $(BENCHFLAGS)
+
+## vulncheck: govulncheck against Go's vulnerability database (vuln.go.dev,
+## which this project's build machines cannot reach: not part of test)
+vulncheck:
+	go run golang.org/x/vuln/cmd/govulncheck@$(GOVULNCHECK_VERSION) ./...
 
 ## fuzz: every fuzz target for FUZZTIME each (default 30s); `make test`
 ## runs their seed corpora already
