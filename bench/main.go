@@ -36,6 +36,7 @@ import (
 
 	"github.com/igvault/vault-plugin-secrets-instagram/bench/nullbackend"
 	"github.com/igvault/vault-plugin-secrets-instagram/graph/graphtest"
+	"github.com/igvault/vault-plugin-secrets-instagram/internal/vaultproc"
 )
 
 type options struct {
@@ -103,7 +104,7 @@ func main() {
 type env struct {
 	o      options
 	b      builds
-	vault  *vaultProc
+	vault  *vaultproc.Dev
 	api    *api.Client
 	fake   *graphtest.Server
 	client *http.Client
@@ -138,14 +139,14 @@ func run(ctx context.Context, o options) (err error) {
 	if err != nil {
 		return err
 	}
-	defer e.vault.stop()
-	logf("vault up at %s (pid %d, log %s)", e.vault.addr, e.vault.pid(), logPath)
-	if e.report.vaultVersion, err = vaultVersion(b.vaultBin); err != nil {
+	defer e.vault.Stop(15 * time.Second)
+	logf("vault up at %s (pid %d, log %s)", e.vault.Addr, e.vault.Pid(), logPath)
+	if e.report.vaultVersion, err = vaultVersion(b.VaultBin); err != nil {
 		return err
 	}
 
 	cfg := api.DefaultConfig()
-	cfg.Address = e.vault.addr
+	cfg.Address = e.vault.Addr
 	cfg.MaxRetries = 0
 	cfg.Timeout = 10 * time.Minute // a reload rebuilds the schedule synchronously
 	if e.api, err = api.NewClient(cfg); err != nil {
@@ -235,21 +236,13 @@ func vaultVersion(bin string) (string, error) {
 // plugin's constant answer and the KV value are shop's token read itself.
 func (e *env) setup(ctx context.Context, appSecret string) error {
 	sys := e.api.Sys()
-	if err := sys.RegisterPluginWithContext(ctx, &api.RegisterPluginInput{
-		Name: pluginName, Type: api.PluginTypeSecrets, Command: pluginName,
-		SHA256: e.b.pluginSHA, Version: e.b.pluginVersion,
-	}); err != nil {
-		return fmt.Errorf("register %s: %w", pluginName, err)
-	}
-	if err := sys.MountWithContext(ctx, "instagram", &api.MountInput{
-		Type: pluginName, Config: api.MountConfigInput{PluginVersion: e.b.pluginVersion},
-	}); err != nil {
-		return fmt.Errorf("mount instagram/: %w", err)
+	if err := e.b.RegisterAndMount(ctx, sys, "instagram"); err != nil {
+		return err
 	}
 	ep := e.fake.Endpoints()
 	if _, err := e.api.Logical().WriteWithContext(ctx, "instagram/config", map[string]any{
 		"app_id": e.fake.AppID(), "app_secret": appSecret,
-		"redirect_uri":  e.vault.addr + "/v1/instagram/callback",
+		"redirect_uri":  e.vault.Addr + "/v1/instagram/callback",
 		"auth_base_url": ep.AuthBaseURL, "api_base_url": ep.APIBaseURL, "graph_base_url": ep.GraphBaseURL,
 		"facebook_auth_base_url": ep.FacebookAuthBaseURL, "facebook_graph_base_url": ep.FacebookGraphBaseURL,
 		"graph_api_version": ep.Version,
@@ -321,7 +314,7 @@ func (e *env) setup(ctx context.Context, appSecret string) error {
 
 // responseBytes is the size of the HTTP body a read answers.
 func (e *env) responseBytes(ctx context.Context, path string) (int, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, e.vault.addr+"/v1/"+path, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, e.vault.Addr+"/v1/"+path, nil)
 	if err != nil {
 		return 0, err
 	}
@@ -438,7 +431,7 @@ func (e *env) memory(accounts int, when string) memSnapshot {
 	m := memSnapshot{accounts: accounts, when: when}
 	m.plugin, m.pluginPID = e.pluginRSS(pluginName, 0)
 	m.null, _ = e.pluginRSS(nullPluginName, 0)
-	m.vault, _ = rssKiB(e.vault.pid())
+	m.vault, _ = rssKiB(e.vault.Pid())
 	logf("RSS with %d accounts %s: plugin %s, null plugin %s, vault %s", accounts, when, fmtMiB(m.plugin), fmtMiB(m.null), fmtMiB(m.vault))
 	return m
 }
@@ -448,7 +441,7 @@ func (e *env) memory(accounts int, when string) memSnapshot {
 func (e *env) pluginRSS(name string, notPID int) (int64, int) {
 	var pids []int
 	for range 50 {
-		all, err := childPIDs(e.vault.pid(), name)
+		all, err := childPIDs(e.vault.Pid(), name)
 		if err != nil {
 			logf("find %s process: %v", name, err)
 			return 0, 0
@@ -460,7 +453,7 @@ func (e *env) pluginRSS(name string, notPID int) (int64, int) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	if len(pids) == 0 {
-		logf("no %s process under vault (pid %d)", name, e.vault.pid())
+		logf("no %s process under vault (pid %d)", name, e.vault.Pid())
 		return 0, 0
 	}
 	pid := slices.Max(pids)
@@ -535,7 +528,7 @@ func (e *env) probe(ctx context.Context, path string, interval time.Duration) pr
 	var p probeResult
 	hc := &http.Client{Transport: e.client.Transport, Timeout: 5 * time.Minute}
 	for ctx.Err() == nil {
-		req, err := http.NewRequest(http.MethodGet, e.vault.addr+"/v1/"+path, nil)
+		req, err := http.NewRequest(http.MethodGet, e.vault.Addr+"/v1/"+path, nil)
 		if err != nil {
 			p.firstErr = err
 			return p
@@ -636,7 +629,7 @@ func (e *env) measureAll(ctx context.Context) error {
 				if ctx.Err() != nil {
 					return ctx.Err()
 				}
-				s := loadRun(ctx, e.client, e.vault.addr+"/v1/"+t.path, rootToken, c, e.o.warmup, e.o.duration)
+				s := loadRun(ctx, e.client, e.vault.Addr+"/v1/"+t.path, rootToken, c, e.o.warmup, e.o.duration)
 				rate := float64(len(s.lat)) / s.window.Seconds()
 				logf("round %d/%d %-12s conns=%-3d %8.0f req/s errors=%d", round+1, e.o.rounds, t.key, c, rate, s.errors)
 				if s.firstErr != nil {
@@ -658,11 +651,11 @@ func (e *env) profileVault(ctx context.Context, path string) error {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		loadRun(ctx, e.client, e.vault.addr+"/v1/instagram/token/shop", rootToken, 16, 0, time.Duration(secs+1)*time.Second)
+		loadRun(ctx, e.client, e.vault.Addr+"/v1/instagram/token/shop", rootToken, 16, 0, time.Duration(secs+1)*time.Second)
 	}()
 	defer func() { <-done }()
 	time.Sleep(500 * time.Millisecond)
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("%s/v1/sys/pprof/profile?seconds=%d", e.vault.addr, secs), nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("%s/v1/sys/pprof/profile?seconds=%d", e.vault.Addr, secs), nil)
 	if err != nil {
 		return err
 	}

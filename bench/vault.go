@@ -3,34 +3,26 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
-	"io"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"time"
+
+	"github.com/igvault/vault-plugin-secrets-instagram/internal/vaultproc"
 )
 
 const (
-	pluginName     = "vault-plugin-secrets-instagram"
+	pluginName     = vaultproc.PluginName
 	nullPluginName = "vault-plugin-secrets-null"
 	rootToken      = "root"
 )
 
-// builds is what the benchmark runs: Vault, and both plugins in one plugin
-// directory with their checksums.
+// builds is what the benchmark runs: Vault and our plugin, and the null
+// plugin in the same plugin directory with its checksum.
 type builds struct {
-	vaultBin      string
-	pluginDir     string
-	pluginVersion string
-	pluginSHA     string
-	nullSHA       string
+	vaultproc.Build
+	nullSHA string
 }
 
 // buildAll builds Vault (cached by its script), our plugin (its script, into
@@ -42,19 +34,21 @@ func buildAll(root, pluginDir string) (builds, error) {
 	if err != nil {
 		return b, err
 	}
-	b.vaultBin = strings.TrimSpace(out)
+	b.VaultBin = strings.TrimSpace(out)
 
 	out, err = runScript(root, []string{"PLUGIN_DIR=" + pluginDir}, "scripts/build-plugin.sh")
 	if err != nil {
 		return b, err
 	}
 	vars := parseShellAssignments(out)
-	b.pluginDir, b.pluginVersion, b.pluginSHA = vars["PLUGIN_DIR"], vars["PLUGIN_VERSION"], vars["PLUGIN_SHA256"]
-	if b.pluginDir == "" || b.pluginVersion == "" || b.pluginSHA == "" {
+	b.PluginDir, b.PluginVersion, b.PluginSHA256 = vars["PLUGIN_DIR"], vars["PLUGIN_VERSION"], vars["PLUGIN_SHA256"]
+	if b.PluginDir == "" || b.PluginVersion == "" || b.PluginSHA256 == "" {
 		return b, fmt.Errorf("build-plugin.sh printed no PLUGIN_DIR/PLUGIN_VERSION/PLUGIN_SHA256:\n%s", out)
 	}
 
-	nullBin := filepath.Join(b.pluginDir, nullPluginName)
+	b.PluginBin = filepath.Join(b.PluginDir, pluginName)
+
+	nullBin := filepath.Join(b.PluginDir, nullPluginName)
 	tmp := nullBin + ".tmp"
 	cmd := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", tmp, "./bench/nullplugin")
 	cmd.Dir = root
@@ -65,7 +59,7 @@ func buildAll(root, pluginDir string) (builds, error) {
 	if err := os.Rename(tmp, nullBin); err != nil {
 		return b, err
 	}
-	b.nullSHA, err = fileSHA256(nullBin)
+	b.nullSHA, err = vaultproc.FileSHA256(nullBin)
 	return b, err
 }
 
@@ -109,143 +103,17 @@ func parseShellAssignments(s string) map[string]string {
 	return out
 }
 
-func fileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
-}
-
-// vaultProc is the dev server under test.
-type vaultProc struct {
-	cmd     *exec.Cmd
-	addr    string // http://127.0.0.1:PORT
-	logPath string
-	exited  chan struct{}
-	err     error
-}
-
-// startVault starts `vault server -dev` on a free loopback port with the
-// plugin directory, retrying on another port if the chosen one was taken in
-// between, and waits until it is active.
-func startVault(b builds, logPath string) (*vaultProc, error) {
-	var lastErr error
-	for range 3 {
-		vp, err := launchVault(b, logPath)
-		if err != nil {
-			return nil, err
-		}
-		if err = vp.waitHealthy(60 * time.Second); err == nil {
-			return vp, nil
-		}
-		vp.stop()
-		lastErr = err
-		logTail, _ := os.ReadFile(logPath)
-		if !bytes.Contains(logTail, []byte("address already in use")) {
-			break
-		}
-	}
-	return nil, fmt.Errorf("vault did not come up (log %s): %w", logPath, lastErr)
-}
-
-func launchVault(b builds, logPath string) (*vaultProc, error) {
-	port, err := freePort()
-	if err != nil {
-		return nil, err
-	}
-	logFile, err := os.Create(logPath)
-	if err != nil {
-		return nil, err
-	}
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	cmd := exec.Command(b.vaultBin, "server", "-dev",
-		"-dev-root-token-id="+rootToken,
-		"-dev-listen-address="+addr,
-		"-dev-plugin-dir="+b.pluginDir,
-		"-dev-no-store-token",
+// startVault starts `vault server -dev` with the plugin directory and
+// waits until it is active; the caller stops it.
+func startVault(b builds, logPath string) (*vaultproc.Dev, error) {
+	return vaultproc.StartDev(vaultproc.DevServer{
+		VaultBin:  b.VaultBin,
+		PluginDir: b.PluginDir,
+		RootToken: rootToken,
 		// Warnings only: per-request info logging (the plugin logs each
 		// registration) would be measured too.
-		"-log-level=warn",
-	)
-	cmd.Env = withoutVaultEnv(os.Environ())
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	setProcessGroup(cmd)
-	if err := cmd.Start(); err != nil {
-		logFile.Close()
-		return nil, fmt.Errorf("start %s: %w", b.vaultBin, err)
-	}
-	vp := &vaultProc{cmd: cmd, addr: "http://" + addr, logPath: logPath, exited: make(chan struct{})}
-	go func() {
-		vp.err = cmd.Wait()
-		logFile.Close()
-		close(vp.exited)
-	}()
-	return vp, nil
-}
-
-// withoutVaultEnv drops VAULT_* so a developer's VAULT_ADDR or VAULT_TOKEN
-// steers neither the server nor the plugins it starts.
-func withoutVaultEnv(env []string) []string {
-	var out []string
-	for _, kv := range env {
-		if !strings.HasPrefix(kv, "VAULT_") {
-			out = append(out, kv)
-		}
-	}
-	return out
-}
-
-func (vp *vaultProc) waitHealthy(timeout time.Duration) error {
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	hc := &http.Client{Timeout: 2 * time.Second}
-	for {
-		select {
-		case <-vp.exited:
-			return fmt.Errorf("vault exited: %v", vp.err)
-		default:
-		}
-		if resp, err := hc.Get(vp.addr + "/v1/sys/health"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("vault at %s not healthy after %s", vp.addr, timeout)
-		case <-vp.exited:
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
-}
-
-// stop asks Vault to shut down (it stops its plugins), then kills whatever
-// is left of its process group.
-func (vp *vaultProc) stop() {
-	pid := vp.cmd.Process.Pid
-	terminateGroup(pid)
-	select {
-	case <-vp.exited:
-	case <-time.After(15 * time.Second):
-	}
-	killGroup(pid)
-	<-vp.exited
-}
-
-func (vp *vaultProc) pid() int { return vp.cmd.Process.Pid }
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+		LogLevel: "warn",
+		// One log: a retry after a port clash starts it afresh.
+		LogPath: func(int) string { return logPath },
+	})
 }

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/vault/api"
+
+	"github.com/igvault/vault-plugin-secrets-instagram/internal/vaultproc"
 )
 
 // Instagram's long-lived tokens live 60 days.
@@ -130,7 +132,7 @@ func TestListAndDelete(t *testing.T) {
 	if err == nil && s != nil && s.Data["access_token"] != nil {
 		t.Error("token/shop still serves a token after the account was deleted")
 	}
-	if err != nil && statusOf(err) >= 500 {
+	if err != nil && vaultproc.StatusOf(err) >= 500 {
 		t.Errorf("token/shop after delete: %v, want 404 or 400", err)
 	}
 	// The other account is untouched.
@@ -175,10 +177,10 @@ func TestBadInputIsA400NamingTheFieldAndKeepsTheAccount(t *testing.T) {
 	} {
 		t.Run(strings.ReplaceAll(tc.name, " ", "_"), func(t *testing.T) {
 			_, err := e.root.Logical().Write(mountPath+"/"+tc.path, tc.data)
-			if statusOf(err) != http.StatusBadRequest {
+			if vaultproc.StatusOf(err) != http.StatusBadRequest {
 				t.Fatalf("write %s with %s: err = %v, want a 400", tc.path, tc.name, err)
 			}
-			msg := errorText(err)
+			msg := vaultproc.ErrorText(err)
 			for _, n := range tc.names {
 				if !strings.Contains(msg, n) {
 					t.Errorf("the 400 for %s does not name %q: %s", tc.name, n, msg)
@@ -231,7 +233,7 @@ func (e *env) readToken(c *api.Client, name string) tokenResponse {
 	if d["access_token"] == nil || tok.accessToken == "" {
 		e.t.Fatalf("token/%s has no access_token", name)
 	}
-	e.secrets.add("token read from token/"+name, tok.accessToken)
+	e.secrets.Add("token read from token/"+name, tok.accessToken)
 	return tok
 }
 
@@ -243,7 +245,7 @@ func (e *env) readAccount(c *api.Client, name string) map[string]any {
 	if status != http.StatusOK {
 		e.fatalf("read accounts/%s: HTTP %d: %s", name, status, body)
 	}
-	for value, label := range e.secrets.snapshot() {
+	for value, label := range e.secrets.Snapshot() {
 		if strings.Contains(body, value) {
 			e.t.Errorf("accounts/%s response contains the %s", name, label)
 		}

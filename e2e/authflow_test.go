@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/igvault/vault-plugin-secrets-instagram/graph/graphtest"
+	"github.com/igvault/vault-plugin-secrets-instagram/internal/vaultproc"
 )
 
 // TestAuthFlow runs the whole in-Vault authorization on a real Vault: the
@@ -35,7 +36,7 @@ func TestAuthFlow(t *testing.T) {
 	}
 	loginURL, _ := sec.Data["url"].(string)
 	state, _ := sec.Data["state"].(string)
-	e.secrets.add("state from auth-url", state)
+	e.secrets.Add("state from auth-url", state)
 	login, err := url.Parse(loginURL)
 	if err != nil || state == "" || login.Query().Get("state") != state {
 		t.Fatalf("auth-url answered url %q (parse error %v) and a state that is not in it", loginURL, err)
@@ -64,7 +65,7 @@ func TestAuthFlow(t *testing.T) {
 	}
 
 	// 5. A state auth-url never issued is refused, code or not.
-	forged := e.secrets.add("forged state", base64.RawURLEncoding.EncodeToString([]byte(randHex(16))))
+	forged := e.secrets.Add("forged state", base64.RawURLEncoding.EncodeToString([]byte(vaultproc.RandHex(16))))
 	code := e.mintCode(owner, "instagram_business_basic")
 	status, _, body = e.get(anon, e.addr+"/v1/"+mountPath+"/callback?"+url.Values{"code": {code}, "state": {forged}}.Encode())
 	if status != http.StatusBadRequest || !strings.Contains(body, "not valid") {
@@ -84,7 +85,7 @@ func TestAuthFlow(t *testing.T) {
 	valid := e.signedRequest(owner.UserID)
 	sig, _, _ := strings.Cut(valid, ".")
 	otherPayload, _ := json.Marshal(map[string]any{"algorithm": "HMAC-SHA256", "issued_at": time.Now().Unix(), "user_id": other.UserID})
-	tampered := e.secrets.add("tampered signed_request", sig+"."+base64.RawURLEncoding.EncodeToString(otherPayload))
+	tampered := e.secrets.Add("tampered signed_request", sig+"."+base64.RawURLEncoding.EncodeToString(otherPayload))
 	status, ctype, body = e.postForm(anon, "deauthorize", tampered)
 	if status != http.StatusBadRequest || !strings.Contains(body, "signed_request") {
 		t.Errorf("tampered signed_request answered %d %q: %s", status, ctype, body)
@@ -103,8 +104,8 @@ func TestAuthFlow(t *testing.T) {
 	}
 	if _, err := e.root.Logical().Read(mountPath + "/token/shop"); err == nil {
 		t.Error("token/shop still answers a token after the owner removed the app")
-	} else if !strings.Contains(errorText(err), "re-authorization") {
-		t.Errorf("token/shop error = %q, want it to say the account needs re-authorization", errorText(err))
+	} else if !strings.Contains(vaultproc.ErrorText(err), "re-authorization") {
+		t.Errorf("token/shop error = %q, want it to say the account needs re-authorization", vaultproc.ErrorText(err))
 	}
 	acct := e.readAccount(e.root, "shop")
 	if le, _ := acct["last_error"].(string); acct["status"] != "needs_reauth" || !strings.Contains(le, "deauthorized") {
@@ -141,7 +142,7 @@ func (e *env) authorize(login *url.URL, u graphtest.User) url.Values {
 		e.t.Fatalf("the dialog redirected to %s, want the engine's callback %s", got, e.redirectURI)
 	}
 	back := loc.Query()
-	e.secrets.add("authorization code from the dialog", back.Get("code"))
+	e.secrets.Add("authorization code from the dialog", back.Get("code"))
 	return back
 }
 
@@ -164,7 +165,7 @@ func (e *env) postForm(c *http.Client, path, signedRequest string) (int, string,
 		e.t.Fatal(err)
 	}
 	status, ctype, body := readAll(e.t, resp)
-	for v, label := range e.secrets.snapshot() {
+	for v, label := range e.secrets.Snapshot() {
 		if strings.Contains(body, v) {
 			e.t.Errorf("%s answered the %s", path, label)
 		}
@@ -192,5 +193,5 @@ func (e *env) signedRequest(userID string) string {
 	text := base64.RawURLEncoding.EncodeToString(payload)
 	mac := hmac.New(sha256.New, []byte(e.appSecret))
 	mac.Write([]byte(text))
-	return e.secrets.add("signed_request for "+userID, base64.RawURLEncoding.EncodeToString(mac.Sum(nil))+"."+text)
+	return e.secrets.Add("signed_request for "+userID, base64.RawURLEncoding.EncodeToString(mac.Sum(nil))+"."+text)
 }

@@ -30,7 +30,7 @@ func TestFacebookCodeToPageToken(t *testing.T) {
 	e := newEnv(t)
 	e.useFacebookLogin()
 	u := e.addUser("fb_shop_owner")
-	code := e.secrets.add("Facebook authorization code for "+u.Username, e.fake.MintFacebookCode(u.UserID, facebookScopes, e.redirectURI))
+	code := e.secrets.Add("Facebook authorization code for "+u.Username, e.fake.MintFacebookCode(u.UserID, facebookScopes, e.redirectURI))
 
 	if _, err := e.root.Logical().Write(mountPath+"/accounts/shop", map[string]any{"code": code, "page_id": u.PageID}); err != nil {
 		e.fatalf("register shop from a Facebook code with page_id %s: %v", u.PageID, err)
@@ -89,7 +89,7 @@ func TestFacebookAppToken(t *testing.T) {
 			e.fatalf("read app-token: %v", err)
 		}
 		tok, _ := s.Data["access_token"].(string)
-		e.secrets.add("app token", tok)
+		e.secrets.Add("app token", tok)
 		if !strings.HasPrefix(tok, e.appID+"|") || s.Data["token_type"] != "bearer" {
 			t.Fatalf("app-token read %d: token_type %v, access_token of the app: %v", i+1, s.Data["token_type"], strings.HasPrefix(tok, e.appID+"|"))
 		}

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/hashicorp/vault/api"
+
+	"github.com/igvault/vault-plugin-secrets-instagram/internal/vaultproc"
 )
 
 // TestLeakCheckFindsAPlantedSecret keeps the log scan honest: a value that
@@ -15,8 +17,8 @@ import (
 func TestLeakCheckFindsAPlantedSecret(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	planted := "planted-" + randHex(8)
-	e.secrets.add("planted value", planted)
+	planted := "planted-" + vaultproc.RandHex(8)
+	e.secrets.Add("planted value", planted)
 	if err := e.root.Sys().Mount(planted, &api.MountInput{Type: "kv"}); err != nil {
 		e.fatalf("mount kv at %s: %v", planted, err)
 	}
@@ -35,7 +37,5 @@ func TestLeakCheckFindsAPlantedSecret(t *testing.T) {
 	}
 
 	// Forget it, so this test's own cleanup scan passes.
-	e.secrets.mu.Lock()
-	delete(e.secrets.labels, planted)
-	e.secrets.mu.Unlock()
+	e.secrets.Forget(planted)
 }

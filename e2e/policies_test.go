@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/vault/api"
+
+	"github.com/igvault/vault-plugin-secrets-instagram/internal/vaultproc"
 )
 
 // The example policies in docs/policies, loaded as operators would load
@@ -131,11 +133,11 @@ func TestExamplePolicies(t *testing.T) {
 			s, err := r.do(c)
 			if s != nil && s.Data != nil {
 				if st, ok := s.Data["state"].(string); ok {
-					e.secrets.add("state from auth-url", st)
+					e.secrets.Add("state from auth-url", st)
 				}
 			}
 			if !slices.Contains(pc.allowed, r.name) {
-				if statusOf(err) != http.StatusForbidden {
+				if vaultproc.StatusOf(err) != http.StatusForbidden {
 					t.Errorf("%s: %s: err = %v, want 403", pc.policy, r.name, err)
 				}
 				continue

@@ -4,8 +4,6 @@ package e2e
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -16,6 +14,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/vault/api"
+
+	"github.com/igvault/vault-plugin-secrets-instagram/internal/vaultproc"
 )
 
 // upgradeVersion is the version the test builds a second plugin binary
@@ -40,14 +40,14 @@ func TestPluginVersionReloadAndUpgrade(t *testing.T) {
 	// The version the binary was built with (PLUGIN_VERSION), as the
 	// catalog, `vault plugin info`, the mount and the engine report it.
 	first := e.mountVersion()
-	if p.version != "" && first.running != p.version {
-		t.Errorf("sys/mounts running_plugin_version = %q, want the build's %q", first.running, p.version)
+	if p.PluginVersion != "" && first.running != p.PluginVersion {
+		t.Errorf("sys/mounts running_plugin_version = %q, want the build's %q", first.running, p.PluginVersion)
 	}
-	if first.running == "" || first.pinned != first.running || first.sha256 != p.sha256 {
+	if first.running == "" || first.pinned != first.running || first.sha256 != p.PluginSHA256 {
 		t.Errorf("sys/mounts: plugin_version %q, running_plugin_version %q, running_sha256 %q; want the registered %q and sha256 %s",
-			first.pinned, first.running, first.sha256, p.version, p.sha256)
+			first.pinned, first.running, first.sha256, p.PluginVersion, p.PluginSHA256)
 	}
-	e.checkPluginInfo(first.running, p.sha256)
+	e.checkPluginInfo(first.running, p.PluginSHA256)
 	if st := e.status(); st["version"] != first.running {
 		t.Errorf("status version = %v, want %q", st["version"], first.running)
 	}
@@ -137,7 +137,7 @@ func TestPluginVersionReloadAndUpgrade(t *testing.T) {
 	// (b) Upgrade: a second build of the plugin with another version, in
 	// the plugin directory under its own file name, registered with its
 	// own sha256 and version, pinned on the mount, then reloaded.
-	bin, sha := buildPluginVersion(t, p.dir, upgradeVersion)
+	bin, sha := buildPluginVersion(t, p.PluginDir, upgradeVersion)
 	if err := e.root.Sys().RegisterPlugin(&api.RegisterPluginInput{
 		Name:    pluginName,
 		Type:    api.PluginTypeSecrets,
@@ -148,7 +148,7 @@ func TestPluginVersionReloadAndUpgrade(t *testing.T) {
 		e.fatalf("register %s %s: %v", pluginName, upgradeVersion, err)
 	}
 	e.checkPluginInfo(upgradeVersion, sha)
-	e.checkPluginInfo(first.running, p.sha256) // both versions stay registered
+	e.checkPluginInfo(first.running, p.PluginSHA256) // both versions stay registered
 	v := upgradeVersion
 	if err := e.root.Sys().TuneMountAllowNil(mountPath, api.TuneMountConfigInput{PluginVersion: &v}); err != nil {
 		e.fatalf("vault secrets tune -plugin-version=%s %s/: %v", upgradeVersion, mountPath, err)
@@ -222,8 +222,8 @@ func (e *env) checkPluginInfo(version, sha string) {
 	}
 
 	p, _ := findPlugin()
-	cmd := exec.Command(p.vaultBin, "plugin", "info", "-format=json", "-version="+version, "secret", pluginName)
-	cmd.Env = append(vaultEnv(), "VAULT_ADDR="+e.addr, "VAULT_TOKEN="+rootToken)
+	cmd := exec.Command(p.VaultBin, "plugin", "info", "-format=json", "-version="+version, "secret", pluginName)
+	cmd.Env = append(vaultproc.Environ(), "VAULT_ADDR="+e.addr, "VAULT_TOKEN="+rootToken)
 	out, err := cmd.Output()
 	if err != nil {
 		e.fatalf("vault plugin info -version=%s: %v", version, err)
@@ -284,7 +284,7 @@ func buildPluginVersion(t *testing.T, dir, version string) (string, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bin := filepath.Join(dir, pluginName+"-upgrade-"+randHex(4))
+	bin := filepath.Join(dir, pluginName+"-upgrade-"+vaultproc.RandHex(4))
 	t.Cleanup(func() { os.Remove(bin) })
 	start := time.Now()
 	cmd := exec.Command("go", "build", "-trimpath",
@@ -295,10 +295,9 @@ func buildPluginVersion(t *testing.T, dir, version string) (string, string) {
 		t.Fatalf("go build the plugin as %s: %v\n%s", version, err, out)
 	}
 	t.Logf("built %s as %s in %s", filepath.Base(bin), version, time.Since(start).Round(time.Millisecond))
-	data, err := os.ReadFile(bin)
+	sum, err := vaultproc.FileSHA256(bin)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sum := sha256.Sum256(data)
-	return bin, hex.EncodeToString(sum[:])
+	return bin, sum
 }

@@ -3,13 +3,10 @@
 package ha
 
 import (
-	"bufio"
-	"crypto/sha256"
-	"encoding/hex"
+	"context"
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,67 +17,30 @@ import (
 	"time"
 
 	"github.com/hashicorp/vault/api"
+
+	"github.com/igvault/vault-plugin-secrets-instagram/internal/vaultproc"
 )
 
 const (
-	pluginName   = "vault-plugin-secrets-instagram"
-	mountPath    = "instagram"
-	vaultVersion = "1.21.0" // the default of scripts/build-vault.sh
-	nodeCount    = 3
+	pluginName = vaultproc.PluginName
+	mountPath  = "instagram"
+	nodeCount  = 3
 )
 
-// plugin is what registration needs, found once per test binary.
-type plugin struct {
-	vaultBin string
-	bin      string
-	version  string // "": take the version the binary reports
-	sha256   string
-}
-
-var findPlugin = sync.OnceValues(func() (plugin, error) {
+// findPlugin finds the Vault and plugin builds once per test binary.
+var findPlugin = sync.OnceValues(func() (vaultproc.Build, error) {
 	_, file, _, ok := runtime.Caller(0)
 	if !ok {
-		return plugin{}, errors.New("cannot locate the ha package")
+		return vaultproc.Build{}, errors.New("cannot locate the ha package")
 	}
 	root := filepath.Dir(filepath.Dir(filepath.Dir(file)))
-	p := plugin{vaultBin: envOr("VAULT_BIN", filepath.Join(root, ".cache", "vault", vaultVersion, "vault"))}
-	hint := "; run `make test-ha`, which builds Vault and the plugin and sets VAULT_BIN and PLUGIN_DIR"
-	if _, err := os.Stat(p.vaultBin); err != nil {
-		return p, fmt.Errorf("vault binary: %w%s", err, hint)
-	}
-	dir, err := filepath.Abs(envOr("PLUGIN_DIR", filepath.Join(root, ".cache", "plugins")))
-	if err != nil {
-		return p, err
-	}
-	p.bin = filepath.Join(dir, pluginName)
-	f, err := os.Open(p.bin)
-	if err != nil {
-		return p, fmt.Errorf("plugin binary: %w%s", err, hint)
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return p, err
-	}
-	p.sha256 = hex.EncodeToString(h.Sum(nil))
-	if want := os.Getenv("PLUGIN_SHA256"); want != "" && want != p.sha256 {
-		return p, fmt.Errorf("%s has sha256 %s, PLUGIN_SHA256 says %s: the binary changed after the build%s", p.bin, p.sha256, want, hint)
-	}
-	p.version = os.Getenv("PLUGIN_VERSION")
-	return p, nil
+	return vaultproc.FindBuild(root, "; run `make test-ha`, which builds Vault and the plugin and sets VAULT_BIN and PLUGIN_DIR")
 })
-
-func envOr(key, def string) string {
-	if v := os.Getenv(key); v != "" {
-		return v
-	}
-	return def
-}
 
 // cluster is three Vault servers sharing one Raft cluster.
 type cluster struct {
 	t         *testing.T
-	p         plugin
+	p         vaultproc.Build
 	nodes     []*node
 	unsealKey string
 	rootToken string
@@ -100,13 +60,7 @@ type node struct {
 	client      *api.Client
 
 	mu   sync.Mutex
-	proc *vaultProc // nil while the node is down
-}
-
-type vaultProc struct {
-	cmd    *exec.Cmd
-	exited chan struct{}
-	err    error // set before exited closes
+	proc *vaultproc.Process // nil while the node is down
 }
 
 // startCluster brings up a three-node cluster with the plugin registered
@@ -149,7 +103,7 @@ func startCluster(t *testing.T) *cluster {
 				t.Fatal(err)
 			}
 		}
-		if err := copyFile(p.bin, filepath.Join(n.dir, "plugins", pluginName)); err != nil {
+		if err := copyFile(p.PluginBin, filepath.Join(n.dir, "plugins", pluginName)); err != nil {
 			t.Fatal(err)
 		}
 		c.nodes = append(c.nodes, n)
@@ -194,23 +148,10 @@ func startCluster(t *testing.T) *cluster {
 
 	// Register and mount the plugin once, on the active node: the catalog
 	// and the mount table live in replicated storage.
-	sys := first.client.Sys()
-	if err := sys.RegisterPlugin(&api.RegisterPluginInput{
-		Name:    pluginName,
-		Type:    api.PluginTypeSecrets,
-		Command: pluginName,
-		SHA256:  p.sha256,
-		Version: p.version,
-	}); err != nil {
-		c.fatalf("register plugin %s %s: %v", pluginName, p.version, err)
+	if err := p.RegisterAndMount(context.Background(), first.client.Sys(), mountPath); err != nil {
+		c.fatalf("%v", err)
 	}
-	if err := sys.Mount(mountPath, &api.MountInput{
-		Type:   pluginName,
-		Config: api.MountConfigInput{PluginVersion: p.version},
-	}); err != nil {
-		c.fatalf("mount %s at %s/: %v", pluginName, mountPath, err)
-	}
-	t.Logf("cluster up: %s; vault %s, plugin %s (logs in %s)", c.describe(), p.vaultBin, p.version, logDir)
+	t.Logf("cluster up: %s; vault %s, plugin %s (logs in %s)", c.describe(), p.VaultBin, p.PluginVersion, logDir)
 	return c
 }
 
@@ -221,8 +162,8 @@ func (n *node) startFirstTime() {
 	var lastErr error
 	for attempt := 1; attempt <= 3; attempt++ {
 		var err error
-		if n.apiPort, err = freePort(); err == nil {
-			n.clusterPort, err = freePort()
+		if n.apiPort, err = vaultproc.FreePort(); err == nil {
+			n.clusterPort, err = vaultproc.FreePort()
 		}
 		if err != nil {
 			c.t.Fatal(err)
@@ -235,7 +176,7 @@ func (n *node) startFirstTime() {
 		if lastErr = n.start(); lastErr == nil {
 			return
 		}
-		if !strings.Contains(tail(n.logPath, 40), "address already in use") {
+		if !vaultproc.PortTaken(n.logPath) {
 			break
 		}
 	}
@@ -283,21 +224,12 @@ func (n *node) start() error {
 		return err
 	}
 	fmt.Fprintf(logFile, "=== ha test: starting %s at %s ===\n", n.name, time.Now().Format(time.RFC3339Nano))
-	cmd := exec.Command(n.c.p.vaultBin, "server", "-config="+filepath.Join(n.dir, "vault.hcl"))
-	cmd.Env = vaultEnv()
-	cmd.Stdout = logFile
-	cmd.Stderr = logFile
-	setProcessGroup(cmd)
-	if err := cmd.Start(); err != nil {
-		logFile.Close()
-		return fmt.Errorf("start %s: %w", n.c.p.vaultBin, err)
+	cmd := exec.Command(n.c.p.VaultBin, "server", "-config="+filepath.Join(n.dir, "vault.hcl"))
+	cmd.Env = vaultproc.Environ()
+	vp, err := vaultproc.Start(cmd, logFile)
+	if err != nil {
+		return fmt.Errorf("start %s: %w", n.c.p.VaultBin, err)
 	}
-	vp := &vaultProc{cmd: cmd, exited: make(chan struct{})}
-	go func() {
-		vp.err = cmd.Wait()
-		logFile.Close()
-		close(vp.exited)
-	}()
 	n.mu.Lock()
 	n.proc = vp
 	n.mu.Unlock()
@@ -305,11 +237,11 @@ func (n *node) start() error {
 	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
 		select {
-		case <-vp.exited:
+		case <-vp.Exited():
 			n.mu.Lock()
 			n.proc = nil
 			n.mu.Unlock()
-			return fmt.Errorf("%s exited before its API answered: %v", n.name, vp.err)
+			return fmt.Errorf("%s exited before its API answered: %v", n.name, vp.Err())
 		default:
 		}
 		if h := n.health(); h != "down" {
@@ -362,38 +294,33 @@ func (n *node) up() bool {
 	return n.proc != nil
 }
 
-// kill loses the node: SIGKILL to Vault and its plugin processes at once.
-func (n *node) kill() {
+// take marks the node down and returns its process, nil if it was down:
+// of concurrent callers (stopAll, a scenario's kill) only one signals it.
+func (n *node) take() *vaultproc.Process {
 	n.mu.Lock()
+	defer n.mu.Unlock()
 	vp := n.proc
 	n.proc = nil
-	n.mu.Unlock()
-	if vp == nil {
-		return
+	return vp
+}
+
+// kill loses the node: SIGKILL to Vault and its plugin processes at once.
+func (n *node) kill() {
+	if vp := n.take(); vp != nil {
+		vp.Kill()
 	}
-	killGroup(vp.cmd.Process.Pid)
-	<-vp.exited
 }
 
 // stop shuts the node down (Vault stops its plugins), then kills whatever
 // is left of its process group, so no plugin process outlives the test.
 func (n *node) stop() {
-	n.mu.Lock()
-	vp := n.proc
-	n.proc = nil
-	n.mu.Unlock()
+	vp := n.take()
 	if vp == nil {
 		return
 	}
-	pid := vp.cmd.Process.Pid
-	terminateGroup(pid)
-	select {
-	case <-vp.exited:
-	case <-time.After(15 * time.Second):
-		n.c.t.Logf("%s (pid %d) ignored SIGTERM for 15s; killing it", n.name, pid)
+	if vp.Stop(15 * time.Second) {
+		n.c.t.Logf("%s (pid %d) ignored SIGTERM for 15s; killing it", n.name, vp.Pid())
 	}
-	killGroup(pid)
-	<-vp.exited
 }
 
 // stopAll stops every node at once: one by one, the last standing would
@@ -510,7 +437,7 @@ func (c *cluster) fatalf(format string, args ...any) {
 	var b strings.Builder
 	fmt.Fprintf(&b, format, args...)
 	for _, n := range c.nodes {
-		fmt.Fprintf(&b, "\n--- last lines of %s (%s) ---\n%s", n.logPath, n.name, tail(n.logPath, 30))
+		fmt.Fprintf(&b, "\n--- last lines of %s (%s) ---\n%s", n.logPath, n.name, vaultproc.Tail(n.logPath, 30))
 	}
 	c.t.Fatal(b.String())
 }
@@ -535,19 +462,7 @@ func newClient(t *testing.T, addr string) *api.Client {
 	return c
 }
 
-// vaultEnv is this process's environment without VAULT_* variables: a
-// developer's VAULT_ADDR or VAULT_TOKEN must not steer a server (or the
-// plugin, which inherits its environment).
-func vaultEnv() []string {
-	var out []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "VAULT_") {
-			out = append(out, kv)
-		}
-	}
-	return out
-}
-
+// copyFile copies the plugin binary into a node's own plugin directory.
 func copyFile(src, dst string) error {
 	in, err := os.Open(src)
 	if err != nil {
@@ -563,34 +478,6 @@ func copyFile(src, dst string) error {
 		return err
 	}
 	return out.Close()
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-// tail returns the last n lines of a file, for failure messages.
-func tail(path string, n int) string {
-	f, err := os.Open(path)
-	if err != nil {
-		return fmt.Sprintf("(cannot read %s: %v)", path, err)
-	}
-	defer f.Close()
-	var lines []string
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64*1024), 1024*1024)
-	for sc.Scan() {
-		lines = append(lines, sc.Text())
-		if len(lines) > n {
-			lines = lines[1:]
-		}
-	}
-	return strings.Join(lines, "\n")
 }
 
 // countLines counts the lines of a file that contain every one of subs.

@@ -3,24 +3,17 @@
 package ha
 
 import (
-	"crypto/rand"
-	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
-	"os"
-	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/hashicorp/vault/api"
-
 	"github.com/igvault/vault-plugin-secrets-instagram/graph/graphtest"
+	"github.com/igvault/vault-plugin-secrets-instagram/internal/vaultproc"
 )
 
 const (
@@ -45,7 +38,7 @@ type world struct {
 	t           *testing.T
 	c           *cluster
 	meta        *fakeMeta
-	secrets     *secrets
+	secrets     *vaultproc.Secrets
 	appID       string
 	redirectURI string
 	// names lists the registered accounts in registration order; accounts
@@ -75,8 +68,8 @@ func TestHACluster(t *testing.T) {
 }
 
 func newWorld(t *testing.T) *world {
-	w := &world{t: t, secrets: &secrets{}, appID: "ha-app-" + randHex(4), accounts: map[string]*account{}}
-	appSecret := w.secrets.add("app secret", "ha-secret-"+randHex(16))
+	w := &world{t: t, secrets: &vaultproc.Secrets{}, appID: "ha-app-" + vaultproc.RandHex(4), accounts: map[string]*account{}}
+	appSecret := w.secrets.Add("app secret", "ha-secret-"+vaultproc.RandHex(16))
 	w.meta = newFakeMeta(w.appID, appSecret)
 	t.Cleanup(w.meta.Close)
 	w.c = startCluster(t)
@@ -157,7 +150,7 @@ func (w *world) standbyWritesAreForwardedOnce() {
 	// code exchange and one long-lived exchange at Meta.
 	before := w.meta.AllCalls()
 	u := w.addAccount("coded", 0)
-	code := w.secrets.add("authorization code for coded", w.meta.MintCode(u.UserID, basicScopes, w.redirectURI))
+	code := w.secrets.Add("authorization code for coded", w.meta.MintCode(u.UserID, basicScopes, w.redirectURI))
 	if _, err := sb[1].client.Logical().Write(mountPath+"/accounts/coded", map[string]any{"code": code}); err != nil {
 		c.fatalf("register coded through standby %s: %v", sb[1].name, err)
 	}
@@ -184,7 +177,7 @@ func (w *world) standbyWritesAreForwardedOnce() {
 	// the engine refuses (400) without asking Meta.
 	before = w.meta.AllCalls()
 	_, err := sb[0].client.Logical().Write(mountPath+"/accounts/manual/refresh", nil)
-	if statusOf(err) != http.StatusBadRequest {
+	if vaultproc.StatusOf(err) != http.StatusBadRequest {
 		t.Errorf("second manual refresh within 24 h through %s: %v, want a 400", sb[0].name, err)
 	}
 	w.assertCallDeltas(before, map[string]int{graphtest.EndpointRefresh: 0})
@@ -199,7 +192,7 @@ func (w *world) standbyWritesAreForwardedOnce() {
 	}
 	authURL, _ := s.Data["url"].(string)
 	state, _ := s.Data["state"].(string)
-	w.secrets.add("authorization state", state)
+	w.secrets.Add("authorization state", state)
 	before = w.meta.AllCalls()
 	page := w.followAuthorization(authURL, u.Username)
 	if !strings.Contains(strings.ToLower(page), "oauthed") {
@@ -289,9 +282,16 @@ func (w *world) activeNodeLostWhileRefreshesAreDue() {
 	t.Logf("%s became active %s after the loss", leader.name, time.Since(killedAt).Round(100*time.Millisecond))
 
 	// InitializeFunc ran on the new active node: before its first periodic
-	// run, its schedule already holds every account from storage, the
-	// earliest due in the past.
-	st := w.status(leader)
+	// run (which waits for the rebuild), its schedule holds every account
+	// from storage, the earliest due in the past.
+	// InitializeFunc starts the rebuild in the background (the mount serves
+	// requests meanwhile): wait for it to have read every account.
+	var st map[string]any
+	c.waitFor(30*time.Second, "the new active node's schedule to be rebuilt from storage", func() (bool, string) {
+		st = w.status(leader)
+		got := toInt64(st["accounts_total"])
+		return got == int64(len(w.names)), fmt.Sprintf("accounts_total %d of %d", got, len(w.names))
+	})
 	t.Logf("status on %s before its first periodic run: accounts_total=%v next_refresh_at=%v periodic_runs=%v started_at=%v",
 		leader.name, st["accounts_total"], st["next_refresh_at"], st["periodic_runs"], st["started_at"])
 	if runs := toInt64(st["periodic_runs"]); runs == 0 {
@@ -386,7 +386,7 @@ func (w *world) addAccount(name string, wantRefreshes int) graphtest.User {
 // issued, with its expiry, through node n.
 func (w *world) registerLongLived(n *node, name string, wantRefreshes int, issued time.Time) {
 	u := w.addAccount(name, wantRefreshes)
-	tok := w.secrets.add("long-lived token for "+name, w.meta.MintLongLivedToken(u.UserID, basicScopes, issued))
+	tok := w.secrets.Add("long-lived token for "+name, w.meta.MintLongLivedToken(u.UserID, basicScopes, issued))
 	w.accounts[name].registeredWith = tok
 	if _, err := n.client.Logical().Write(mountPath+"/accounts/"+name, map[string]any{
 		"access_token": tok,
@@ -461,7 +461,7 @@ func (w *world) waitForCurrentTokens(names []string, timeout time.Duration) {
 
 func (w *world) currentToken(name string) string {
 	u := w.accounts[name].user
-	return w.secrets.add("current token for "+name, w.meta.CurrentToken(u.UserID))
+	return w.secrets.Add("current token for "+name, w.meta.CurrentToken(u.UserID))
 }
 
 // assertTokenEverywhere reads token/<name> through every running node and
@@ -553,7 +553,7 @@ func (w *world) followAuthorization(authURL, username string) string {
 		w.t.Fatalf("the dialog answered %d to %q, want a 302 to %s", resp.StatusCode, loc, w.redirectURI)
 	}
 	if cb, err := url.Parse(loc); err == nil {
-		w.secrets.add("authorization code", cb.Query().Get("code"))
+		w.secrets.Add("authorization code", cb.Query().Get("code"))
 	}
 	resp, err = hc.Get(loc)
 	if err != nil {
@@ -569,58 +569,27 @@ func (w *world) followAuthorization(authURL, username string) string {
 
 // --- secrets in the logs ---
 
-// secrets is the registry of every secret value the test handed to or got
-// from the engine. After the nodes stop, no node's log may contain one.
-type secrets struct {
-	mu     sync.Mutex
-	labels map[string]string // value -> what it is
-}
-
-func (s *secrets) add(label, value string) string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if len(value) >= 8 {
-		if s.labels == nil {
-			s.labels = map[string]string{}
-		}
-		s.labels[value] = label
-	}
-	return value
-}
-
+// checkLogsForSecrets scans every node's log, complete once the nodes have
+// stopped, for every secret the test used.
 func (w *world) checkLogsForSecrets() {
 	t := w.t
 	for _, name := range w.names {
 		w.currentToken(name)
 	}
-	w.secrets.mu.Lock()
-	values := make(map[string]string, len(w.secrets.labels))
-	for v, l := range w.secrets.labels {
-		values[v] = l
-	}
-	w.secrets.mu.Unlock()
-
 	var leaks []string
 	pluginLines := 0
 	for _, n := range w.c.nodes {
-		data, err := os.ReadFile(n.logPath)
+		nodeLeaks, nodePluginLines, err := w.secrets.ScanLog(n.logPath, n.name+"'s log")
 		if err != nil {
 			t.Errorf("read %s's log: %v", n.name, err)
 			continue
 		}
-		lines := strings.Split(string(data), "\n")
-		pluginLines += len(slices.DeleteFunc(slices.Clone(lines), func(l string) bool {
-			return !strings.Contains(l, pluginName) || !strings.Contains(l, "timestamp=")
-		}))
-		for value, label := range values {
-			for i, line := range lines {
-				if strings.Contains(line, value) {
-					leaks = append(leaks, fmt.Sprintf("%s's log leaks the %s at line %d: %s", n.name, label, i+1, strings.ReplaceAll(line, value, "<"+label+">")))
-				}
-			}
-		}
+		leaks = append(leaks, nodeLeaks...)
+		pluginLines += nodePluginLines
 	}
 	// The scan proves nothing unless the plugin's own lines reach the logs.
+	// Only the nodes that were active ran the plugin, so the count is over
+	// the whole cluster.
 	if pluginLines == 0 {
 		t.Error("no node's log has a line from the plugin process; the leak check would mean nothing")
 	}
@@ -629,28 +598,11 @@ func (w *world) checkLogsForSecrets() {
 		t.Error(l)
 	}
 	if len(leaks) == 0 {
-		t.Logf("the %d node logs contain none of the %d secrets this test used", len(w.c.nodes), len(values))
+		t.Logf("the %d node logs contain none of the %d secrets this test used", len(w.c.nodes), len(w.secrets.Snapshot()))
 	}
 }
 
 // --- small things ---
-
-func randHex(n int) string {
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		panic(err)
-	}
-	return hex.EncodeToString(b)
-}
-
-// statusOf is the HTTP status of a Vault API error, 0 if err is not one.
-func statusOf(err error) int {
-	var re *api.ResponseError
-	if errors.As(err, &re) {
-		return re.StatusCode
-	}
-	return 0
-}
 
 func toInt64(v any) int64 {
 	switch x := v.(type) {

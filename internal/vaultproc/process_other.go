@@ -1,6 +1,6 @@
-//go:build ha && !unix
+//go:build !unix
 
-package ha
+package vaultproc
 
 import (
 	"os"

@@ -1,15 +1,14 @@
-//go:build e2e && unix
+//go:build unix
 
-package e2e
+package vaultproc
 
 import (
 	"os/exec"
 	"syscall"
 )
 
-// setProcessGroup puts Vault in a process group of its own. The plugin
-// processes Vault spawns inherit it, so signalling the group reaches them
-// too, and nothing else.
+// setProcessGroup makes the command the leader of a new process group,
+// which the processes it spawns inherit; signalling -pid reaches them all.
 func setProcessGroup(cmd *exec.Cmd) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 }

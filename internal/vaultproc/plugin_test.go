@@ -1,0 +1,69 @@
+package vaultproc
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// pluginBinarySHA is the SHA-256 of "plugin binary" (sha256sum).
+const pluginBinarySHA = "062fe192389ca66290320cc0af9cf2d3d0326687375f047dde9537f3bcfb7198"
+
+func TestFindBuild(t *testing.T) {
+	root := t.TempDir()
+	for _, p := range []string{"bin/vault", "plugins/" + PluginName} {
+		path := filepath.Join(root, p)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte("plugin binary"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sum, err := FileSHA256(filepath.Join(root, "plugins", PluginName))
+	if err != nil || sum != pluginBinarySHA {
+		t.Fatalf("FileSHA256 = %s, %v; want %s", sum, err, pluginBinarySHA)
+	}
+
+	// Relative paths are from root, not from the working directory.
+	t.Setenv("VAULT_BIN", "bin/vault")
+	t.Setenv("PLUGIN_DIR", "plugins")
+	t.Setenv("PLUGIN_VERSION", "v1.2.3")
+	t.Setenv("PLUGIN_SHA256", "")
+	b, err := FindBuild(root, "; build them")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Build{
+		VaultBin:      filepath.Join(root, "bin", "vault"),
+		PluginDir:     filepath.Join(root, "plugins"),
+		PluginBin:     filepath.Join(root, "plugins", PluginName),
+		PluginVersion: "v1.2.3",
+		PluginSHA256:  sum,
+	}
+	if b != want {
+		t.Errorf("FindBuild = %+v, want %+v", b, want)
+	}
+
+	// A PLUGIN_SHA256 that does not match: the binary changed.
+	t.Setenv("PLUGIN_SHA256", strings.Repeat("0", 64))
+	if _, err := FindBuild(root, "; build them"); err == nil || !strings.Contains(err.Error(), "changed after the build; build them") {
+		t.Errorf("FindBuild with a stale PLUGIN_SHA256: %v", err)
+	}
+	t.Setenv("PLUGIN_SHA256", sum)
+	if _, err := FindBuild(root, ""); err != nil {
+		t.Errorf("FindBuild with the right PLUGIN_SHA256: %v", err)
+	}
+
+	// Missing binaries say how to build them.
+	t.Setenv("VAULT_BIN", filepath.Join(root, "nope"))
+	if _, err := FindBuild(root, "; build them"); err == nil || !strings.HasPrefix(err.Error(), "vault binary: ") || !strings.HasSuffix(err.Error(), "; build them") {
+		t.Errorf("FindBuild without Vault: %v", err)
+	}
+	t.Setenv("VAULT_BIN", "bin/vault")
+	t.Setenv("PLUGIN_DIR", filepath.Join(root, "bin"))
+	if _, err := FindBuild(root, "; build them"); err == nil || !strings.HasPrefix(err.Error(), "plugin binary: ") {
+		t.Errorf("FindBuild without the plugin: %v", err)
+	}
+}
