@@ -71,30 +71,19 @@ func loadTimings(ctx context.Context, s logical.Storage) (map[string]timing, err
 		mu       sync.Mutex
 		timings  = make(map[string]timing, len(names))
 		firstErr error
-		wg       sync.WaitGroup
 	)
-	work := make(chan string)
-	for range min(rebuildLoaders, len(names)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for name := range work {
-				a, err := loadAccount(ctx, s, name)
-				mu.Lock()
-				switch {
-				case err != nil && firstErr == nil:
-					firstErr = err
-				case err == nil && a != nil:
-					timings[name] = a.timing()
-				}
-				mu.Unlock()
-			}
-		}()
-	}
-	for _, name := range names {
-		work <- name
-	}
-	close(work)
-	wg.Wait()
+	// Every name is handed out whatever ctx says: a cancelled context fails
+	// the reads themselves, and the first error is what the rebuild returns.
+	forEachBounded(context.WithoutCancel(ctx), rebuildLoaders, names, func(name string) {
+		a, err := loadAccount(ctx, s, name)
+		mu.Lock()
+		defer mu.Unlock()
+		switch {
+		case err != nil && firstErr == nil:
+			firstErr = err
+		case err == nil && a != nil:
+			timings[name] = a.timing()
+		}
+	})
 	return timings, firstErr
 }

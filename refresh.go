@@ -94,48 +94,27 @@ func (b *backend) tick(ctx context.Context, s logical.Storage) error {
 // runRefreshes works through claims with at most workers refreshes at once.
 // Claims not started before ctx ends go back to the queue untouched.
 func (b *backend) runRefreshes(ctx context.Context, s logical.Storage, workers int, claims []claim) (refreshed, failed int) {
-	var (
-		mu sync.Mutex
-		wg sync.WaitGroup
-	)
-	work := make(chan claim)
-	for range min(workers, len(claims)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for c := range work {
-				if b.clock.Now().Before(b.appPausedUntil()) {
-					// Another worker hit the app-wide throttle.
-					b.sched.release(c)
-					continue
-				}
-				a, err := b.refreshAccount(ctx, s, c.name, false)
-				mu.Lock()
-				switch {
-				case a != nil && a.facebook():
-					// A health check, not a refresh: counted in
-					// the health check totals by itself.
-				case err != nil:
-					failed++
-				default:
-					refreshed++
-				}
-				mu.Unlock()
-			}
-		}()
-	}
-	i := 0
-feed:
-	for ; i < len(claims); i++ {
-		select {
-		case work <- claims[i]:
-		case <-ctx.Done():
-			break feed
+	var mu sync.Mutex
+	unstarted := forEachBounded(ctx, workers, claims, func(c claim) {
+		if b.clock.Now().Before(b.appPausedUntil()) {
+			// Another worker hit the app-wide throttle.
+			b.sched.release(c)
+			return
 		}
-	}
-	close(work)
-	wg.Wait()
-	for _, c := range claims[i:] {
+		a, err := b.refreshAccount(ctx, s, c.name, false)
+		mu.Lock()
+		defer mu.Unlock()
+		switch {
+		case a != nil && a.facebook():
+			// A health check, not a refresh: counted in the health
+			// check totals by itself.
+		case err != nil:
+			failed++
+		default:
+			refreshed++
+		}
+	})
+	for _, c := range unstarted {
 		b.sched.release(c)
 	}
 	return refreshed, failed
