@@ -1,7 +1,6 @@
 package instagram
 
 import (
-	"net/http"
 	"reflect"
 	"strings"
 	"testing"
@@ -79,7 +78,8 @@ func TestHostileInputIsRefusedAndChangesNothing(t *testing.T) {
 			resp, err := e.b.HandleRequest(t.Context(), &logical.Request{
 				Operation: tc.op, Path: tc.path, Data: tc.data, Storage: e.storage,
 			})
-			status, msg := outcome(resp, err)
+			got := answerOf(t, resp, err)
+			status, msg := got.status, got.body
 			if status < 400 || status >= 500 {
 				t.Fatalf("status %d (%q), want a 4xx", status, msg)
 			}
@@ -95,33 +95,4 @@ func TestHostileInputIsRefusedAndChangesNothing(t *testing.T) {
 		})
 	}
 	e.mustOK(e.read("token/shop"))
-}
-
-// outcome reduces a handler's answer to the HTTP status Vault would send and
-// the message it would carry, raw responses (the unauthenticated callbacks)
-// included.
-func outcome(resp *logical.Response, err error) (int, string) {
-	if resp != nil {
-		if code, ok := resp.Data[logical.HTTPStatusCode].(int); ok {
-			body := ""
-			switch b := resp.Data[logical.HTTPRawBody].(type) {
-			case []byte:
-				body = string(b)
-			case string:
-				body = b
-			}
-			return code, body
-		}
-	}
-	if err == nil && (resp == nil || !resp.IsError()) {
-		return http.StatusOK, ""
-	}
-	code, _ := logical.RespondErrorCommon(&logical.Request{}, resp, err)
-	msg := ""
-	if err != nil {
-		msg = err.Error()
-	} else {
-		msg = resp.Error().Error()
-	}
-	return code, msg
 }

@@ -40,19 +40,7 @@ func (e *testEnv) authorizeAtFake(login *url.URL, extra url.Values) url.Values {
 	for k, v := range extra {
 		q[k] = v
 	}
-	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := client.Get(e.meta.Endpoints().AuthBaseURL + "/oauth/authorize?" + q.Encode())
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusFound {
-		e.t.Fatalf("authorize answered %d, want a redirect", resp.StatusCode)
-	}
-	loc, err := url.Parse(resp.Header.Get("Location"))
-	if err != nil {
-		e.t.Fatal(err)
-	}
+	loc := e.redirectFrom(e.meta.Endpoints().AuthBaseURL + "/oauth/authorize?" + q.Encode())
 	if loc.Fragment != "_" {
 		e.t.Errorf("the redirect's fragment is %q, want Meta's _", loc.Fragment)
 	}
@@ -65,6 +53,26 @@ func (e *testEnv) authorizeAtFake(login *url.URL, extra url.Values) url.Values {
 		e.secrets = append(e.secrets, c)
 	}
 	return back
+}
+
+// redirectFrom opens a login dialog of the fake as a browser would, without
+// following its answer, and returns where it redirects.
+func (e *testEnv) redirectFrom(dialog string) *url.URL {
+	e.t.Helper()
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Get(dialog)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusFound {
+		e.t.Fatalf("the login dialog answered %d, want a redirect", resp.StatusCode)
+	}
+	loc, err := url.Parse(resp.Header.Get("Location"))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return loc
 }
 
 func TestAuthURL(t *testing.T) {

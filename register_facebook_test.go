@@ -322,20 +322,7 @@ func TestConfigLoginSwitchesDefaultScopes(t *testing.T) {
 // and returns the redirect's parameters (the code registered as a secret).
 func (e *testEnv) facebookDialog(login string, username string) url.Values {
 	e.t.Helper()
-	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	res, err := client.Get(login + "&fake_user=" + url.QueryEscape(username))
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	res.Body.Close()
-	if res.StatusCode != http.StatusFound {
-		e.t.Fatalf("the Facebook dialog answered %d, want a redirect", res.StatusCode)
-	}
-	loc, err := url.Parse(res.Header.Get("Location"))
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	back := loc.Query()
+	back := e.redirectFrom(login + "&fake_user=" + url.QueryEscape(username)).Query()
 	e.secrets = append(e.secrets, back.Get("code"))
 	return back
 }
