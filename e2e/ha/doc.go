@@ -6,8 +6,10 @@
 // (package graph/graphtest) that also counts refreshes per Instagram user.
 //
 // The cluster survives the loss of its active node: the tests kill it with
-// SIGKILL while refreshes are due and check that the new active node takes
-// the refresh work over without losing a token or refreshing one twice.
+// SIGKILL while refreshes are in flight, some before Meta and some whose
+// answer Meta gave but the node never received, and check that every
+// account keeps a token Meta accepts and that the new active node takes the
+// refresh work over without losing a token or refreshing a stored one twice.
 //
 // The tests are behind the build tag ha; they take a few minutes, most of it
 // waiting for Vault's once-a-minute periodic function. `make test-ha` builds

@@ -21,9 +21,14 @@ const (
 	longLivedTTL = 60 * 24 * time.Hour
 	// dueAccounts is how many accounts each refresh scenario registers.
 	dueAccounts = 30
-	// passBeforeLoss is how many of the second batch's refreshes reach Meta
-	// before the active node is killed.
+	// passBeforeLoss is how many of the second batch's refreshes are
+	// answered and stored before the active node is killed.
 	passBeforeLoss = 10
+	// answersLostInLoss is how many refreshes after those Meta answers,
+	// minting new tokens, while their answers are held until the node is
+	// killed. With the default refresh_concurrency of 4, the other two
+	// workers wait at Meta's door.
+	answersLostInLoss = 2
 	// Vault calls a mount's periodic function once a minute on the active
 	// node (its rollback manager's period, not configurable in a release
 	// build); a refresh due at registration happens within two such ticks.
@@ -64,7 +69,7 @@ func TestHACluster(t *testing.T) {
 	w.step("OnlyTheActiveNodeRefreshes", w.onlyTheActiveNodeRefreshes)
 	w.step("ActiveNodeLostWhileRefreshesAreDue", w.activeNodeLostWhileRefreshesAreDue)
 	w.step("KilledNodeRejoinsAndServesCurrentTokens", w.killedNodeRejoins)
-	w.step("EveryAccountRefreshedOnceAndHealthy", w.everyAccountRefreshedOnce)
+	w.step("EveryRefreshAccountedForAndHealthy", w.everyRefreshAccountedFor)
 }
 
 func newWorld(t *testing.T) *world {
@@ -243,43 +248,63 @@ func (w *world) onlyTheActiveNodeRefreshes() {
 }
 
 // activeNodeLostWhileRefreshesAreDue registers a second batch of due
-// accounts, lets the first passBeforeLoss of its refreshes reach Meta,
-// holds the others at Meta's door, and kills the active node (SIGKILL)
-// while they wait. A new leader is elected; its plugin instance has built
-// the schedule from storage (InitializeFunc) before its first periodic run,
-// which refreshes every account still due, and none of those refreshed
-// before the loss again.
+// accounts and kills the active node (SIGKILL) in the middle of refreshing
+// it: the first passBeforeLoss of its refreshes have been answered and
+// stored, Meta has answered the next answersLostInLoss but those answers
+// are held on their way back (Meta minted tokens the cluster never learns
+// of), and the others wait at Meta's door. A new leader is elected; its
+// plugin instance has built the schedule from storage (InitializeFunc)
+// before its first periodic run. Every account must then hold either the
+// newest token Meta issued for it or, where the answer was lost, the token
+// it had, which Meta still accepts; the new leader refreshes every account
+// still due, the lost-answer ones included, and none stored before the
+// loss again.
 func (w *world) activeNodeLostWhileRefreshesAreDue() {
 	t, c := w.t, w.c
-	w.meta.holdRefreshesAfter(passBeforeLoss)
+	w.meta.holdRefreshesAfter(passBeforeLoss, answersLostInLoss)
 	batch := w.registerDueBatch("b")
 	var passed []string
-	c.waitFor(periodicWait, fmt.Sprintf("%d refreshes to reach Meta and the rest to wait at its door", passBeforeLoss), func() (bool, string) {
-		passed = w.refreshedOnce(batch)
-		held, _ := w.meta.door()
-		return len(passed) == passBeforeLoss && held > 0, fmt.Sprintf("%d reached Meta, %d held", len(passed), held)
+	c.waitFor(periodicWait, fmt.Sprintf("%d refreshes to be answered, %d answers to be held and the rest to wait at Meta's door", passBeforeLoss, answersLostInLoss), func() (bool, string) {
+		passed = w.answeredAndDelivered(batch)
+		held, _, answersHeld := w.meta.door()
+		return len(passed) == passBeforeLoss && answersHeld == answersLostInLoss && held > 0,
+			fmt.Sprintf("%d answered, %d answers held, %d held at the door", len(passed), answersHeld, held)
 	})
 	// Those refreshes are stored (and so replicated) before the loss.
 	w.waitForCurrentTokens(passed, 20*time.Second)
 
 	// The node to kill is the one active now: its periodic run is the one
-	// whose refreshes wait at the door.
+	// whose refreshes wait.
 	old := c.active(30 * time.Second)
 	killedAt := time.Now()
 	old.kill()
-	c.waitFor(10*time.Second, "the held refreshes to lose their caller", func() (bool, string) {
-		held, aborted := w.meta.door()
-		return held == 0, fmt.Sprintf("%d held, %d gave up", held, aborted)
+	c.waitFor(10*time.Second, "the held refreshes and answers to lose their caller", func() (bool, string) {
+		held, aborted, answersHeld := w.meta.door()
+		return held == 0 && answersHeld == 0, fmt.Sprintf("%d held at the door (%d gave up), %d answers held", held, aborted, answersHeld)
 	})
-	_, aborted := w.meta.door()
+	_, aborted, _ := w.meta.door()
 	if aborted == 0 {
-		t.Errorf("killing %s interrupted no refresh: the scenario did not happen as intended", old.name)
+		t.Errorf("killing %s interrupted no refresh before Meta: the scenario did not happen as intended", old.name)
 	}
-	t.Logf("killed %s (active) with %d refreshes held at Meta's door; %d of %d accounts of the batch were refreshed before", old.name, aborted, len(passed), len(batch))
+	_, lost := w.meta.answers()
+	var lostAnswers []string
+	for _, name := range batch {
+		if lost[w.accounts[name].user.UserID] > 0 {
+			lostAnswers = append(lostAnswers, name)
+			// Its refresh is done once more by the next active node.
+			w.accounts[name].wantRefreshes = 2
+		}
+	}
+	if len(lostAnswers) != answersLostInLoss {
+		t.Errorf("killing %s lost %d of Meta's answers (%v), want %d: the scenario did not happen as intended", old.name, len(lostAnswers), lostAnswers, answersLostInLoss)
+	}
+	t.Logf("killed %s (active): %d refreshes held at Meta's door, %d answered by Meta but never delivered (%v); %d of %d accounts of the batch were refreshed before",
+		old.name, aborted, len(lostAnswers), lostAnswers, len(passed), len(batch))
 	w.meta.openDoor()
 
 	leader := c.active(60 * time.Second)
 	t.Logf("%s became active %s after the loss", leader.name, time.Since(killedAt).Round(100*time.Millisecond))
+	w.assertLostAnswersKeptValidTokens(leader, lostAnswers)
 
 	// InitializeFunc ran on the new active node: before its first periodic
 	// run (which waits for the rebuild), its schedule holds every account
@@ -306,14 +331,39 @@ func (w *world) activeNodeLostWhileRefreshesAreDue() {
 	}
 
 	c.waitFor(periodicWait, "the new active node to refresh the rest of the batch", func() (bool, string) {
-		done := w.refreshedOnce(batch)
-		return len(done) == len(batch), fmt.Sprintf("%d of %d refreshed at Meta", len(done), len(batch))
+		done := w.refreshedAsWanted(batch)
+		return len(done) == len(batch), fmt.Sprintf("%d of %d refreshed as often as wanted at Meta", len(done), len(batch))
 	})
 	t.Logf("every account of the batch refreshed %s after the loss", time.Since(killedAt).Round(time.Second))
 	w.waitForCurrentTokens(batch, 30*time.Second)
 	w.assertRefreshCounts(batch)
 	for _, name := range batch {
 		w.assertAccountHealthy(leader, name)
+	}
+}
+
+// assertLostAnswersKeptValidTokens checks, through n, the accounts whose
+// refresh Meta answered but whose answer their node never received: each
+// serves the token it was registered with, which Meta still accepts (a
+// refresh does not revoke the token it refreshes), unless the new active
+// node has refreshed it again already, when it serves the newest token.
+func (w *world) assertLostAnswersKeptValidTokens(n *node, names []string) {
+	w.t.Helper()
+	for _, name := range names {
+		got := w.tokenOn(n, name)
+		if got == w.currentToken(name) {
+			w.t.Logf("%s: already refreshed again by %s", name, n.name)
+			continue
+		}
+		if got != w.accounts[name].registeredWith {
+			w.t.Errorf("token/%s through %s after a lost answer is neither the token it had nor the newest Meta issued", name, n.name)
+			continue
+		}
+		st, ok := w.meta.TokenInfo(got)
+		if !ok || st.Revoked || !st.ExpiresAt.After(time.Now()) {
+			w.t.Errorf("token/%s through %s after a lost answer is the token it had, but Meta no longer accepts it (known %v, revoked %v, expires %v)",
+				name, n.name, ok, st.Revoked, st.ExpiresAt)
+		}
 	}
 }
 
@@ -345,11 +395,12 @@ func (w *world) killedNodeRejoins() {
 	}
 }
 
-// everyAccountRefreshedOnceAndHealthy is the whole story's ledger: Meta saw
-// exactly the refreshes the scenarios called for (one per due account, one
-// for the manual refresh, none for fresh tokens), none was refused, every
-// account is valid, and every node serves every current token.
-func (w *world) everyAccountRefreshedOnce() {
+// everyRefreshAccountedFor is the whole story's ledger: Meta saw exactly
+// the refreshes the scenarios called for (one per due account, two where
+// the first answer was lost with its node, one for the manual refresh,
+// none for fresh tokens), none was refused, every account is valid, and
+// every node serves every current token.
+func (w *world) everyRefreshAccountedFor() {
 	t, c := w.t, w.c
 	w.assertRefreshCounts(w.names)
 	reached, _ := w.meta.refreshCounts()
@@ -418,6 +469,32 @@ func (w *world) refreshedOnce(names []string) []string {
 	var out []string
 	for _, name := range names {
 		if reached[w.accounts[name].user.UserID] > 0 {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// answeredAndDelivered lists the accounts of names whose owner's token Meta
+// refreshed and whose answer was neither held nor lost.
+func (w *world) answeredAndDelivered(names []string) []string {
+	held, lost := w.meta.answers()
+	var out []string
+	for _, name := range w.refreshedOnce(names) {
+		if id := w.accounts[name].user.UserID; held[id] == 0 && lost[id] == 0 {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// refreshedAsWanted lists the accounts of names that Meta refreshed at
+// least as often as the account calls for.
+func (w *world) refreshedAsWanted(names []string) []string {
+	reached, _ := w.meta.refreshCounts()
+	var out []string
+	for _, name := range names {
+		if a := w.accounts[name]; reached[a.user.UserID] >= a.wantRefreshes {
 			out = append(out, name)
 		}
 	}
