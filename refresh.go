@@ -184,7 +184,8 @@ func (b *backend) refreshAccount(ctx context.Context, s logical.Storage, name st
 	// Meta documents no revocation of the old string), and the account is
 	// still due, so the first tick after the restart refreshes it again.
 	// A WAL written before the call could not hold more: the new token
-	// exists only once Meta has answered.
+	// exists only once Meta has answered. e2e/ha kills the active node
+	// while Meta's answers are on their way back, and checks exactly this.
 	next.AccessToken = tok.AccessToken
 	next.TokenType = normalTokenType(tok.TokenType)
 	next.IssuedAt = now
