@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -189,6 +190,123 @@ func TestTokenRevokedBetweenTicks(t *testing.T) {
 	if _, err := e.read("token/shop"); err == nil {
 		t.Fatal("a revoked token was served")
 	}
+}
+
+// TestTokenRevokedMidRefresh: the owner revokes the app (or changes their
+// password) while the engine's refresh of their token is on its way.
+//
+// Before Meta handles the call, Meta refuses it (code 190): the account is
+// marked needs_reauth, its token is no longer served, nothing is retried,
+// the record is kept for the operator, and the other account refreshed in
+// the same run is unaffected.
+//
+// After Meta has refreshed it, the new token is revoked with the others but
+// the engine cannot know: it stores and serves the newest token Meta
+// issued, and finds the revocation at its next refresh, as it finds any
+// revocation between refreshes (Instagram's API offers no cheaper check,
+// and Meta's Deauthorize callback, when the owner removes the app, marks the
+// account at once: path_deauthorize.go).
+func TestTokenRevokedMidRefresh(t *testing.T) {
+	for _, when := range []string{"before Meta answers", "after Meta answered"} {
+		t.Run(when, func(t *testing.T) {
+			hook := &refreshHook{calls: map[string]int{}}
+			e := newTestEnvWith(t, backendOptions{httpClient: &http.Client{Transport: hook}})
+			e.configure(nil)
+			names := e.registerDue("revoked", 2)
+			gone, kept := names[0], names[1]
+			goneUser := e.account(gone).UserID
+			hook.meta = e.meta
+			if when == "before Meta answers" {
+				hook.before = func(user string) {
+					if user == goneUser {
+						e.meta.RevokeUser(user)
+					}
+				}
+			} else {
+				hook.after = func(user string) {
+					if user == goneUser {
+						e.meta.RevokeUser(user)
+					}
+				}
+			}
+
+			e.tick()
+			if a := e.account(kept); a.Status != statusValid || a.AccessToken != e.meta.CurrentToken(a.UserID) {
+				t.Fatalf("the other account: status %s, holds the newest token %v", a.Status, a.AccessToken == e.meta.CurrentToken(a.UserID))
+			}
+			e.assertAllServed([]string{kept})
+			a := e.account(gone)
+			e.secrets = append(e.secrets, a.AccessToken, e.meta.CurrentToken(goneUser))
+
+			if when == "after Meta answered" {
+				// Stored and served: the newest token Meta issued.
+				if a.Status != statusValid || a.AccessToken != e.meta.CurrentToken(goneUser) {
+					t.Fatalf("after a refresh Meta answered: status %s, holds the newest token %v", a.Status, a.AccessToken == e.meta.CurrentToken(goneUser))
+				}
+				e.assertAllServed([]string{gone})
+				if st, _ := e.meta.TokenInfo(a.AccessToken); !st.Revoked {
+					t.Fatal("the scenario did not happen: the stored token is not revoked at Meta")
+				}
+				// Its next refresh, once due again, finds the revocation.
+				e.clock.Advance(31 * 24 * time.Hour)
+				e.tick()
+				a = e.account(gone)
+			}
+			if a.Status != statusNeedsReauth || !strings.Contains(a.LastError, "190") {
+				t.Fatalf("status %s, last error %q; want needs_reauth with Meta's code 190", a.Status, a.LastError)
+			}
+			resp, err := e.read("token/" + gone)
+			if err == nil && (resp == nil || !resp.IsError()) {
+				t.Fatal("token/ served a revoked token")
+			}
+			e.mustOK(e.read("accounts/" + gone)) // kept for the operator to see
+			calls := hook.count(goneUser)
+			for range 3 {
+				e.clock.Advance(24 * time.Hour)
+				e.tick()
+			}
+			if more := hook.count(goneUser) - calls; more != 0 {
+				t.Fatalf("needs_reauth account refreshed %d more times; it must wait for the owner", more)
+			}
+		})
+	}
+}
+
+// refreshHook runs before and after each refresh call, with the Meta user
+// whose token the call carries, and counts the calls per user. It runs on
+// the engine's goroutine, so the hooks happen exactly between the engine
+// sending the call and Meta handling it, or between Meta's answer and the
+// engine reading it.
+type refreshHook struct {
+	meta          *graphtest.Server
+	before, after func(user string)
+
+	mu    sync.Mutex
+	calls map[string]int
+}
+
+func (h *refreshHook) count(user string) int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.calls[user]
+}
+
+func (h *refreshHook) RoundTrip(req *http.Request) (*http.Response, error) {
+	if !strings.HasSuffix(req.URL.Path, "/refresh_access_token") || h.meta == nil {
+		return http.DefaultTransport.RoundTrip(req)
+	}
+	st, _ := h.meta.TokenInfo(req.URL.Query().Get("access_token"))
+	h.mu.Lock()
+	h.calls[st.UserID]++
+	h.mu.Unlock()
+	if h.before != nil {
+		h.before(st.UserID)
+	}
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err == nil && h.after != nil {
+		h.after(st.UserID)
+	}
+	return resp, err
 }
 
 // TestHungMetaBlocksNeitherReadsNorVault: Meta accepts the refresh call and
