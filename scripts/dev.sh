@@ -7,7 +7,8 @@
 # With APP_ID and APP_SECRET set, it talks to the real Meta hosts instead.
 #
 # Environment:
-#   VAULT_PORT       Vault's listener on 127.0.0.1 (default 8200)
+#   VAULT_PORT       Vault's listener on 127.0.0.1 (default 8200; its cluster
+#                    listener takes the next port)
 #   FAKE_META_PORT   the fake Meta's listener on 127.0.0.1 (default 8999)
 #   APP_ID, APP_SECRET   a real Meta app (then no fake)
 #   REDIRECT_URI     default http://127.0.0.1:$VAULT_PORT/v1/instagram/callback
@@ -44,14 +45,19 @@ port_open() {
   (exec 3<>"/dev/tcp/$host/$1") 2>/dev/null
 }
 
-ports=("$vault_port")
+# A dev Vault also listens on VAULT_PORT+1 (its cluster port).
+ports=("$vault_port" "$((vault_port + 1))")
 [ "$use_fake" = 1 ] && ports+=("$fake_port")
 for p in "${ports[@]}"; do
   if port_open "$p"; then
-    echo "dev: $host:$p is already in use (another make dev?); set VAULT_PORT / FAKE_META_PORT" >&2
+    echo "dev: $host:$p is already in use (another make dev?); set VAULT_PORT (Vault takes it and the next port) / FAKE_META_PORT" >&2
     exit 1
   fi
 done
+if [ "$use_fake" = 1 ] && { [ "$fake_port" = "$vault_port" ] || [ "$fake_port" = "$((vault_port + 1))" ]; }; then
+  echo "dev: FAKE_META_PORT $fake_port collides with Vault's ports $vault_port and $((vault_port + 1))" >&2
+  exit 1
+fi
 if [ "$use_fake" = 1 ] && ! command -v curl >/dev/null 2>&1; then
   echo "dev: the fake Meta's admin API is driven with curl; install curl" >&2
   exit 1
@@ -91,7 +97,8 @@ if [ "$use_fake" = 1 ]; then
   # A built binary rather than `go run`: `go run` would put the go command
   # between us and the server, and killing its PID would orphan the server.
   go build -o "$fake_bin" ./graph/graphtest/cmd/fakemeta
-  "$fake_bin" -addr "$host:$fake_port" -app-id "$app_id" -app-secret "$app_secret" \
+  # The secret goes through stdin (-app-secret -), not argv, which ps shows.
+  printf '%s\n' "$app_secret" | "$fake_bin" -addr "$host:$fake_port" -app-id "$app_id" -app-secret - \
     >"$dev_dir/fakemeta.log" 2>&1 &
   fake_pid=$!
 else

@@ -8,6 +8,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"flag"
@@ -17,6 +18,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -26,23 +28,30 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
+	if err := run(ctx, os.Args[1:], os.Stdin, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "fakemeta:", err)
 		os.Exit(1)
 	}
 }
 
 // run serves until ctx ends. It is main without the process, for tests.
-func run(ctx context.Context, args []string, out io.Writer) error {
+func run(ctx context.Context, args []string, stdin io.Reader, out io.Writer) error {
 	fs := flag.NewFlagSet("fakemeta", flag.ContinueOnError)
 	fs.SetOutput(out)
 	addr := fs.String("addr", "127.0.0.1:8999", "listen address")
 	appID := fs.String("app-id", graphtest.DefaultAppID, "the app id the fake accepts")
-	appSecret := fs.String("app-secret", graphtest.DefaultAppSecret, "the app secret the fake accepts")
+	appSecret := fs.String("app-secret", graphtest.DefaultAppSecret, "the app secret the fake accepts; - reads it from the first line of stdin, keeping it out of ps")
 	keep := fs.Bool("keep-token-on-refresh", false, "refresh extends the same token string instead of issuing a new one")
 	requireProof := fs.Bool("require-appsecret-proof", false, "Graph calls without appsecret_proof fail")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *appSecret == "-" {
+		line, err := bufio.NewReader(io.LimitReader(stdin, 4096)).ReadString('\n')
+		*appSecret = strings.TrimRight(line, "\r\n")
+		if *appSecret == "" {
+			return fmt.Errorf("-app-secret -: no secret on stdin (%v)", err)
+		}
 	}
 
 	fake := graphtest.NewUnstarted(graphtest.Options{

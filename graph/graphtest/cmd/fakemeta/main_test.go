@@ -20,7 +20,7 @@ func TestRun(t *testing.T) {
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-app-id", "42", "-app-secret", "shh"}, pw)
+		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-app-id", "42", "-app-secret", "-"}, strings.NewReader("shh\nignored"), pw)
 		pw.Close()
 	}()
 
@@ -60,6 +60,19 @@ func TestRun(t *testing.T) {
 		t.Fatalf("foreign client_id: %d", resp.StatusCode)
 	}
 
+	// The secret came from stdin: the fake grants an app token for it, and
+	// for nothing else.
+	for secret, want := range map[string]int{"shh": http.StatusOK, "-": http.StatusBadRequest} {
+		resp, err = http.Get(base + "/graph.facebook.com/oauth/access_token?grant_type=client_credentials&client_id=42&client_secret=" + secret)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("app token for secret %q: %d, want %d", secret, resp.StatusCode, want)
+		}
+	}
+
 	cancel()
 	select {
 	case err := <-done:
@@ -72,7 +85,10 @@ func TestRun(t *testing.T) {
 }
 
 func TestRunBadFlags(t *testing.T) {
-	if err := run(context.Background(), []string{"-nope"}, io.Discard); err == nil {
+	if err := run(context.Background(), []string{"-nope"}, strings.NewReader(""), io.Discard); err == nil {
 		t.Fatal("unknown flag accepted")
+	}
+	if err := run(context.Background(), []string{"-addr", "127.0.0.1:0", "-app-secret", "-"}, strings.NewReader("\n"), io.Discard); err == nil {
+		t.Fatal("an empty secret on stdin accepted")
 	}
 }
