@@ -69,7 +69,8 @@ test-e2e:
 	go test -tags e2e -count=1 -timeout $(E2E_TIMEOUT) $(GOTESTFLAGS) ./e2e/...
 
 ## test-ha: the engine on a three-node Vault Raft cluster through the loss of
-## its active node (about 3-5 minutes; the last part of test)
+## its active node, and on a lone server killed and restarted mid-refresh
+## (about 5-7 minutes; the last part of test)
 test-ha:
 	@vault_bin="$$(scripts/build-vault.sh)"; \
 	eval "$$(scripts/build-plugin.sh)"; \

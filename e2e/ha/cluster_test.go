@@ -24,7 +24,6 @@ import (
 const (
 	pluginName = vaultproc.PluginName
 	mountPath  = "instagram"
-	nodeCount  = 3
 )
 
 // findPlugin finds the Vault and plugin builds once per test binary.
@@ -37,9 +36,11 @@ var findPlugin = sync.OnceValues(func() (vaultproc.Build, error) {
 	return vaultproc.FindBuild(root, "; run `make test-ha`, which builds Vault and the plugin and sets VAULT_BIN and PLUGIN_DIR")
 })
 
-// cluster is three Vault servers sharing one Raft cluster.
+// cluster is Vault servers sharing one Raft cluster: three for HA, or one,
+// a single persistent server.
 type cluster struct {
 	t         *testing.T
+	size      int
 	p         vaultproc.Build
 	nodes     []*node
 	unsealKey string
@@ -63,22 +64,22 @@ type node struct {
 	proc *vaultproc.Process // nil while the node is down
 }
 
-// startCluster brings up a three-node cluster with the plugin registered
+// startCluster brings up a cluster of size nodes with the plugin registered
 // and mounted, and registers the cleanup that stops every node by its
-// process group (plugins included).
+// process group (plugins included). name prefixes the nodes' log files.
 //
 // Node 1 is initialised (one key share, threshold one: a test cluster) and
-// unsealed; nodes 2 and 3 join it through sys/storage/raft/join and are
+// unsealed; the others join it through sys/storage/raft/join and are
 // unsealed with the same key, which completes their join. The call returns
-// once all three are Raft voters, so the cluster keeps its quorum when any
-// one node is lost.
-func startCluster(t *testing.T) *cluster {
+// once all are Raft voters, so a three-node cluster keeps its quorum when
+// any one node is lost.
+func startCluster(t *testing.T, name string, size int) *cluster {
 	t.Helper()
 	p, err := findPlugin()
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &cluster{t: t, p: p}
+	c := &cluster{t: t, p: p, size: size}
 	logDir := os.Getenv("HA_LOG_DIR")
 	if logDir == "" {
 		logDir = t.TempDir()
@@ -88,11 +89,11 @@ func startCluster(t *testing.T) *cluster {
 	dataDir := t.TempDir()
 	t.Cleanup(c.stopAll)
 
-	for i := range nodeCount {
+	for i := range size {
 		n := &node{
 			c:       c,
 			name:    fmt.Sprintf("node%d", i+1),
-			logPath: filepath.Join(logDir, fmt.Sprintf("vault-ha-node%d.log", i+1)),
+			logPath: filepath.Join(logDir, fmt.Sprintf("vault-%s-node%d.log", name, i+1)),
 		}
 		n.dir = filepath.Join(dataDir, n.name)
 		// Every node has its own plugin directory holding the same binary,
@@ -391,13 +392,13 @@ func (c *cluster) running() []*node {
 // every node is a voter.
 func (c *cluster) waitForVoters(timeout time.Duration) {
 	c.t.Helper()
-	c.waitFor(timeout, fmt.Sprintf("%d healthy Raft voters", nodeCount), func() (bool, string) {
+	c.waitFor(timeout, fmt.Sprintf("%d healthy Raft voters", c.size), func() (bool, string) {
 		for _, n := range c.running() {
 			st, err := n.client.Sys().RaftAutopilotState()
 			if err != nil || st == nil {
 				continue
 			}
-			return st.Healthy && len(st.Voters) == nodeCount,
+			return st.Healthy && len(st.Voters) == c.size,
 				fmt.Sprintf("healthy=%v voters=%v leader=%s", st.Healthy, st.Voters, st.Leader)
 		}
 		return false, "no node answered sys/storage/raft/autopilot/state"

@@ -11,6 +11,10 @@
 // account keeps a token Meta accepts and that the new active node takes the
 // refresh work over without losing a token or refreshing a stored one twice.
 //
+// TestServerKilledMidRefreshRestarts does the same to a single persistent
+// server: killed mid-refresh, restarted on its storage and unsealed, it must
+// have lost no account and finish the interrupted refreshes itself.
+//
 // The tests are behind the build tag ha; they take a few minutes, most of it
 // waiting for Vault's once-a-minute periodic function. `make test-ha` builds
 // Vault and the plugin and runs them with:

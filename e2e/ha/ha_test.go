@@ -62,7 +62,7 @@ type account struct {
 // loss of its active node.
 func TestHACluster(t *testing.T) {
 	start := time.Now()
-	w := newWorld(t)
+	w := newWorld(t, "ha", 3)
 	t.Logf("cluster ready in %s", time.Since(start).Round(time.Second))
 	w.step("StandbyWritesAreForwardedOnce", w.standbyWritesAreForwardedOnce)
 	w.step("EveryNodeServesTheSameToken", w.everyNodeServesTheSameToken)
@@ -72,12 +72,14 @@ func TestHACluster(t *testing.T) {
 	w.step("EveryRefreshAccountedForAndHealthy", w.everyRefreshAccountedFor)
 }
 
-func newWorld(t *testing.T) *world {
+// newWorld starts a cluster of size nodes and a fake Meta; name prefixes
+// the nodes' log files.
+func newWorld(t *testing.T, name string, size int) *world {
 	w := &world{t: t, secrets: &vaultproc.Secrets{}, appID: "ha-app-" + vaultproc.RandHex(4), accounts: map[string]*account{}}
 	appSecret := w.secrets.Add("app secret", "ha-secret-"+vaultproc.RandHex(16))
 	w.meta = newFakeMeta(w.appID, appSecret)
 	t.Cleanup(w.meta.Close)
-	w.c = startCluster(t)
+	w.c = startCluster(t, name, size)
 	// After every node has stopped, their logs are complete: scan them.
 	t.Cleanup(func() {
 		w.c.stopAll()
@@ -120,27 +122,7 @@ func (w *world) standbyWritesAreForwardedOnce() {
 
 	// The callback is reached through a standby too, as behind a load
 	// balancer that picks any node.
-	w.redirectURI = sb[1].addr + "/v1/" + mountPath + "/callback"
-	ep := w.meta.Endpoints()
-	cfg := map[string]any{
-		"app_id":                  w.appID,
-		"app_secret":              w.meta.AppSecret(),
-		"redirect_uri":            w.redirectURI,
-		"auth_base_url":           ep.AuthBaseURL,
-		"api_base_url":            ep.APIBaseURL,
-		"graph_base_url":          ep.GraphBaseURL,
-		"facebook_auth_base_url":  ep.FacebookAuthBaseURL,
-		"facebook_graph_base_url": ep.FacebookGraphBaseURL,
-		// Refreshes held at Meta's door (activeNodeLostWhileRefreshesAreDue)
-		// must still be waiting when their node is killed, not time out.
-		"request_timeout": "2m",
-	}
-	if ep.Version != "" {
-		cfg["graph_api_version"] = ep.Version
-	}
-	if _, err := sb[0].client.Logical().Write(mountPath+"/config", cfg); err != nil {
-		c.fatalf("write config through standby %s: %v", sb[0].name, err)
-	}
+	w.configure(sb[0], sb[1].addr+"/v1/"+mountPath+"/callback")
 	for _, n := range c.running() {
 		s, err := n.client.Logical().Read(mountPath + "/config")
 		if err != nil || s == nil {
@@ -220,7 +202,7 @@ func (w *world) everyNodeServesTheSameToken() {
 func (w *world) onlyTheActiveNodeRefreshes() {
 	t, c := w.t, w.c
 	activeBefore := c.active(30 * time.Second)
-	batch := w.registerDueBatch("a")
+	batch := w.registerDueBatch("a", dueAccounts)
 	registered := time.Now()
 	c.waitFor(periodicWait, fmt.Sprintf("the %d due accounts to be refreshed", len(batch)), func() (bool, string) {
 		done := w.refreshedOnce(batch)
@@ -262,7 +244,7 @@ func (w *world) onlyTheActiveNodeRefreshes() {
 func (w *world) activeNodeLostWhileRefreshesAreDue() {
 	t, c := w.t, w.c
 	w.meta.holdRefreshesAfter(passBeforeLoss, answersLostInLoss)
-	batch := w.registerDueBatch("b")
+	batch := w.registerDueBatch("b", dueAccounts)
 	var passed []string
 	c.waitFor(periodicWait, fmt.Sprintf("%d refreshes to be answered, %d answers to be held and the rest to wait at Meta's door", passBeforeLoss, answersLostInLoss), func() (bool, string) {
 		passed = w.answeredAndDelivered(batch)
@@ -425,6 +407,32 @@ func (w *world) everyRefreshAccountedFor() {
 
 // --- helpers ---
 
+// configure writes the engine's config through n, pointing every Meta host
+// at the fake and the redirect URI at redirectURI.
+func (w *world) configure(n *node, redirectURI string) {
+	w.redirectURI = redirectURI
+	ep := w.meta.Endpoints()
+	cfg := map[string]any{
+		"app_id":                  w.appID,
+		"app_secret":              w.meta.AppSecret(),
+		"redirect_uri":            w.redirectURI,
+		"auth_base_url":           ep.AuthBaseURL,
+		"api_base_url":            ep.APIBaseURL,
+		"graph_base_url":          ep.GraphBaseURL,
+		"facebook_auth_base_url":  ep.FacebookAuthBaseURL,
+		"facebook_graph_base_url": ep.FacebookGraphBaseURL,
+		// Refreshes held at Meta's door (activeNodeLostWhileRefreshesAreDue)
+		// must still be waiting when their node is killed, not time out.
+		"request_timeout": "2m",
+	}
+	if ep.Version != "" {
+		cfg["graph_api_version"] = ep.Version
+	}
+	if _, err := n.client.Logical().Write(mountPath+"/config", cfg); err != nil {
+		w.c.fatalf("write config through %s: %v", n.name, err)
+	}
+}
+
 // addAccount creates the fake's user for an account the test will register.
 func (w *world) addAccount(name string, wantRefreshes int) graphtest.User {
 	u := w.meta.AddUser(name + "_owner")
@@ -447,14 +455,14 @@ func (w *world) registerLongLived(n *node, name string, wantRefreshes int, issue
 	}
 }
 
-// registerDueBatch registers dueAccounts accounts whose tokens were issued
-// 40 days ago (20 days left: inside the 30-day window, past the 24-hour
+// registerDueBatch registers count accounts whose tokens were issued 40
+// days ago (20 days left: inside the 30-day window, past the 24-hour
 // minimum), spread over every running node.
-func (w *world) registerDueBatch(prefix string) []string {
+func (w *world) registerDueBatch(prefix string, count int) []string {
 	issued := time.Now().Add(-40 * 24 * time.Hour).Truncate(time.Second)
 	nodes := w.c.running()
 	var batch []string
-	for i := range dueAccounts {
+	for i := range count {
 		name := fmt.Sprintf("%s%02d", prefix, i)
 		w.registerLongLived(nodes[i%len(nodes)], name, 1, issued)
 		batch = append(batch, name)
