@@ -88,6 +88,8 @@ func (a *account) timing() timing {
 		login:        a.Login,
 		checkedAt:    a.LastCheckedAt,
 		checkOffset:  offset,
+		userID:       a.UserID,
+		appScopedID:  a.AppScopedID,
 	}
 }
 

@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/vault/sdk/framework"
@@ -148,23 +150,43 @@ func (b *backend) verifySignedRequest(ctx context.Context, s logical.Storage, d 
 }
 
 // accountsOfUser names the accounts whose Instagram user id or app-scoped
-// id is userID: Meta's callbacks may send either. Callbacks are rare, so a
-// scan of every account is acceptable here.
+// id is userID. The schedule knows every account's owner once it is built;
+// until then (the first seconds after the plugin starts) every account is
+// read from storage, several at a time and around the read cache, which
+// would otherwise fill with every account. Callers re-check ownership under
+// the account's lock.
 func (b *backend) accountsOfUser(ctx context.Context, s logical.Storage, userID string) ([]string, error) {
+	if names, ok := b.sched.namesOfUser(userID); ok {
+		slices.Sort(names)
+		return names, nil
+	}
 	names, err := s.List(ctx, accountStoragePrefix)
 	if err != nil {
 		return nil, fmt.Errorf("listing accounts: %w", err)
 	}
-	var out []string
-	for _, name := range names {
-		a, err := b.getAccount(ctx, s, name)
-		if err != nil {
-			return nil, err
-		}
-		if a != nil && a.belongsTo(userID) {
+	var (
+		mu       sync.Mutex
+		out      []string
+		firstErr error
+	)
+	unread := forEachBounded(ctx, rebuildLoaders, names, func(name string) {
+		a, err := loadAccount(ctx, s, name)
+		mu.Lock()
+		defer mu.Unlock()
+		switch {
+		case err != nil && firstErr == nil:
+			firstErr = err
+		case err == nil && a != nil && a.belongsTo(userID):
 			out = append(out, name)
 		}
+	})
+	if firstErr != nil {
+		return nil, firstErr
 	}
+	if len(unread) > 0 {
+		return nil, fmt.Errorf("listing a user's accounts: %w", context.Cause(ctx))
+	}
+	slices.Sort(out)
 	return out, nil
 }
 

@@ -1,11 +1,14 @@
 package instagram
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -243,4 +246,98 @@ func TestDeauthorizeWithoutConfig(t *testing.T) {
 	if a.status != http.StatusBadRequest || !strings.Contains(a.body, "not configured") {
 		t.Errorf("answered %d %q, want 400 not configured", a.status, a.body)
 	}
+}
+
+// TestCallbacksFindAUsersAccountsWithoutReadingEveryAccount: with the
+// schedule built, deauthorize and data-deletion read only the accounts of
+// the user Meta names; before it is built (the plugin has just started)
+// they read every account, and find the same ones.
+func TestCallbacksFindAUsersAccountsWithoutReadingEveryAccount(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		unbuilt    bool
+		wantReads  func(reads int) bool // account reads spent finding the user's accounts
+		readsWants string
+	}{
+		{"schedule built", false, func(n int) bool { return n == 0 }, "none"},
+		{"schedule not built yet", true, func(n int) bool { return n >= 22 }, "all 22"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newTestEnv(t)
+			e.configure(map[string]any{"public_url": "https://vault.example.com/v1/instagram"})
+			u := e.registerFromCode("shop", "shop_user")
+			e.registerFromCode("shop-alias", "shop_user")
+			for i := range 20 {
+				e.registerFromCode(fmt.Sprintf("other-%02d", i), fmt.Sprintf("other_user_%02d", i))
+			}
+			if tc.unbuilt {
+				e.b.sched = newSchedule() // as between Initialize and the end of the first rebuild
+			}
+			counter := &accountReadCounter{Storage: e.storage}
+			e.storage = counter
+
+			a := e.postSignedRequest("deauthorize", map[string]any{"signed_request": e.secret(e.signedRequestFor(u.UserID))})
+			if a.status != http.StatusOK {
+				t.Fatalf("deauthorize answered %d: %s", a.status, a.body)
+			}
+			// Each of the user's two accounts is read once under its lock,
+			// to re-check its owner and change it; the rest is the search.
+			if got := counter.reads() - 2; !tc.wantReads(got) {
+				t.Errorf("deauthorize read %d accounts to find the user's, want %s", got, tc.readsWants)
+			}
+			for _, name := range []string{"shop", "shop-alias"} {
+				if st := e.account(name); st.Status != statusNeedsReauth || st.AccessToken != "" {
+					t.Errorf("%s: status %s, token kept %v", name, st.Status, st.AccessToken != "")
+				}
+			}
+			if st := e.account("other-07"); st.Status != statusValid || st.AccessToken == "" {
+				t.Errorf("another user's account was touched: %s", st.Status)
+			}
+
+			counter.reset()
+			a = e.postSignedRequest("data-deletion", map[string]any{"signed_request": e.secret(e.signedRequestFor(u.UserID))})
+			if a.status != http.StatusOK {
+				t.Fatalf("data-deletion answered %d: %s", a.status, a.body)
+			}
+			if got := counter.reads() - 2; !tc.wantReads(got) {
+				t.Errorf("data-deletion read %d accounts to find the user's, want %s", got, tc.readsWants)
+			}
+			for _, name := range []string{"shop", "shop-alias"} {
+				if e.account(name) != nil {
+					t.Errorf("%s survived the data deletion", name)
+				}
+			}
+			if names, ok := e.b.sched.namesOfUser(u.UserID); ok && len(names) != 0 {
+				t.Errorf("the schedule still names %v as the user's", names)
+			}
+		})
+	}
+}
+
+// accountReadCounter counts reads of account records.
+type accountReadCounter struct {
+	logical.Storage
+	mu sync.Mutex
+	n  int
+}
+
+func (c *accountReadCounter) Get(ctx context.Context, key string) (*logical.StorageEntry, error) {
+	if strings.HasPrefix(key, accountStoragePrefix) {
+		c.mu.Lock()
+		c.n++
+		c.mu.Unlock()
+	}
+	return c.Storage.Get(ctx, key)
+}
+
+func (c *accountReadCounter) reads() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.n
+}
+
+func (c *accountReadCounter) reset() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.n = 0
 }
