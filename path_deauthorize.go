@@ -4,11 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/hashicorp/vault/sdk/framework"
@@ -160,31 +158,14 @@ func (b *backend) accountsOfUser(ctx context.Context, s logical.Storage, userID 
 		slices.Sort(names)
 		return names, nil
 	}
-	names, err := s.List(ctx, accountStoragePrefix)
-	if err != nil {
-		return nil, fmt.Errorf("listing accounts: %w", err)
-	}
-	var (
-		mu       sync.Mutex
-		out      []string
-		firstErr error
-	)
-	unread := forEachBounded(ctx, rebuildLoaders, names, func(name string) {
-		a, err := loadAccount(ctx, s, name)
-		mu.Lock()
-		defer mu.Unlock()
-		switch {
-		case err != nil && firstErr == nil:
-			firstErr = err
-		case err == nil && a != nil && a.belongsTo(userID):
+	var out []string
+	err := forEveryAccount(ctx, s, func(int) {}, func(name string, a *account) {
+		if a.belongsTo(userID) {
 			out = append(out, name)
 		}
 	})
-	if firstErr != nil {
-		return nil, firstErr
-	}
-	if len(unread) > 0 {
-		return nil, fmt.Errorf("listing a user's accounts: %w", context.Cause(ctx))
+	if err != nil {
+		return nil, err
 	}
 	slices.Sort(out)
 	return out, nil

@@ -60,20 +60,32 @@ func (b *backend) rebuildSchedule(ctx context.Context, s logical.Storage) error 
 	return nil
 }
 
-// loadTimings reads every stored account with rebuildLoaders reads in
-// flight and returns their timings.
+// loadTimings reads every stored account and returns their timings.
 func loadTimings(ctx context.Context, s logical.Storage) (map[string]timing, error) {
+	var timings map[string]timing
+	err := forEveryAccount(ctx, s, func(n int) { timings = make(map[string]timing, n) }, func(name string, a *account) {
+		timings[name] = a.timing()
+	})
+	return timings, err
+}
+
+// forEveryAccount reads every stored account straight from storage (not
+// through the read cache, which would fill with all of them), with
+// rebuildLoaders reads in flight. It calls sized with the number of names
+// listed, then visit for each account with its storage name, one call at a
+// time. Every name is
+// read whatever ctx says: a cancelled context fails the reads themselves,
+// and the first error is returned.
+func forEveryAccount(ctx context.Context, s logical.Storage, sized func(n int), visit func(name string, a *account)) error {
 	names, err := s.List(ctx, accountStoragePrefix)
 	if err != nil {
-		return nil, fmt.Errorf("listing accounts: %w", err)
+		return fmt.Errorf("listing accounts: %w", err)
 	}
+	sized(len(names))
 	var (
 		mu       sync.Mutex
-		timings  = make(map[string]timing, len(names))
 		firstErr error
 	)
-	// Every name is handed out whatever ctx says: a cancelled context fails
-	// the reads themselves, and the first error is what the rebuild returns.
 	forEachBounded(context.WithoutCancel(ctx), rebuildLoaders, names, func(name string) {
 		a, err := loadAccount(ctx, s, name)
 		mu.Lock()
@@ -82,8 +94,8 @@ func loadTimings(ctx context.Context, s logical.Storage) (map[string]timing, err
 		case err != nil && firstErr == nil:
 			firstErr = err
 		case err == nil && a != nil:
-			timings[name] = a.timing()
+			visit(name, a)
 		}
 	})
-	return timings, firstErr
+	return firstErr
 }

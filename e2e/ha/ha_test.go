@@ -245,44 +245,15 @@ func (w *world) activeNodeLostWhileRefreshesAreDue() {
 	t, c := w.t, w.c
 	w.meta.holdRefreshesAfter(passBeforeLoss, answersLostInLoss)
 	batch := w.registerDueBatch("b", dueAccounts)
-	var passed []string
-	c.waitFor(periodicWait, fmt.Sprintf("%d refreshes to be answered, %d answers to be held and the rest to wait at Meta's door", passBeforeLoss, answersLostInLoss), func() (bool, string) {
-		passed = w.answeredAndDelivered(batch)
-		held, _, answersHeld := w.meta.door()
-		return len(passed) == passBeforeLoss && answersHeld == answersLostInLoss && held > 0,
-			fmt.Sprintf("%d answered, %d answers held, %d held at the door", len(passed), answersHeld, held)
-	})
 	// Those refreshes are stored (and so replicated) before the loss.
-	w.waitForCurrentTokens(passed, 20*time.Second)
+	passed := w.waitForHeldRun(batch, passBeforeLoss, answersLostInLoss)
 
 	// The node to kill is the one active now: its periodic run is the one
 	// whose refreshes wait.
 	old := c.active(30 * time.Second)
 	killedAt := time.Now()
-	old.kill()
-	c.waitFor(10*time.Second, "the held refreshes and answers to lose their caller", func() (bool, string) {
-		held, aborted, answersHeld := w.meta.door()
-		return held == 0 && answersHeld == 0, fmt.Sprintf("%d held at the door (%d gave up), %d answers held", held, aborted, answersHeld)
-	})
-	_, aborted, _ := w.meta.door()
-	if aborted == 0 {
-		t.Errorf("killing %s interrupted no refresh before Meta: the scenario did not happen as intended", old.name)
-	}
-	_, lost := w.meta.answers()
-	var lostAnswers []string
-	for _, name := range batch {
-		if lost[w.accounts[name].user.UserID] > 0 {
-			lostAnswers = append(lostAnswers, name)
-			// Its refresh is done once more by the next active node.
-			w.accounts[name].wantRefreshes = 2
-		}
-	}
-	if len(lostAnswers) != answersLostInLoss {
-		t.Errorf("killing %s lost %d of Meta's answers (%v), want %d: the scenario did not happen as intended", old.name, len(lostAnswers), lostAnswers, answersLostInLoss)
-	}
-	t.Logf("killed %s (active): %d refreshes held at Meta's door, %d answered by Meta but never delivered (%v); %d of %d accounts of the batch were refreshed before",
-		old.name, aborted, len(lostAnswers), lostAnswers, len(passed), len(batch))
-	w.meta.openDoor()
+	lostAnswers := w.killMidRefresh(old, batch, answersLostInLoss)
+	t.Logf("%d of %d accounts of the batch were refreshed before", len(passed), len(batch))
 
 	leader := c.active(60 * time.Second)
 	t.Logf("%s became active %s after the loss", leader.name, time.Since(killedAt).Round(100*time.Millisecond))
@@ -322,6 +293,52 @@ func (w *world) activeNodeLostWhileRefreshesAreDue() {
 	for _, name := range batch {
 		w.assertAccountHealthy(leader, name)
 	}
+}
+
+// waitForHeldRun waits, with the door set by holdRefreshesAfter(pass,
+// lost), until a periodic run over batch has had pass refreshes answered
+// and stored, lost answers held after Meta and some calls held at the door,
+// and returns the accounts refreshed.
+func (w *world) waitForHeldRun(batch []string, pass, lost int) []string {
+	var passed []string
+	w.c.waitFor(periodicWait, fmt.Sprintf("%d refreshes to be answered, %d answers to be held and the rest to wait at Meta's door", pass, lost), func() (bool, string) {
+		passed = w.answeredAndDelivered(batch)
+		held, _, answersHeld := w.meta.door()
+		return len(passed) == pass && answersHeld == lost && held > 0,
+			fmt.Sprintf("%d answered, %d answers held, %d held at the door", len(passed), answersHeld, held)
+	})
+	w.waitForCurrentTokens(passed, 20*time.Second)
+	return passed
+}
+
+// killMidRefresh kills n (SIGKILL) while its refreshes of batch are held
+// (waitForHeldRun), waits for every held call to lose its caller, opens the
+// door, and returns the accounts whose answer from Meta was lost: each is
+// refreshed once more after the crash. The crash must have interrupted
+// calls before Meta and lost wantLost answers, or the scenario did not
+// happen.
+func (w *world) killMidRefresh(n *node, batch []string, wantLost int) []string {
+	n.kill()
+	w.c.waitFor(10*time.Second, "the held refreshes and answers to lose their caller", func() (bool, string) {
+		held, aborted, answersHeld := w.meta.door()
+		return held == 0 && answersHeld == 0, fmt.Sprintf("%d held at the door (%d gave up), %d answers held", held, aborted, answersHeld)
+	})
+	_, aborted, _ := w.meta.door()
+	_, lost := w.meta.answers()
+	var lostAnswers []string
+	for _, name := range batch {
+		if lost[w.accounts[name].user.UserID] > 0 {
+			lostAnswers = append(lostAnswers, name)
+			w.accounts[name].wantRefreshes = 2
+		}
+	}
+	if aborted == 0 || len(lostAnswers) != wantLost {
+		w.t.Errorf("killing %s interrupted %d calls before Meta and lost %d answers (%v), want some and %d: the scenario did not happen as intended",
+			n.name, aborted, len(lostAnswers), lostAnswers, wantLost)
+	}
+	w.t.Logf("killed %s: %d refreshes held at Meta's door, %d answered by Meta but never delivered (%v)", n.name, aborted, len(lostAnswers), lostAnswers)
+	w.meta.openDoor()
+	return lostAnswers
 }
 
 // assertLostAnswersKeptValidTokens checks, through n, the accounts whose

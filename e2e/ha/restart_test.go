@@ -39,37 +39,11 @@ func TestServerKilledMidRefreshRestarts(t *testing.T) {
 	w.registerLongLived(srv, "steady", 0, time.Now().Add(-time.Hour).Truncate(time.Second))
 	w.meta.holdRefreshesAfter(restartPass, restartLost)
 	batch := w.registerDueBatch("r", restartDue)
-	var passed []string
-	c.waitFor(periodicWait, fmt.Sprintf("%d refreshes to be answered, %d answers to be held and the rest to wait at Meta's door", restartPass, restartLost), func() (bool, string) {
-		passed = w.answeredAndDelivered(batch)
-		held, _, answersHeld := w.meta.door()
-		return len(passed) == restartPass && answersHeld == restartLost && held > 0,
-			fmt.Sprintf("%d answered, %d answers held, %d held at the door", len(passed), answersHeld, held)
-	})
-	w.waitForCurrentTokens(passed, 20*time.Second)
+	passed := w.waitForHeldRun(batch, restartPass, restartLost)
 
 	killedAt := time.Now()
-	srv.kill()
-	c.waitFor(10*time.Second, "the held refreshes and answers to lose their caller", func() (bool, string) {
-		held, aborted, answersHeld := w.meta.door()
-		return held == 0 && answersHeld == 0, fmt.Sprintf("%d held at the door (%d gave up), %d answers held", held, aborted, answersHeld)
-	})
-	_, aborted, _ := w.meta.door()
-	_, lost := w.meta.answers()
-	var lostAnswers []string
-	for _, name := range batch {
-		if lost[w.accounts[name].user.UserID] > 0 {
-			lostAnswers = append(lostAnswers, name)
-			w.accounts[name].wantRefreshes = 2
-		}
-	}
-	if aborted == 0 || len(lostAnswers) != restartLost {
-		t.Errorf("the crash interrupted %d refreshes before Meta and lost %d answers (%v), want some and %d: the scenario did not happen as intended",
-			aborted, len(lostAnswers), lostAnswers, restartLost)
-	}
-	t.Logf("killed the server: %d refreshes held at Meta's door, %d answered by Meta but never delivered (%v), %d of %d stored before",
-		aborted, len(lostAnswers), lostAnswers, len(passed), len(batch))
-	w.meta.openDoor()
+	lostAnswers := w.killMidRefresh(srv, batch, restartLost)
+	t.Logf("%d of %d accounts of the batch were stored before", len(passed), len(batch))
 
 	srv.restart()
 	srv = c.active(60 * time.Second)
