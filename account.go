@@ -88,8 +88,7 @@ func (a *account) timing() timing {
 		login:        a.Login,
 		checkedAt:    a.LastCheckedAt,
 		checkOffset:  offset,
-		userID:       a.UserID,
-		appScopedID:  a.AppScopedID,
+		owners:       [2]uint64{ownerHash(a.UserID), ownerHash(a.AppScopedID)},
 	}
 }
 

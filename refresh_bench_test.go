@@ -98,6 +98,37 @@ func BenchmarkScheduleRebuild(b *testing.B) {
 	}
 }
 
+// BenchmarkFindUsersAccounts measures how Meta's deauthorize and
+// data-deletion callbacks find a user's accounts: in the built schedule, and
+// by reading every account from storage (the fallback before the first
+// build, and what the engine did before). Storage is in memory here; in
+// Vault each read is also a gRPC round trip.
+func BenchmarkFindUsersAccounts(b *testing.B) {
+	for _, n := range []int{10_000, 100_000} {
+		be, s, _ := benchEnv(b, n, time.Hour)
+		if err := be.rebuildSchedule(context.Background(), s); err != nil {
+			b.Fatal(err)
+		}
+		target, err := loadAccount(context.Background(), s, fmt.Sprintf("acct-%07d", n/2))
+		if err != nil || target == nil {
+			b.Fatal("no account to look for", err)
+		}
+		for _, how := range []string{"schedule", "storage"} {
+			b.Run(fmt.Sprintf("accounts=%d/%s", n, how), func(b *testing.B) {
+				if how == "storage" {
+					be.sched = newSchedule() // not built: the scan
+				}
+				for b.Loop() {
+					names, err := be.accountsOfUser(context.Background(), s, target.UserID)
+					if err != nil || len(names) != 1 || names[0] != target.Name {
+						b.Fatalf("found %v, %v", names, err)
+					}
+				}
+			})
+		}
+	}
+}
+
 // BenchmarkRefreshDue refreshes 10,000 due accounts against the fake Meta
 // with 50 ms of added latency per call. The ideal rate is workers/latency;
 // the benchmark reports the achieved rate and its ratio to the ideal.

@@ -2,6 +2,7 @@ package instagram
 
 import (
 	"container/heap"
+	"hash/fnv"
 	"sync"
 	"time"
 )
@@ -21,15 +22,29 @@ type timing struct {
 	checkedAt   time.Time     // last health check; zero: none since registration
 	checkOffset time.Duration // per-account spread of the hourly checks
 
-	// The owner's ids at Meta (Instagram user id, app-scoped id), so that
-	// Meta's deauthorize and data-deletion callbacks find a user's accounts
-	// in memory rather than by reading every account from storage.
-	userID, appScopedID string
+	// owners are hashes of the owner's ids at Meta (Instagram user id,
+	// app-scoped id; 0 when unknown), so that Meta's deauthorize and
+	// data-deletion callbacks find a user's accounts in memory rather than
+	// by reading every account from storage. Hashes rather than the ids
+	// keep this at 16 bytes an account; a collision only makes a caller
+	// load one account more, since callers check the stored ids.
+	owners [2]uint64
 }
 
-// ownedBy reports whether the timing's account belongs to Meta user userID.
-func (t timing) ownedBy(userID string) bool {
-	return userID != "" && (t.userID == userID || t.appScopedID == userID)
+// ownerHash is an id's entry in timing.owners.
+func ownerHash(id string) uint64 {
+	if id == "" {
+		return 0
+	}
+	h := fnv.New64a()
+	_, _ = h.Write([]byte(id))
+	return h.Sum64() | 1 // never 0, which stands for no id
+}
+
+// mayBeOwnedBy reports whether the timing's account may belong to the Meta
+// user whose ownerHash is h.
+func (t timing) mayBeOwnedBy(h uint64) bool {
+	return h != 0 && (t.owners[0] == h || t.owners[1] == h)
 }
 
 // dueAt is when an account should next be refreshed, or the zero time when it
@@ -126,20 +141,23 @@ func (s *schedule) setLocked(name string, t timing) {
 	s.requeue(e, t.dueAt(s.window))
 }
 
-// namesOfUser lists the accounts owned by Meta user userID, and false when
-// the schedule cannot say because it has not been built from storage yet.
-// Once built it holds every account: writes update it as they happen, during
-// later rebuilds too. A scan of 100,000 entries in memory takes about a
-// millisecond; reading them from storage takes tens of seconds.
+// namesOfUser lists the accounts that may be owned by Meta user userID (the
+// caller checks each one's stored ids), and false when the schedule cannot
+// say because it has not been built from storage yet. Once built it holds
+// every account: writes update it as they happen, during later rebuilds
+// too. Scanning 100,000 entries in memory takes about 20 ms; reading them
+// from storage takes about a second in process and over ten in Vault
+// (BenchmarkFindUsersAccounts, BENCHMARKS.md).
 func (s *schedule) namesOfUser(userID string) ([]string, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !s.built {
 		return nil, false
 	}
+	h := ownerHash(userID)
 	var names []string
 	for name, e := range s.entries {
-		if e.timing.ownedBy(userID) {
+		if e.timing.mayBeOwnedBy(h) {
 			names = append(names, name)
 		}
 	}
