@@ -75,10 +75,6 @@ func (a *account) clone() *account {
 }
 
 func (a *account) timing() timing {
-	var offset time.Duration
-	if a.facebook() {
-		offset = healthCheckOffset(a.Name)
-	}
 	return timing{
 		expiresAt:    a.ExpiresAt,
 		issuedAt:     a.IssuedAt,
@@ -87,7 +83,7 @@ func (a *account) timing() timing {
 		status:       a.Status,
 		login:        a.Login,
 		checkedAt:    a.LastCheckedAt,
-		checkOffset:  offset,
+		checkOffset:  healthCheckOffset(a.Name),
 		owners:       [2]uint64{ownerHash(a.UserID), ownerHash(a.AppScopedID)},
 	}
 }

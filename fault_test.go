@@ -202,10 +202,10 @@ func TestTokenRevokedBetweenTicks(t *testing.T) {
 //
 // After Meta has refreshed it, the new token is revoked with the others but
 // the engine cannot know: it stores and serves the newest token Meta
-// issued, and finds the revocation at its next refresh, as it finds any
-// revocation between refreshes (Instagram's API offers no cheaper check,
-// and Meta's Deauthorize callback, when the owner removes the app, marks the
-// account at once: path_deauthorize.go).
+// issued, and finds the revocation at the token's next daily health check,
+// as it finds any revocation between refreshes (health_instagram.go; Meta's
+// Deauthorize callback, when the owner removes the app, marks the account
+// at once: path_deauthorize.go).
 func TestTokenRevokedMidRefresh(t *testing.T) {
 	for _, when := range []string{"before Meta answers", "after Meta answered"} {
 		t.Run(when, func(t *testing.T) {
@@ -247,8 +247,8 @@ func TestTokenRevokedMidRefresh(t *testing.T) {
 				if st, _ := e.meta.TokenInfo(a.AccessToken); !st.Revoked {
 					t.Fatal("the scenario did not happen: the stored token is not revoked at Meta")
 				}
-				// Its next refresh, once due again, finds the revocation.
-				e.clock.Advance(31 * 24 * time.Hour)
+				// Its next daily check, a day later, finds the revocation.
+				e.untilCheck(gone)
 				e.tick()
 				a = e.account(gone)
 			}

@@ -80,8 +80,8 @@ func accountResponseFields() map[string]*framework.FieldSchema {
 		"instagram_user_id":      str("Facebook Login: the Instagram professional account linked to the Page (its instagram_business_account)."),
 		"reauth_due_at":          tm("Facebook Login: when the served token expires, by when its owner must authorize again; empty for a Page token, which does not expire."),
 		"data_access_expires_at": tm("Facebook Login: when the token's data access expires (about 90 days after the owner's last authorization), as debug_token reports it."),
-		"last_checked_at":        tm("Facebook Login: the last health check (debug_token)."),
-		"next_check_at":          tm("Facebook Login: the next health check; empty when there will be none (needs_reauth)."),
+		"last_checked_at":        tm("The last health check of the token: hourly debug_token for Facebook Login, a daily /me call between refreshes for Instagram Login."),
+		"next_check_at":          tm("The next health check; empty when there will be none (needs_reauth, or an Instagram Login refresh failing and being retried)."),
 	}
 }
 
@@ -224,10 +224,13 @@ func (b *backend) pathAccountRead(ctx context.Context, req *logical.Request, d *
 // accountMetadata is what operators see of an account: everything but the token.
 func (b *backend) accountMetadata(ctx context.Context, s logical.Storage, a *account) map[string]any {
 	// A Facebook Login account is never refreshed: its schedule slot is
-	// its next health check.
+	// its next health check. A working Instagram Login account is also
+	// checked daily between refreshes.
 	nextRefresh, nextCheck := b.nextRefresh(ctx, s, a), time.Time{}
 	if a.facebook() {
 		nextRefresh, nextCheck = time.Time{}, nextRefresh
+	} else if at, ok := a.timing().instagramCheckDueAt(); ok {
+		nextCheck = at
 	}
 	return map[string]any{
 		"name":                 a.Name,
@@ -264,7 +267,7 @@ func (b *backend) nextRefresh(ctx context.Context, s logical.Storage, a *account
 	if cfg, err := b.readConfig(ctx, s); err == nil && cfg != nil {
 		window = cfg.RefreshWindow
 	}
-	return a.timing().dueAt(window)
+	return a.timing().nextRefreshAt(window)
 }
 
 func (b *backend) pathAccountWrite(ctx context.Context, req *logical.Request, d *framework.FieldData) (*logical.Response, error) {

@@ -135,13 +135,24 @@ func TestConfigRefreshWindowReschedules(t *testing.T) {
 	e.configure(nil)
 	issued := e.clock.Now().Add(-10 * 24 * time.Hour)
 	e.registerLongLived("shop", "shop_user", issued)
-	before := e.b.sched.dueTime("shop")
-	if want := issued.Add(longLivedLifetime - defaultRefreshWindow); !before.Equal(want) {
-		t.Fatalf("due = %v, want %v", before, want)
+	// The refresh is 20 days out; the schedule takes the account up first
+	// for its daily health check.
+	refresh := issued.Add(longLivedLifetime - defaultRefreshWindow)
+	if got := e.mustOK(e.read("accounts/shop")).Data["next_refresh_at"]; got != formatTime(refresh) {
+		t.Fatalf("next_refresh_at = %v, want %v", got, formatTime(refresh))
 	}
+	check, _ := e.account("shop").timing().instagramCheckDueAt()
+	if before := e.b.sched.dueTime("shop"); !before.Equal(check) || !check.Before(refresh) {
+		t.Fatalf("due = %v, want the health check at %v (before the refresh at %v)", before, check, refresh)
+	}
+	// A 50-day window brings the refresh forward, before the check: the
+	// schedule follows at once.
 	e.mustOK(e.write("config", map[string]any{"refresh_window": "1200h"}))
 	after := e.b.sched.dueTime("shop")
-	if want := issued.Add(longLivedLifetime - 1200*time.Hour); !after.Equal(want) {
+	if want := issued.Add(longLivedLifetime - 1200*time.Hour); !after.Equal(want) || !want.Before(check) {
 		t.Fatalf("after window change due = %v, want %v", after, want)
+	}
+	if got := e.mustOK(e.read("accounts/shop")).Data["next_refresh_at"]; got != formatTime(after) {
+		t.Fatalf("next_refresh_at after the change = %v, want %v", got, formatTime(after))
 	}
 }

@@ -55,7 +55,7 @@ func (b *backend) pathRefreshWrite(ctx context.Context, req *logical.Request, d 
 	if err := checkName(name); err != nil {
 		return respondErr(err)
 	}
-	a, err := b.refreshAccount(ctx, req.Storage, name, true)
+	a, err := b.refreshAccount(ctx, req.Storage, name)
 	switch {
 	case errors.Is(err, errRefreshRefused):
 		return logical.ErrorResponse(err.Error()), nil

@@ -135,7 +135,7 @@ func (b *backend) pathTokenRead(ctx context.Context, req *logical.Request, d *fr
 // refreshes it, never past its expiry, at most max_token_ttl, and never so
 // short that clients re-read in a tight loop while a refresh is overdue.
 func tokenTTL(a *account, cfg *config, now time.Time) time.Duration {
-	ttl := a.timing().dueAt(cfg.RefreshWindow).Sub(now)
+	ttl := a.timing().nextRefreshAt(cfg.RefreshWindow).Sub(now)
 	if !a.ExpiresAt.IsZero() {
 		ttl = min(ttl, a.ExpiresAt.Sub(now))
 	}

@@ -101,13 +101,13 @@ func (b *backend) runRefreshes(ctx context.Context, s logical.Storage, workers i
 			b.sched.release(c)
 			return
 		}
-		a, err := b.refreshAccount(ctx, s, c.name, false)
+		did, err := b.periodicWork(ctx, s, c.name)
 		mu.Lock()
 		defer mu.Unlock()
 		switch {
-		case a != nil && a.facebook():
-			// A health check, not a refresh: counted in the health
-			// check totals by itself.
+		case did != workRefresh:
+			// A health check (counted in the health check totals by
+			// itself), or nothing was due after all.
 		case err != nil:
 			failed++
 		default:
@@ -120,34 +120,64 @@ func (b *backend) runRefreshes(ctx context.Context, s logical.Storage, workers i
 	return refreshed, failed
 }
 
-// refreshAccount refreshes one account's token. A periodic refresh (manual
-// false) does nothing unless the account is due; a manual one refuses, as a
-// 400, what Instagram would refuse. On failure the stored token stays as it
-// was and the failure is recorded on the account. A Facebook Login account
-// has no refresh grant: the periodic work health-checks it instead
-// (checkFacebookAccount), and a manual refresh of it is refused.
-func (b *backend) refreshAccount(ctx context.Context, s logical.Storage, name string, manual bool) (*account, error) {
+// work is what the periodic work did with an account it took up.
+type work int
+
+const (
+	workNone    work = iota // nothing was due after all (or the account is gone)
+	workRefresh             // a refresh (Instagram Login)
+	workCheck               // a health check (Facebook Login, or an Instagram token's daily check)
+)
+
+// periodicWork does what is due for one account the schedule handed out.
+func (b *backend) periodicWork(ctx context.Context, s logical.Storage, name string) (work, error) {
 	unlock := b.lockAccount(name)
 	defer unlock()
+	_, did, err := b.refreshLocked(ctx, s, name, false)
+	return did, err
+}
 
+// refreshAccount refreshes one account's token on an operator's request: it
+// refuses, as a 400, what Instagram would refuse, and a Facebook Login
+// account, which has no refresh grant. On failure the stored token stays as
+// it was and the failure is recorded on the account.
+func (b *backend) refreshAccount(ctx context.Context, s logical.Storage, name string) (*account, error) {
+	unlock := b.lockAccount(name)
+	defer unlock()
+	a, _, err := b.refreshLocked(ctx, s, name, true)
+	return a, err
+}
+
+// refreshLocked does an account's work under its lock, which the caller
+// holds, and returns the account as it stands afterwards. A periodic call
+// (manual false) does nothing unless something is due: the refresh, or else
+// a health check. Facebook Login accounts, which have no refresh grant, are
+// only ever checked (checkFacebookAccount); working Instagram Login accounts
+// are checked daily between refreshes (checkInstagramAccount).
+func (b *backend) refreshLocked(ctx context.Context, s logical.Storage, name string, manual bool) (*account, work, error) {
 	stored, err := loadAccount(ctx, s, name)
 	if err != nil || stored == nil {
 		if stored == nil && err == nil {
 			b.sched.remove(name)
 		}
-		return nil, err
+		return nil, workNone, err
 	}
 	meta, cfg, err := b.metaFor(ctx, s)
 	if err != nil {
-		return stored, err
+		return stored, workNone, err
 	}
 	now := b.clock.Now()
 	if stored.facebook() {
 		// No refresh grant: the periodic work checks the token instead.
 		if manual {
-			return stored, errNoRefreshGrant(name)
+			return stored, workNone, errNoRefreshGrant(name)
 		}
-		return b.checkFacebookAccount(ctx, s, meta, cfg, stored, now)
+		a, err := b.checkFacebookAccount(ctx, s, meta, cfg, stored, now)
+		return a, workCheck, err
+	}
+	if !manual && stored.AccessToken != "" && stored.timing().instagramCheckDue(cfg.RefreshWindow, now) {
+		a, err := b.checkInstagramAccount(ctx, s, meta, cfg, stored, now)
+		return a, workCheck, err
 	}
 	if err := refreshable(stored, now, manual); err != nil {
 		if !manual {
@@ -155,11 +185,11 @@ func (b *backend) refreshAccount(ctx context.Context, s logical.Storage, name st
 			// from what is stored.
 			b.sched.set(name, stored.timing())
 		}
-		return stored, err
+		return stored, workRefresh, err
 	}
-	if !manual && stored.timing().dueAt(cfg.RefreshWindow).After(now) {
+	if !manual && stored.timing().refreshDueAt(cfg.RefreshWindow).After(now) {
 		b.sched.set(name, stored.timing())
-		return stored, nil
+		return stored, workNone, nil
 	}
 
 	tok, err := callMeta(ctx, cfg, func(ctx context.Context) (*graph.LongLivedToken, error) {
@@ -169,11 +199,11 @@ func (b *backend) refreshAccount(ctx context.Context, s logical.Storage, name st
 	if err != nil {
 		b.recordFailure(next, err, now, cfg.AppSecret)
 		if serr := b.saveAccount(ctx, s, next); serr != nil {
-			return stored, serr
+			return stored, workRefresh, serr
 		}
 		b.Logger().Warn("refresh failed", "account", name, "status", next.Status,
 			"consecutive_failures", next.ConsecutiveFailures, "retry_at", formatTime(next.RetryAt), "error", next.LastError)
-		return next, &refreshError{account: name, class: graph.Classify(err), msg: next.LastError}
+		return next, workRefresh, &refreshError{account: name, class: graph.Classify(err), msg: next.LastError}
 	}
 
 	// Crash safety is by write ordering, not a WAL: nothing is written
@@ -199,11 +229,11 @@ func (b *backend) refreshAccount(ctx context.Context, s logical.Storage, name st
 	next.ConsecutiveFailures = 0
 	next.LastError = ""
 	if err := b.saveAccount(ctx, s, next); err != nil {
-		return stored, err
+		return stored, workRefresh, err
 	}
 	b.stats.recordRefresh(true)
 	b.Logger().Debug("token refreshed", "account", name, "expires_at", formatTime(next.ExpiresAt))
-	return next, nil
+	return next, workRefresh, nil
 }
 
 // refreshable says why a token cannot be refreshed now, if it cannot.

@@ -47,15 +47,12 @@ func (t timing) mayBeOwnedBy(h uint64) bool {
 	return h != 0 && (t.owners[0] == h || t.owners[1] == h)
 }
 
-// dueAt is when an account should next be refreshed, or the zero time when it
-// should not be (it needs re-authorization). It never makes a token worse:
-// Instagram refuses refreshes of tokens younger than 24 hours, so the earliest
-// due time is 24 hours after issue (or after registration when the issue time
-// is unknown, which also teaches the engine the token's expiry at the first
-// refresh Instagram certainly allows).
-//
-// For a Facebook Login account it is the next health check instead (see
-// checkDueAt): the window plays no part there.
+// dueAt is when the periodic work should next take the account up, or the
+// zero time when it should not (it needs re-authorization): its next
+// refresh (refreshDueAt) or, for a working Instagram Login account, its
+// daily health check if that comes first (instagramCheckDueAt). For a
+// Facebook Login account it is the next health check (checkDueAt): those
+// tokens are never refreshed.
 func (t timing) dueAt(window time.Duration) time.Time {
 	if t.status == statusNeedsReauth {
 		return time.Time{}
@@ -63,6 +60,34 @@ func (t timing) dueAt(window time.Duration) time.Time {
 	if t.login == loginFacebook {
 		return t.checkDueAt()
 	}
+	due := t.refreshDueAt(window)
+	if check, ok := t.instagramCheckDueAt(); ok && check.Before(due) {
+		due = check
+	}
+	return due
+}
+
+// nextRefreshAt is what the engine reports as an account's next refresh
+// (and what a token read's ttl runs to): the refresh for an Instagram Login
+// account, the next health check for a Facebook Login one; zero when
+// parked.
+func (t timing) nextRefreshAt(window time.Duration) time.Time {
+	if t.status == statusNeedsReauth {
+		return time.Time{}
+	}
+	if t.login == loginFacebook {
+		return t.checkDueAt()
+	}
+	return t.refreshDueAt(window)
+}
+
+// refreshDueAt is when an Instagram Login token should next be refreshed.
+// It never makes a token worse: Instagram refuses refreshes of tokens
+// younger than 24 hours, so the earliest due time is 24 hours after issue
+// (or after registration when the issue time is unknown, which also teaches
+// the engine the token's expiry at the first refresh Instagram certainly
+// allows).
+func (t timing) refreshDueAt(window time.Duration) time.Time {
 	base := t.issuedAt
 	if base.IsZero() {
 		base = t.registeredAt

@@ -1,0 +1,90 @@
+package instagram
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/hashicorp/vault/sdk/logical"
+
+	"github.com/igvault/vault-plugin-secrets-instagram/graph"
+)
+
+// An Instagram Login token is refreshed about once a month, and a refresh is
+// when Meta would say the token is dead. Between refreshes a password
+// change, a removed permission or a security reset invalidates it without
+// telling anyone (only removing the app sends the Deauthorize callback), and
+// applications would be handed a dead token, reported valid, for weeks. So
+// the periodic work also checks each working Instagram Login token once a
+// day with the cheapest call it allows, graph.instagram.com/me: one Graph
+// call a day per account, far inside Meta's per-account limits.
+const instagramCheckInterval = 24 * time.Hour
+
+// instagramCheckDueAt is when a working Instagram Login account is next
+// checked: a day and its offset (healthCheckOffset) after the last sign of
+// life of its token (a check, its issue or its registration). false for an
+// account that is not checked: a Facebook Login one (checkDueAt), one that
+// needs re-authorization, and one whose refresh is failing, which its
+// retries already watch.
+func (t timing) instagramCheckDueAt() (time.Time, bool) {
+	if t.login == loginFacebook || t.status != statusValid || !t.retryAt.IsZero() {
+		return time.Time{}, false
+	}
+	base := t.registeredAt
+	for _, at := range []time.Time{t.issuedAt, t.checkedAt} {
+		if at.After(base) {
+			base = at
+		}
+	}
+	return base.Add(instagramCheckInterval + t.checkOffset), true
+}
+
+// instagramCheckDue reports whether the account's daily check, and not its
+// refresh, is what is due now.
+func (t timing) instagramCheckDue(window time.Duration, now time.Time) bool {
+	check, ok := t.instagramCheckDueAt()
+	return ok && !check.After(now) && t.refreshDueAt(window).After(now)
+}
+
+// checkInstagramAccount is the daily health check of an Instagram Login
+// account whose refresh is not due. The caller holds the account's lock and
+// has loaded stored from storage. A token Meta refuses as invalid (code 190
+// and the like) marks the account needs_reauth, so token/<name> stops
+// serving it and status reports it; a check Meta cannot answer is recorded
+// and tried again a day later, the status unchanged since nothing was
+// learned about the token. The token itself is never changed.
+func (b *backend) checkInstagramAccount(ctx context.Context, s logical.Storage, meta metaClient, cfg *config, stored *account, now time.Time) (*account, error) {
+	next := stored.clone()
+	next.LastCheckedAt = now
+	_, err := callMeta(ctx, cfg, func(ctx context.Context) (*graph.User, error) {
+		return meta.Me(ctx, stored.AccessToken)
+	})
+	if err == nil {
+		next.LastError = "" // the status is valid: any error on record was an earlier check's
+		return b.saveCheck(ctx, s, stored, next, -1)
+	}
+
+	msg := "health check (me) failed: " + redact(err.Error(), stored.AccessToken, cfg.AppSecret)
+	next.LastErrorAt = now
+	class := graph.Classify(err)
+	if class == graph.ClassReauth {
+		next.Status = statusNeedsReauth
+		next.RetryAt = time.Time{}
+		next.ConsecutiveFailures++
+		next.LastError = msg + "; the owner must authorize again (auth-url)"
+		return b.saveCheck(ctx, s, stored, next, class)
+	}
+	var gerr *graph.Error
+	if errors.As(err, &gerr) && gerr.Code == graph.CodeAppThrottled {
+		// Code 4 limits the app, not this account: pause every call.
+		b.pauseApp(now.Add(max(b.backoff(1), gerr.RetryAfter)))
+	}
+	next.LastError = msg
+	if serr := b.saveAccount(ctx, s, next); serr != nil {
+		return stored, serr
+	}
+	b.stats.recordHealthCheck(false)
+	b.Logger().Warn("health check failed", "account", next.Name,
+		"next_check_at", formatTime(next.timing().dueAt(cfg.RefreshWindow)), "error", next.LastError)
+	return next, &refreshError{account: next.Name, class: class, msg: next.LastError}
+}
