@@ -111,16 +111,10 @@ func (b *backend) checkFacebookAccount(ctx context.Context, s logical.Storage, f
 		// debug_token's own errors concern the call (the app's
 		// credentials, Meta's availability), not the token checked: the
 		// token's verdict comes in data.is_valid.
-		b.stats.recordHealthCheck(false)
 		next.ConsecutiveFailures++
 		next.LastError = "health check (debug_token) failed: " + redact(err.Error(), stored.AccessToken, stored.UserAccessToken, cfg.AppSecret)
 		next.LastErrorAt = now
-		if serr := b.saveAccount(ctx, s, next); serr != nil {
-			return stored, serr
-		}
-		b.Logger().Warn("health check failed", "account", name, "consecutive_failures", next.ConsecutiveFailures,
-			"next_check_at", formatTime(next.timing().dueAt(cfg.RefreshWindow)), "error", next.LastError)
-		return next, &refreshError{account: name, class: graph.Classify(err), msg: next.LastError}
+		return b.saveFailedCheck(ctx, s, stored, next, graph.Classify(err))
 	}
 
 	if !info.IsValid || (info.Error != nil && info.Error.Code == 190) {
@@ -161,6 +155,19 @@ func (b *backend) markFacebookReauth(a *account, now time.Time, why string) {
 	a.ConsecutiveFailures++
 	a.LastError = why
 	a.LastErrorAt = now
+}
+
+// saveFailedCheck stores a health check Meta could not answer: nothing was
+// learned about the token, so only the error is recorded, and the next
+// check comes at its usual time.
+func (b *backend) saveFailedCheck(ctx context.Context, s logical.Storage, stored, next *account, class graph.Class) (*account, error) {
+	b.stats.recordHealthCheck(false)
+	if err := b.saveAccount(ctx, s, next); err != nil {
+		return stored, err
+	}
+	b.Logger().Warn("health check failed", "account", next.Name, "consecutive_failures", next.ConsecutiveFailures,
+		"next_check_at", formatTime(next.timing().nextCheckAt()), "error", next.LastError)
+	return next, &refreshError{account: next.Name, class: class, msg: next.LastError}
 }
 
 // saveCheck stores the outcome of a health check; class is the failure's

@@ -80,11 +80,5 @@ func (b *backend) checkInstagramAccount(ctx context.Context, s logical.Storage, 
 		b.pauseApp(now.Add(max(b.backoff(1), gerr.RetryAfter)))
 	}
 	next.LastError = msg
-	if serr := b.saveAccount(ctx, s, next); serr != nil {
-		return stored, serr
-	}
-	b.stats.recordHealthCheck(false)
-	b.Logger().Warn("health check failed", "account", next.Name,
-		"next_check_at", formatTime(next.timing().dueAt(cfg.RefreshWindow)), "error", next.LastError)
-	return next, &refreshError{account: next.Name, class: class, msg: next.LastError}
+	return b.saveFailedCheck(ctx, s, stored, next, class)
 }

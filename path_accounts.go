@@ -223,15 +223,12 @@ func (b *backend) pathAccountRead(ctx context.Context, req *logical.Request, d *
 
 // accountMetadata is what operators see of an account: everything but the token.
 func (b *backend) accountMetadata(ctx context.Context, s logical.Storage, a *account) map[string]any {
-	// A Facebook Login account is never refreshed: its schedule slot is
-	// its next health check. A working Instagram Login account is also
-	// checked daily between refreshes.
-	nextRefresh, nextCheck := b.nextRefresh(ctx, s, a), time.Time{}
+	// A Facebook Login account is never refreshed, only checked.
+	nextRefresh := b.nextRefresh(ctx, s, a)
 	if a.facebook() {
-		nextRefresh, nextCheck = time.Time{}, nextRefresh
-	} else if at, ok := a.timing().instagramCheckDueAt(); ok {
-		nextCheck = at
+		nextRefresh = time.Time{}
 	}
+	nextCheck := a.timing().nextCheckAt()
 	return map[string]any{
 		"name":                 a.Name,
 		"login":                a.Login,

@@ -73,9 +73,8 @@ func loadTimings(ctx context.Context, s logical.Storage) (map[string]timing, err
 // through the read cache, which would fill with all of them), with
 // rebuildLoaders reads in flight. It calls sized with the number of names
 // listed, then visit for each account with its storage name, one call at a
-// time. Every name is
-// read whatever ctx says: a cancelled context fails the reads themselves,
-// and the first error is returned.
+// time. Every name is read whatever ctx says: a cancelled context fails the
+// reads themselves, and the first error is returned.
 func forEveryAccount(ctx context.Context, s logical.Storage, sized func(n int), visit func(name string, a *account)) error {
 	names, err := s.List(ctx, accountStoragePrefix)
 	if err != nil {

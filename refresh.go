@@ -175,7 +175,8 @@ func (b *backend) refreshLocked(ctx context.Context, s logical.Storage, name str
 		a, err := b.checkFacebookAccount(ctx, s, meta, cfg, stored, now)
 		return a, workCheck, err
 	}
-	if !manual && stored.AccessToken != "" && stored.timing().instagramCheckDue(cfg.RefreshWindow, now) {
+	t := stored.timing()
+	if !manual && stored.AccessToken != "" && t.instagramCheckDue(cfg.RefreshWindow, now) {
 		a, err := b.checkInstagramAccount(ctx, s, meta, cfg, stored, now)
 		return a, workCheck, err
 	}
@@ -183,12 +184,12 @@ func (b *backend) refreshLocked(ctx context.Context, s logical.Storage, name str
 		if !manual {
 			// Not due after all (a concurrent write moved it): requeue
 			// from what is stored.
-			b.sched.set(name, stored.timing())
+			b.sched.set(name, t)
 		}
 		return stored, workRefresh, err
 	}
-	if !manual && stored.timing().refreshDueAt(cfg.RefreshWindow).After(now) {
-		b.sched.set(name, stored.timing())
+	if !manual && t.refreshDueAt(cfg.RefreshWindow).After(now) {
+		b.sched.set(name, t)
 		return stored, workNone, nil
 	}
 

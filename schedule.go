@@ -54,14 +54,8 @@ func (t timing) mayBeOwnedBy(h uint64) bool {
 // Facebook Login account it is the next health check (checkDueAt): those
 // tokens are never refreshed.
 func (t timing) dueAt(window time.Duration) time.Time {
-	if t.status == statusNeedsReauth {
-		return time.Time{}
-	}
-	if t.login == loginFacebook {
-		return t.checkDueAt()
-	}
-	due := t.refreshDueAt(window)
-	if check, ok := t.instagramCheckDueAt(); ok && check.Before(due) {
+	due := t.nextRefreshAt(window)
+	if check := t.nextCheckAt(); !check.IsZero() && check.Before(due) {
 		due = check
 	}
 	return due
@@ -79,6 +73,20 @@ func (t timing) nextRefreshAt(window time.Duration) time.Time {
 		return t.checkDueAt()
 	}
 	return t.refreshDueAt(window)
+}
+
+// nextCheckAt is the account's next health check: hourly for a Facebook
+// Login account, daily between refreshes for a working Instagram Login one;
+// zero when there will be none.
+func (t timing) nextCheckAt() time.Time {
+	if t.login == loginFacebook {
+		if t.status == statusNeedsReauth {
+			return time.Time{}
+		}
+		return t.checkDueAt()
+	}
+	at, _ := t.instagramCheckDueAt()
+	return at
 }
 
 // refreshDueAt is when an Instagram Login token should next be refreshed.
