@@ -93,14 +93,14 @@ func (b *backend) checkFacebookAccount(ctx context.Context, s logical.Storage, f
 		stored.timing().dueAt(cfg.RefreshWindow).After(now) {
 		// Parked, or not due after all (a concurrent write moved it):
 		// requeue from what is stored.
-		b.sched.set(name, stored.timing())
+		b.sched.putBack(name, stored.timing(), now, claimLease)
 		return stored, nil
 	}
 
 	next := stored.clone()
 	next.LastCheckedAt = now
 	if stored.expired(now) {
-		b.markFacebookReauth(next, now, fmt.Sprintf("the user access token expired at %s: Facebook cannot renew it; the owner must authorize again (auth-url)", formatTime(stored.ExpiresAt)))
+		next.markNeedsReauth(now, fmt.Sprintf("the user access token expired at %s: Facebook cannot renew it; the owner must authorize again (auth-url)", formatTime(stored.ExpiresAt)))
 		return b.saveCheck(ctx, s, stored, next, graph.ClassReauth)
 	}
 
@@ -122,7 +122,7 @@ func (b *backend) checkFacebookAccount(ctx context.Context, s logical.Storage, f
 		if info.Error != nil {
 			why += ": " + redact(info.Error.Error(), stored.AccessToken, stored.UserAccessToken, cfg.AppSecret)
 		}
-		b.markFacebookReauth(next, now, why+"; the owner must authorize again (auth-url)")
+		next.markNeedsReauth(now, why+"; the owner must authorize again (auth-url)")
 		return b.saveCheck(ctx, s, stored, next, graph.ClassReauth)
 	}
 
@@ -146,15 +146,6 @@ func (b *backend) checkFacebookAccount(ctx context.Context, s logical.Storage, f
 			"reauth_due_at", formatTime(next.reauthDueAt()))
 	}
 	return b.saveCheck(ctx, s, stored, next, -1)
-}
-
-// markFacebookReauth records that a Facebook Login account's token is dead.
-func (b *backend) markFacebookReauth(a *account, now time.Time, why string) {
-	a.Status = statusNeedsReauth
-	a.RetryAt = time.Time{}
-	a.ConsecutiveFailures++
-	a.LastError = why
-	a.LastErrorAt = now
 }
 
 // saveFailedCheck stores a health check Meta could not answer: nothing was

@@ -68,10 +68,7 @@ func (b *backend) checkInstagramAccount(ctx context.Context, s logical.Storage, 
 	next.LastErrorAt = now
 	class := graph.Classify(err)
 	if class == graph.ClassReauth {
-		next.Status = statusNeedsReauth
-		next.RetryAt = time.Time{}
-		next.ConsecutiveFailures++
-		next.LastError = msg + "; the owner must authorize again (auth-url)"
+		next.markNeedsReauth(now, msg+"; the owner must authorize again (auth-url)")
 		return b.saveCheck(ctx, s, stored, next, class)
 	}
 	var gerr *graph.Error

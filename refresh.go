@@ -176,6 +176,15 @@ func (b *backend) refreshLocked(ctx context.Context, s logical.Storage, name str
 		return a, workCheck, err
 	}
 	t := stored.timing()
+	if !manual && stored.Status != statusNeedsReauth {
+		if why := beyondRefresh(stored, now); why != "" {
+			// Nothing but the owner can save this token: say so on the
+			// account and stop handing it out, rather than claim it
+			// again at every tick.
+			a, err := b.saveNeedsReauth(ctx, s, stored, now, why)
+			return a, workRefresh, err
+		}
+	}
 	if !manual && stored.AccessToken != "" && t.instagramCheckDue(cfg.RefreshWindow, now) {
 		a, err := b.checkInstagramAccount(ctx, s, meta, cfg, stored, now)
 		return a, workCheck, err
@@ -184,12 +193,12 @@ func (b *backend) refreshLocked(ctx context.Context, s logical.Storage, name str
 		if !manual {
 			// Not due after all (a concurrent write moved it): requeue
 			// from what is stored.
-			b.sched.set(name, t)
+			b.sched.putBack(name, t, now, claimLease)
 		}
 		return stored, workRefresh, err
 	}
 	if !manual && t.refreshDueAt(cfg.RefreshWindow).After(now) {
-		b.sched.set(name, t)
+		b.sched.putBack(name, t, now, claimLease)
 		return stored, workNone, nil
 	}
 
@@ -237,6 +246,34 @@ func (b *backend) refreshLocked(ctx context.Context, s logical.Storage, name str
 	return next, workRefresh, nil
 }
 
+// beyondRefresh says why an Instagram Login account's token can never be
+// refreshed again, if it cannot: it expired (Instagram refuses expired
+// tokens: only its owner authorizing again renews it), or the account
+// holds none. "" while a refresh can still save it.
+func beyondRefresh(a *account, now time.Time) string {
+	switch {
+	case a.AccessToken == "":
+		return "the account holds no token; the owner must authorize again (auth-url)"
+	case a.expired(now):
+		return fmt.Sprintf("the token expired at %s before it could be refreshed, and Instagram cannot refresh an expired token; the owner must authorize again (auth-url)",
+			formatTime(a.ExpiresAt))
+	}
+	return ""
+}
+
+// saveNeedsReauth marks an account whose token nothing but its owner can
+// save: needs_reauth, off the schedule, counted as such in status. The
+// caller holds the account's lock and has loaded stored from storage.
+func (b *backend) saveNeedsReauth(ctx context.Context, s logical.Storage, stored *account, now time.Time, why string) (*account, error) {
+	next := stored.clone()
+	next.markNeedsReauth(now, why)
+	if err := b.saveAccount(ctx, s, next); err != nil {
+		return stored, err
+	}
+	b.Logger().Warn("account needs re-authorization", "account", next.Name, "error", next.LastError)
+	return next, &refreshError{account: next.Name, class: graph.ClassReauth, msg: next.LastError}
+}
+
 // refreshable says why a token cannot be refreshed now, if it cannot.
 func refreshable(a *account, now time.Time, manual bool) error {
 	switch {
@@ -260,14 +297,14 @@ func refreshable(a *account, now time.Time, manual bool) error {
 // the account owner and stops the retries.
 func (b *backend) recordFailure(a *account, err error, now time.Time, appSecret string) {
 	b.stats.recordRefresh(false)
-	a.ConsecutiveFailures++
-	a.LastError = redact(err.Error(), a.AccessToken, appSecret)
-	a.LastErrorAt = now
+	msg := redact(err.Error(), a.AccessToken, appSecret)
 	if graph.Classify(err) == graph.ClassReauth {
-		a.Status = statusNeedsReauth
-		a.RetryAt = time.Time{}
+		a.markNeedsReauth(now, msg)
 		return
 	}
+	a.ConsecutiveFailures++
+	a.LastError = msg
+	a.LastErrorAt = now
 	a.Status = statusRefreshFailing
 	delay := b.backoff(a.ConsecutiveFailures)
 	var gerr *graph.Error

@@ -174,6 +174,31 @@ func (s *schedule) setLocked(name string, t timing) {
 	s.requeue(e, t.dueAt(s.window))
 }
 
+// putBack requeues an account that the periodic work took up and found
+// nothing to do for: at its due time from t, unless that is not after now.
+// Then the account stays where its claim put it, lease from now: a tick must
+// not hand out an account again and again without anything written to it
+// (issue 13, finding 2). Paths that find an account beyond help write it
+// (needs_reauth), so this is the net under them, not the fix.
+func (s *schedule) putBack(name string, t timing, now time.Time, lease time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.journaling {
+		s.journal = append(s.journal, journalEntry{name: name, timing: t})
+	}
+	e, ok := s.entries[name]
+	if !ok {
+		e = &schedEntry{name: name, index: -1}
+		s.entries[name] = e
+	}
+	e.timing = t
+	at := t.dueAt(s.window)
+	if !at.IsZero() && !at.After(now) {
+		at = now.Add(lease)
+	}
+	s.requeue(e, at)
+}
+
 // namesOfUser lists the accounts that may be owned by Meta user userID (the
 // caller checks each one's stored ids), and false when the schedule cannot
 // say because it has not been built from storage yet. Once built it holds

@@ -54,3 +54,30 @@ func TestRebuildAbortDropsJournal(t *testing.T) {
 		t.Fatal("journal left open")
 	}
 }
+
+// TestFinding2PutBackNeverRequeuesInThePast (issue 13, finding 2): an
+// account the periodic work took up and left alone goes back at its due
+// time, or, when that is not after now, stays leased: it is not handed out
+// again by the next tick without something written to it.
+func TestFinding2PutBackNeverRequeuesInThePast(t *testing.T) {
+	now := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	s := newSchedule()
+	future := timing{issuedAt: now.Add(-10 * 24 * time.Hour), expiresAt: now.Add(50 * 24 * time.Hour), checkedAt: now, status: statusValid}
+	past := timing{issuedAt: now.Add(-59 * 24 * time.Hour), expiresAt: now.Add(-time.Hour), status: statusValid}
+	s.set("future", future)
+	s.set("past", past)
+	if got := s.claimDue(now, 10, time.Minute); len(got) != 1 || got[0].name != "past" {
+		t.Fatalf("claimed %v", got)
+	}
+	s.putBack("past", past, now, 10*time.Minute)
+	s.putBack("future", future, now, 10*time.Minute)
+	if got := s.dueTime("past"); !got.Equal(now.Add(10 * time.Minute)) {
+		t.Fatalf("past put back at %v, want the lease's end", got)
+	}
+	if got, want := s.dueTime("future"), future.dueAt(s.window); !got.Equal(want) {
+		t.Fatalf("future put back at %v, want %v", got, want)
+	}
+	if got := s.claimDue(now.Add(time.Minute), 10, time.Minute); len(got) != 0 {
+		t.Fatalf("handed out again a minute later: %v", got)
+	}
+}
