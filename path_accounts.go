@@ -2,6 +2,7 @@ package instagram
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -93,15 +94,32 @@ func pathAccounts(b *backend) []*framework.Path {
 				OperationPrefix: operationPrefix,
 				OperationSuffix: "accounts",
 			},
+			Fields: map[string]*framework.FieldSchema{
+				"after": {
+					Type:        framework.TypeString,
+					Description: "List the names that sort after this one (the previous page's next); empty: from the first.",
+					Query:       true,
+				},
+				"limit": {
+					Type:        framework.TypeInt,
+					Description: fmt.Sprintf("How many names to list, 1 to %d; default %d.", maxListLimit, maxListLimit),
+					Query:       true,
+				},
+			},
 			Operations: map[logical.Operation]framework.OperationHandler{
 				logical.ListOperation: &framework.PathOperation{
 					Callback:    withFieldCheck(b.pathAccountsList),
-					Summary:     "List registered account names.",
-					Description: "Lists the names of the registered accounts; read accounts/<name> for each one's health.",
+					Summary:     "List registered account names, a page at a time.",
+					Description: fmt.Sprintf("Lists the names of the registered accounts in order, at most limit (default and maximum %d) after the name given as after; next, when more remain, is the after of the next page. Read accounts/<name> for each one's health.", maxListLimit),
+					// A performance standby's schedule is not kept up to date by
+					// the active node's writes: the active node answers.
+					ForwardPerformanceStandby:   true,
+					ForwardPerformanceSecondary: true,
 					Responses: map[int][]framework.Response{http.StatusOK: {{
 						Description: "OK",
 						Fields: map[string]*framework.FieldSchema{
-							"keys": {Type: framework.TypeStringSlice, Description: "Account names."},
+							"keys": {Type: framework.TypeStringSlice, Description: "Account names, in order."},
+							"next": {Type: framework.TypeString, Description: "Present when more names remain: the after of the next page."},
 						},
 					}}},
 				},
@@ -199,14 +217,6 @@ func (b *backend) accountExists(ctx context.Context, req *logical.Request, d *fr
 	}
 	a, err := b.getAccount(ctx, req.Storage, name)
 	return a != nil, err
-}
-
-func (b *backend) pathAccountsList(ctx context.Context, req *logical.Request, _ *framework.FieldData) (*logical.Response, error) {
-	names, err := req.Storage.List(ctx, accountStoragePrefix)
-	if err != nil {
-		return nil, err
-	}
-	return logical.ListResponse(names), nil
 }
 
 func (b *backend) pathAccountRead(ctx context.Context, req *logical.Request, d *framework.FieldData) (*logical.Response, error) {

@@ -5,6 +5,8 @@ import (
 	"hash/fnv"
 	"sync"
 	"time"
+
+	"github.com/google/btree"
 )
 
 // timing is what the schedule keeps per account: enough to recompute the due
@@ -121,6 +123,9 @@ type schedule struct {
 	window  time.Duration
 	entries map[string]*schedEntry
 	queue   schedHeap
+	// byName holds the same entries in name order, so that a page of LIST
+	// accounts/ costs O(log n + page) (namesAfter).
+	byName *btree.BTreeG[*schedEntry]
 
 	// built is false until the schedule has been loaded from storage once.
 	built       bool
@@ -151,7 +156,16 @@ func newSchedule() *schedule {
 	return &schedule{
 		window:  defaultRefreshWindow,
 		entries: make(map[string]*schedEntry),
+		byName:  newNameTree(),
 	}
+}
+
+// byNameDegree is the B-tree's degree: nodes of up to 63 entries (504 bytes
+// of pointers) keep the tree shallow and its overhead near 8 bytes an entry.
+const byNameDegree = 32
+
+func newNameTree() *btree.BTreeG[*schedEntry] {
+	return btree.NewG(byNameDegree, func(a, b *schedEntry) bool { return a.name < b.name })
 }
 
 // set records an account's timing and (re)queues it at its due time.
@@ -169,6 +183,7 @@ func (s *schedule) setLocked(name string, t timing) {
 	if !ok {
 		e = &schedEntry{name: name, index: -1}
 		s.entries[name] = e
+		s.byName.ReplaceOrInsert(e)
 	}
 	e.timing = t
 	s.requeue(e, t.dueAt(s.window))
@@ -222,6 +237,31 @@ func (s *schedule) namesOfUser(userID string) ([]string, bool) {
 	return names, true
 }
 
+// namesAfter returns, in name order, up to limit account names that sort
+// after after ("": from the first), and whether more follow; built is false
+// when the schedule cannot say because it has not been built from storage
+// yet. Once built it holds every stored account (see namesOfUser).
+func (s *schedule) namesAfter(after string, limit int) (names []string, more, built bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.built {
+		return nil, false, false
+	}
+	names = make([]string, 0, min(limit, s.byName.Len()))
+	s.byName.AscendGreaterOrEqual(&schedEntry{name: after}, func(e *schedEntry) bool {
+		switch {
+		case e.name == after:
+			return true
+		case len(names) == limit:
+			more = true
+			return false
+		}
+		names = append(names, e.name)
+		return true
+	})
+	return names, more, true
+}
+
 // remove forgets an account.
 func (s *schedule) remove(name string) {
 	s.mu.Lock()
@@ -238,6 +278,7 @@ func (s *schedule) removeLocked(name string) {
 			heap.Remove(&s.queue, e.index)
 		}
 		delete(s.entries, name)
+		s.byName.Delete(e)
 	}
 }
 
@@ -327,9 +368,11 @@ func (s *schedule) replace(window time.Duration, timings map[string]timing, now 
 	s.window = window
 	s.entries = make(map[string]*schedEntry, len(timings))
 	s.queue = make(schedHeap, 0, len(timings))
+	s.byName = newNameTree()
 	for name, t := range timings {
 		e := &schedEntry{name: name, timing: t, index: -1, at: t.dueAt(window)}
 		s.entries[name] = e
+		s.byName.ReplaceOrInsert(e)
 		if !e.at.IsZero() {
 			e.index = len(s.queue)
 			s.queue = append(s.queue, e)

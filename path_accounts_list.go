@@ -1,0 +1,77 @@
+package instagram
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sort"
+
+	"github.com/hashicorp/vault/sdk/framework"
+	"github.com/hashicorp/vault/sdk/logical"
+)
+
+// maxListLimit is the default and largest page of LIST accounts/: an answer
+// must not grow with the number of accounts (a million names are about
+// 14 MB of JSON).
+const maxListLimit = 1000
+
+// pathAccountsList answers a page of account names. Once the schedule is
+// built it holds every account in name order, so a page costs
+// O(log n + limit) in memory; until then (the first moments after the
+// plugin starts) the page comes from a listing of storage, the same answer
+// at O(n).
+func (b *backend) pathAccountsList(ctx context.Context, req *logical.Request, d *framework.FieldData) (*logical.Response, error) {
+	after := d.Get("after").(string)
+	if after != "" && checkName(after) != nil {
+		return respondErr(badField("after", "is not an account name (the next of the previous page)"))
+	}
+	limit := maxListLimit
+	if v, ok := d.GetOk("limit"); ok {
+		limit = v.(int)
+		switch {
+		case limit < 1:
+			return respondErr(badField("limit", "must be at least 1"))
+		case limit > maxListLimit:
+			return respondErr(badField("limit", "must be at most %d", maxListLimit))
+		}
+	}
+
+	names, more, built := b.sched.namesAfter(after, limit)
+	if !built {
+		var err error
+		if names, more, err = listStoredNamesAfter(ctx, req.Storage, after, limit); err != nil {
+			return nil, err
+		}
+	}
+	resp := logical.ListResponse(names)
+	if more {
+		next := names[len(names)-1]
+		resp.Data["next"] = next
+		if _, paging := d.Raw["after"]; !paging {
+			if _, paging = d.Raw["limit"]; !paging {
+				resp.AddWarning(fmt.Sprintf("only the first %d accounts are listed; list the next page with after=%s "+
+					"(vault read %saccounts list=true after=%s, or ?after=%s on the LIST request)",
+					len(names), next, req.MountPoint, next, next))
+			}
+		}
+	}
+	return resp, nil
+}
+
+// listStoredNamesAfter is namesAfter from a listing of storage.
+func listStoredNamesAfter(ctx context.Context, s logical.Storage, after string, limit int) ([]string, bool, error) {
+	all, err := s.List(ctx, accountStoragePrefix)
+	if err != nil {
+		return nil, false, err
+	}
+	slices.Sort(all)
+	i := sort.SearchStrings(all, after)
+	if i < len(all) && all[i] == after {
+		i++
+	}
+	rest := all[i:]
+	if len(rest) > limit {
+		return slices.Clone(rest[:limit]), true, nil
+	}
+	return rest, false, nil
+}
