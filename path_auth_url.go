@@ -118,10 +118,11 @@ func (b *backend) pathAuthURLWrite(ctx context.Context, req *logical.Request, d 
 			scopes = given
 		}
 	}
-	for _, s := range scopes {
-		if !scopeRegex.MatchString(s) {
-			return respondErr(badField("scopes", "%q is not a scope name", s))
-		}
+	if err := checkScopes("scopes", scopes); err != nil {
+		// A retired name from config's scopes (stored by a version that
+		// accepted it) is refused here too: Meta's dialog would refuse it
+		// in front of the account owner.
+		return respondErr(err)
 	}
 
 	redirectURI := cfg.RedirectURI

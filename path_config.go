@@ -119,6 +119,15 @@ func configFields() map[string]*framework.FieldSchema {
 	}
 }
 
+// configWriteResponses: a write answers nothing, or only warnings (a
+// retired scope name still in the stored scopes), which Vault sends as a
+// 200 without data.
+func configWriteResponses() map[int][]framework.Response {
+	return map[int][]framework.Response{
+		http.StatusNoContent: {{Description: "Stored. When the stored scopes still hold a scope name Meta retired, the answer is a 200 carrying only a warning that names the current one."}},
+	}
+}
+
 func configResponseFields() map[string]*framework.FieldSchema {
 	f := configFields()
 	delete(f, "app_secret")
@@ -152,14 +161,14 @@ func pathConfig(b *backend) []*framework.Path {
 				Summary:      "Configure the Meta app.",
 				Description:  "Stores the Meta app's credentials and settings; app_id and app_secret are required on the first write, every other field has a default.",
 				DisplayAttrs: &framework.DisplayAttributes{OperationVerb: "configure"},
-				Responses:    map[int][]framework.Response{http.StatusNoContent: {{Description: "No Content"}}},
+				Responses:    configWriteResponses(),
 			},
 			logical.UpdateOperation: &framework.PathOperation{
 				Callback:     withFieldCheck(b.pathConfigWrite),
 				Summary:      "Update the Meta app configuration; fields not given keep their values.",
 				Description:  "Changes only the fields given. Changing refresh_window reschedules every account at once.",
 				DisplayAttrs: &framework.DisplayAttributes{OperationVerb: "configure"},
-				Responses:    map[int][]framework.Response{http.StatusNoContent: {{Description: "No Content"}}},
+				Responses:    configWriteResponses(),
 			},
 			logical.DeleteOperation: &framework.PathOperation{
 				Callback:     withFieldCheck(b.pathConfigDelete),
@@ -184,7 +193,7 @@ func (b *backend) pathConfigRead(ctx context.Context, req *logical.Request, _ *f
 	if err != nil || cfg == nil {
 		return nil, err
 	}
-	return &logical.Response{Data: map[string]any{
+	resp := &logical.Response{Data: map[string]any{
 		"app_id":                  cfg.AppID,
 		"app_secret_set":          cfg.AppSecret != "",
 		"login":                   cfg.Login,
@@ -204,7 +213,11 @@ func (b *backend) pathConfigRead(ctx context.Context, req *logical.Request, _ *f
 		"graph_base_url":          cfg.GraphBaseURL,
 		"facebook_auth_base_url":  cfg.FacebookAuthBaseURL,
 		"facebook_graph_base_url": cfg.FacebookGraphBaseURL,
-	}}, nil
+	}}
+	if w := retiredScopesWarning(cfg); w != "" {
+		resp.AddWarning(w)
+	}
+	return resp, nil
 }
 
 func (b *backend) pathConfigWrite(ctx context.Context, req *logical.Request, d *framework.FieldData) (*logical.Response, error) {
@@ -226,6 +239,15 @@ func (b *backend) pathConfigWrite(ctx context.Context, req *logical.Request, d *
 	if err := validateConfig(cfg); err != nil {
 		return respondErr(err)
 	}
+	// Retired scope names are refused where a write gives them; a stored
+	// config that still holds one (from a version that accepted them) can
+	// have its other fields changed, with a warning, so that an urgent
+	// change such as a new app secret is never held up by it.
+	if v, ok := d.GetOk("scopes"); ok {
+		if err := checkScopes("scopes", cleanScopes(v.([]string))); err != nil {
+			return respondErr(err)
+		}
+	}
 
 	rescheduled := stored == nil || stored.RefreshWindow != cfg.RefreshWindow
 	if err := b.writeConfig(ctx, req.Storage, cfg); err != nil {
@@ -235,6 +257,11 @@ func (b *backend) pathConfigWrite(ctx context.Context, req *logical.Request, d *
 		// Due times depend on the refresh window: move every account now
 		// rather than at its old due time.
 		b.sched.reschedule(cfg.RefreshWindow)
+	}
+	if w := retiredScopesWarning(cfg); w != "" {
+		resp := &logical.Response{}
+		resp.AddWarning(w)
+		return resp, nil
 	}
 	return nil, nil
 }
