@@ -48,9 +48,25 @@ type pendingState struct {
 	RedirectURI string   `json:"redirect_uri"`
 	// Replace lets the callback replace an account already registered
 	// under Account (auth-url's replace).
-	Replace   bool      `json:"replace,omitempty"`
-	CreatedAt time.Time `json:"created_at"`
-	ExpiresAt time.Time `json:"expires_at"`
+	Replace bool `json:"replace,omitempty"`
+	// AllowUserChange lets that replacement hand the account to another
+	// user than the one it belongs to (auth-url's allow_user_change).
+	AllowUserChange bool      `json:"allow_user_change,omitempty"`
+	CreatedAt       time.Time `json:"created_at"`
+	ExpiresAt       time.Time `json:"expires_at"`
+}
+
+// replacement is what the callback may do to an account already stored
+// under the state's name.
+func (st *pendingState) replacement() replacement {
+	switch {
+	case !st.Replace:
+		return replaceNone
+	case st.AllowUserChange:
+		return replaceAny
+	default:
+		return replaceSameUser
+	}
 }
 
 // newStateValue returns a fresh random state, base64url without padding.

@@ -362,7 +362,7 @@ func (b *backend) pathAccountWrite(ctx context.Context, req *logical.Request, d 
 	if err != nil {
 		return respondErr(err)
 	}
-	if err := b.registerAccount(ctx, req.Storage, name, a, "api", true); err != nil {
+	if err := b.registerAccount(ctx, req.Storage, name, a, "api", replaceAny); err != nil {
 		return nil, err
 	}
 	return &logical.Response{Data: b.accountMetadata(ctx, req.Storage, a)}, nil

@@ -52,6 +52,10 @@ func pathAuthURL(b *backend) []*framework.Path {
 				Type:        framework.TypeBool,
 				Description: "Let the link replace an account already registered under this name (re-authorization). Without it, auth-url refuses a registered name and the callback refuses one registered meanwhile. Policies for onboarding staff can deny this parameter.",
 			},
+			"allow_user_change": {
+				Type:        framework.TypeBool,
+				Description: "With replace: let the link hand the account to another Instagram user than the one it belongs to. Without it, the callback refuses an approval by another user and leaves the account as it was. Policies for onboarding staff should deny this parameter.",
+			},
 			"force_reauth": {
 				Type:        framework.TypeBool,
 				Description: "Make Instagram ask the owner to log in again even with a session (Instagram Login only; ignored, with a warning, under login=facebook).",
@@ -103,6 +107,10 @@ func (b *backend) pathAuthURLWrite(ctx context.Context, req *logical.Request, d 
 		return respondErr(err)
 	}
 	replace := d.Get("replace").(bool)
+	allowUserChange := d.Get("allow_user_change").(bool)
+	if allowUserChange && !replace {
+		return respondErr(badField("allow_user_change", "only goes with replace=true: a link without replace cannot change a registered account"))
+	}
 	if !replace {
 		existing, err := b.getAccount(ctx, req.Storage, name)
 		if err != nil {
@@ -143,14 +151,15 @@ func (b *backend) pathAuthURLWrite(ctx context.Context, req *logical.Request, d 
 	}
 	now := b.clock.Now()
 	st := &pendingState{
-		Hash:        hashState(value),
-		Account:     name,
-		Login:       cfg.Login,
-		Scopes:      append([]string(nil), scopes...),
-		RedirectURI: redirectURI,
-		Replace:     replace,
-		CreatedAt:   now,
-		ExpiresAt:   now.Add(cfg.StateTTL),
+		Hash:            hashState(value),
+		Account:         name,
+		Login:           cfg.Login,
+		Scopes:          append([]string(nil), scopes...),
+		RedirectURI:     redirectURI,
+		Replace:         replace,
+		AllowUserChange: allowUserChange,
+		CreatedAt:       now,
+		ExpiresAt:       now.Add(cfg.StateTTL),
 	}
 	if err := b.storeState(ctx, req.Storage, st); err != nil {
 		return nil, err
@@ -169,7 +178,7 @@ func (b *backend) pathAuthURLWrite(ctx context.Context, req *logical.Request, d 
 	} else {
 		resp.Data["url"] = meta.AuthorizeURL(redirectURI, scopes, value, forceReauth)
 	}
-	b.Logger().Info("authorization URL issued", "account", name, "login", cfg.Login, "expires_at", formatTime(st.ExpiresAt))
+	b.Logger().Info("authorization URL issued", "account", name, "login", cfg.Login, "replace", replace, "allow_user_change", allowUserChange, "expires_at", formatTime(st.ExpiresAt))
 	return resp, nil
 }
 

@@ -40,6 +40,7 @@ func pageResponses() map[int][]framework.Response {
 	return map[int][]framework.Response{
 		http.StatusOK:         page("The account was registered: an HTML page naming it."),
 		http.StatusBadRequest: page("Refused (state unknown, expired or used; owner declined; code refused): an HTML page saying why."),
+		http.StatusConflict:   page("Refused: the name was registered after a link without replace was issued, or another user approved a re-authorization link; nothing changed."),
 		http.StatusBadGateway: page("Instagram could not be reached: an HTML page asking to start again."),
 	}
 }
@@ -210,9 +211,11 @@ func (b *backend) completeAuthorization(ctx context.Context, s logical.Storage, 
 		return refusedPage(http.StatusBadRequest, "Authorization not completed",
 			product+" refused the authorization code, so no account was connected.").response()
 	}
-	switch err := b.registerAccount(ctx, s, st.Account, a, "callback", st.Replace); {
+	switch err := b.registerAccount(ctx, s, st.Account, a, "callback", st.replacement()); {
 	case errors.Is(err, errAccountExists):
 		return accountTaken()
+	case errors.Is(err, errUserChanged):
+		return userChanged(log, st.Account, a)
 	case err != nil:
 		return nil, err
 	}
@@ -230,6 +233,21 @@ func (b *backend) completeAuthorization(ctx context.Context, s logical.Storage, 
 		Message: "Connected @" + a.Username + " to account " + st.Account + ".",
 		Hint:    "You can close this page.",
 	}.response()
+}
+
+// userChanged answers a re-authorization link opened by another user than
+// the account's: the new token is dropped, the account stays as it was.
+// The page names the user who approved (the reader is that user), never
+// the account's own.
+func userChanged(log hclog.Logger, name string, a *account) (*logical.Response, error) {
+	log.Warn("authorization callback refused: another Instagram user approved a re-authorization link made without allow_user_change",
+		"account", name, "approved_by_username", a.Username, "approved_by_user_id", firstNonEmpty(a.InstagramUserID, a.UserID))
+	msg := "The Instagram account that approved this (@" + a.Username + ") is not the Instagram account that account " + name + " is connected to, so nothing was changed."
+	if a.facebook() {
+		msg = "The user who approved this authorization is not the user that account " + name + " is connected to, so nothing was changed."
+	}
+	return refusedPage(http.StatusConflict, "Authorization not completed", msg,
+		"Log in as the account's own user, or ask your Vault operator for a link that may change the account's user.").response()
 }
 
 func firstNonEmpty(vals ...string) string {

@@ -64,24 +64,43 @@ func (b *backend) tokenFromAccessToken(ctx context.Context, meta metaClient, cfg
 	}
 }
 
+// replacement is what a registration may do to an account already stored
+// under its name.
+type replacement int
+
+const (
+	// replaceNone leaves a stored account alone: errAccountExists.
+	replaceNone replacement = iota
+	// replaceSameUser replaces it only with the same user's new
+	// authorization (see sameOwner): errUserChanged otherwise. A
+	// re-authorization link (auth-url replace=true) gets this, so that
+	// whoever opens it cannot repoint the account at their own user.
+	replaceSameUser
+	// replaceAny replaces whatever is stored: an operator's write of
+	// accounts/<name>, or a link made with allow_user_change=true.
+	replaceAny
+)
+
 // registerAccount stores a, whose token has just been obtained, as account
-// name, replacing whatever was stored: only once the new token is in hand is
-// the old account given up. via says which path registered it, for the log.
-//
-// Unless replace is set, an account already stored under name is left alone
-// and errAccountExists returned: checked under the account's lock, so a
-// registration that raced this one cannot be overwritten.
-func (b *backend) registerAccount(ctx context.Context, s logical.Storage, name string, a *account, via string, replace bool) error {
+// name: only once the new token is in hand is the old account given up. via
+// says which path registered it, for the log. What happens to an account
+// already stored under name is checked under the account's lock, so a
+// registration that raced this one is judged as it stands.
+func (b *backend) registerAccount(ctx context.Context, s logical.Storage, name string, a *account, via string, repl replacement) error {
 	a.Name = name
 	unlock := b.lockAccount(name)
 	defer unlock()
-	if !replace {
+	if repl != replaceAny {
 		existing, err := loadAccount(ctx, s, name)
 		if err != nil {
 			return err
 		}
-		if existing != nil {
+		switch {
+		case existing == nil:
+		case repl == replaceNone:
 			return errAccountExists
+		case !sameOwner(existing, a):
+			return errUserChanged
 		}
 	}
 	if err := b.saveAccount(ctx, s, a); err != nil {
@@ -91,9 +110,47 @@ func (b *backend) registerAccount(ctx context.Context, s logical.Storage, name s
 	return nil
 }
 
-// errAccountExists refuses to overwrite an account a registration was not
-// allowed to replace.
-var errAccountExists = errors.New("an account is already registered under that name")
+var (
+	// errAccountExists refuses to overwrite an account a registration
+	// was not allowed to replace.
+	errAccountExists = errors.New("an account is already registered under that name")
+	// errUserChanged refuses a re-authorization by another user than the
+	// account's.
+	errUserChanged = errors.New("the new authorization is another user's than the account's")
+)
+
+// ownerIdentity is who the account stands for at Meta: the Instagram
+// professional account for Instagram Login and for a Facebook Login
+// account serving a Page (the Page's linked Instagram account; both are the
+// same id space, 1784...), the Facebook user for a Facebook Login account
+// serving its user token. "" when the record does not say.
+func (a *account) ownerIdentity() string {
+	switch {
+	case a.facebook() && a.PageID != "":
+		return prefixed("instagram:", a.InstagramUserID)
+	case a.facebook():
+		return prefixed("facebook:", a.UserID)
+	default:
+		return prefixed("instagram:", a.UserID)
+	}
+}
+
+func prefixed(prefix, id string) string {
+	if id == "" {
+		return ""
+	}
+	return prefix + id
+}
+
+// sameOwner reports whether next, a new authorization for account cur,
+// provably comes from the same user. An owner one of them does not record
+// is not proof: the link needs allow_user_change then, like a switch
+// between Instagram Login and Facebook Login without a Page (an Instagram
+// account id and a Facebook user id cannot be compared).
+func sameOwner(cur, next *account) bool {
+	id := cur.ownerIdentity()
+	return id != "" && id == next.ownerIdentity()
+}
 
 type accountOption func(*account)
 

@@ -106,6 +106,8 @@ func TestExamplePolicies(t *testing.T) {
 		{"write auth-url", write("auth-url", map[string]any{"account": "invitee"})},
 		// Re-authorizing a registered name repoints it: operators only.
 		{"write auth-url replace", write("auth-url", map[string]any{"account": "shop", "replace": true})},
+		// A link that may hand an account to another user: operators only.
+		{"write auth-url allow_user_change", write("auth-url", map[string]any{"account": "shop", "replace": true, "allow_user_change": true})},
 		{"write accounts/shop/refresh", write("accounts/shop/refresh", nil)},
 		{"write config", write("config", map[string]any{"max_token_ttl": 600})},
 		{"write accounts/newcomer", write("accounts/newcomer", map[string]any{"access_token": newcomerToken})},
@@ -123,7 +125,7 @@ func TestExamplePolicies(t *testing.T) {
 		{"instagram-onboarding", []string{"write auth-url"}},
 		// Last: its allowed requests change the accounts and the config.
 		{"instagram-operator", []string{
-			"list accounts/", "read accounts/shop", "read status", "read config", "write auth-url", "write auth-url replace",
+			"list accounts/", "read accounts/shop", "read status", "read config", "write auth-url", "write auth-url replace", "write auth-url allow_user_change",
 			"write accounts/shop/refresh", "write config", "write accounts/newcomer",
 			"delete accounts/other", "delete config",
 		}},
@@ -155,7 +157,7 @@ func TestExamplePolicies(t *testing.T) {
 				if s == nil || !slices.Equal(sortedStrings(s.Data["keys"]), []string{"other", "shop"}) {
 					t.Errorf("%s: list accounts/ = %v, want [other shop]", pc.policy, s)
 				}
-			case "write auth-url", "write auth-url replace":
+			case "write auth-url", "write auth-url replace", "write auth-url allow_user_change":
 				if s == nil || !strings.Contains(fmt.Sprint(s.Data["url"]), "state=") {
 					t.Errorf("%s: auth-url answered no URL: %v", pc.policy, s)
 				}

@@ -6,7 +6,9 @@
 #
 # They cannot repoint a registered name at another Instagram account:
 # auth-url refuses a registered name unless replace=true, which this policy
-# denies (re-authorizing an existing account is an operator's job).
+# denies (re-authorizing an existing account is an operator's job), and a
+# re-authorization link hands an account to another user only with
+# allow_user_change=true, which it denies too.
 #
 #   vault policy write instagram-onboarding docs/policies/instagram-onboarding.hcl
 #   vault write instagram/auth-url account=shop
@@ -14,6 +16,7 @@
 path "instagram/auth-url" {
   capabilities      = ["update"]
   denied_parameters = {
-    "replace" = []
+    "replace"           = []
+    "allow_user_change" = []
   }
 }
