@@ -43,6 +43,10 @@ type backendOptions struct {
 	// jitter returns a factor in [0.8, 1.2) applied to back-off delays; tests
 	// make it deterministic.
 	jitter func() float64
+	// tickBudget returns the context that bounds handing out one periodic
+	// run's work (default: tickBudget from now); tests end it when they
+	// choose.
+	tickBudget func(context.Context) (context.Context, context.CancelFunc)
 }
 
 // backend owns everything a mount needs: its clock, its HTTP client, its
@@ -54,6 +58,7 @@ type backend struct {
 	clock      clock
 	httpClient *http.Client
 	jitter     func() float64
+	tickBudget func(context.Context) (context.Context, context.CancelFunc)
 
 	// locks serialise every operation that writes one account (register,
 	// refresh, delete), keyed by account name.
@@ -101,6 +106,7 @@ func newBackend(opts backendOptions) *backend {
 		clock:      opts.clock,
 		httpClient: opts.httpClient,
 		jitter:     opts.jitter,
+		tickBudget: opts.tickBudget,
 		locks:      locksutil.CreateLocks(),
 		cache:      newAccountCache(),
 		sched:      newSchedule(),
@@ -119,6 +125,11 @@ func newBackend(opts backendOptions) *backend {
 	}
 	if b.jitter == nil {
 		b.jitter = defaultJitter
+	}
+	if b.tickBudget == nil {
+		b.tickBudget = func(ctx context.Context) (context.Context, context.CancelFunc) {
+			return context.WithTimeout(ctx, tickBudget)
+		}
 	}
 	b.stats.startedAt = b.clock.Now()
 	b.bgCtx, b.bgCancel = context.WithCancel(context.Background())

@@ -15,9 +15,12 @@ import (
 )
 
 const (
-	// tickBudget bounds one periodic run. Vault calls PeriodicFunc about
-	// once a minute; work not started within the budget waits for the next
-	// tick, still due, so a slow Meta cannot stall Vault.
+	// tickBudget bounds handing out one periodic run's work. Vault calls
+	// PeriodicFunc about once a minute; work not started within the budget
+	// waits for the next tick, still due, so a slow Meta cannot stall
+	// Vault. Work already started is not cut short: a refresh finishes its
+	// call (bounded by request_timeout) and its save, so a run lasts at
+	// most the budget plus one request_timeout and a save.
 	tickBudget = 45 * time.Second
 
 	// claimLease is how long a claimed account stays out of the queue while
@@ -84,24 +87,31 @@ func (b *backend) tick(ctx context.Context, s logical.Storage) error {
 		return nil
 	}
 
-	ctx, cancel := context.WithTimeout(ctx, tickBudget)
+	handOut, cancel := b.tickBudget(ctx)
 	defer cancel()
-	refreshed, failed := b.runRefreshes(ctx, s, cfg.RefreshConcurrency, claims)
+	// The work runs on a context the budget cannot cancel (nor Vault's,
+	// which a slow tick may outlast): cancelling a refresh in flight
+	// could drop a token Meta has already issued (the old one stays valid,
+	// but the account would sit leased for claimLease) and leave the
+	// failure unrecorded. Each call to Meta has its own request_timeout.
+	work := context.WithoutCancel(ctx)
+	refreshed, failed := b.runRefreshes(handOut, work, s, cfg.RefreshConcurrency, claims)
 	b.stats.recordTick(start, b.clock.Now().Sub(start), refreshed, failed)
 	return nil
 }
 
-// runRefreshes works through claims with at most workers refreshes at once.
-// Claims not started before ctx ends go back to the queue untouched.
-func (b *backend) runRefreshes(ctx context.Context, s logical.Storage, workers int, claims []claim) (refreshed, failed int) {
+// runRefreshes works through claims with at most workers refreshes at once,
+// each on work. Claims not started before handOut ends go back to the queue
+// untouched; those started run to their end.
+func (b *backend) runRefreshes(handOut, work context.Context, s logical.Storage, workers int, claims []claim) (refreshed, failed int) {
 	var mu sync.Mutex
-	unstarted := forEachBounded(ctx, workers, claims, func(c claim) {
+	unstarted := forEachBounded(handOut, workers, claims, func(c claim) {
 		if b.clock.Now().Before(b.appPausedUntil()) {
 			// Another worker hit the app-wide throttle.
 			b.sched.release(c)
 			return
 		}
-		did, err := b.periodicWork(ctx, s, c.name)
+		did, err := b.periodicWork(work, s, c.name)
 		mu.Lock()
 		defer mu.Unlock()
 		switch {

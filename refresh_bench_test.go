@@ -156,7 +156,7 @@ func BenchmarkRefreshDue(b *testing.B) {
 				b.StartTimer()
 
 				start := time.Now()
-				refreshed, failed := be.runRefreshes(context.Background(), s, workers, claims)
+				refreshed, failed := be.runRefreshes(context.Background(), context.Background(), s, workers, claims)
 				elapsed := time.Since(start)
 
 				b.StopTimer()
