@@ -218,3 +218,15 @@ func TestAccountsListForwardedFromReplicas(t *testing.T) {
 		}
 	}
 }
+
+// TestAccountsListHasAccountsPutBack: an account the periodic work puts
+// back (schedule.putBack) without the schedule knowing it before is listed
+// like any other.
+func TestAccountsListHasAccountsPutBack(t *testing.T) {
+	e := newTestEnv(t)
+	now := e.clock.Now()
+	e.b.sched.putBack("late", timing{registeredAt: now, issuedAt: now, status: statusValid}, now, claimLease)
+	if got := e.listPage(nil).Data["keys"]; !reflect.DeepEqual(got, []string{"late"}) {
+		t.Fatalf("keys %v, want [late]", got)
+	}
+}

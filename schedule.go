@@ -179,14 +179,21 @@ func (s *schedule) set(name string, t timing) {
 }
 
 func (s *schedule) setLocked(name string, t timing) {
+	e := s.entryLocked(name)
+	e.timing = t
+	s.requeue(e, t.dueAt(s.window))
+}
+
+// entryLocked returns name's entry, added (not queued) if it had none.
+// Caller holds mu.
+func (s *schedule) entryLocked(name string) *schedEntry {
 	e, ok := s.entries[name]
 	if !ok {
 		e = &schedEntry{name: name, index: -1}
 		s.entries[name] = e
 		s.byName.ReplaceOrInsert(e)
 	}
-	e.timing = t
-	s.requeue(e, t.dueAt(s.window))
+	return e
 }
 
 // putBack requeues an account that the periodic work took up and found
@@ -201,11 +208,7 @@ func (s *schedule) putBack(name string, t timing, now time.Time, lease time.Dura
 	if s.journaling {
 		s.journal = append(s.journal, journalEntry{name: name, timing: t})
 	}
-	e, ok := s.entries[name]
-	if !ok {
-		e = &schedEntry{name: name, index: -1}
-		s.entries[name] = e
-	}
+	e := s.entryLocked(name)
 	e.timing = t
 	at := t.dueAt(s.window)
 	if !at.IsZero() && !at.After(now) {
