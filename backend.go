@@ -90,6 +90,9 @@ type backend struct {
 
 	ticking atomic.Bool
 	stats   *engineStats
+	// refusals rate-limits what the unauthenticated paths log about the
+	// requests they refuse.
+	refusals *refusalLog
 	// appPause is when Meta's app-wide throttle (code 4) is expected to
 	// lift, in Unix nanoseconds; 0 when none is in force.
 	appPause atomic.Int64
@@ -111,6 +114,7 @@ func newBackend(opts backendOptions) *backend {
 		cache:      newAccountCache(),
 		sched:      newSchedule(),
 		stats:      newEngineStats(),
+		refusals:   newRefusalLog(refusalLogEvery),
 		tokenFields: map[string]*framework.FieldSchema{
 			"name": accountNameField(),
 		},

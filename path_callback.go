@@ -107,11 +107,11 @@ func (b *backend) pathCallbackHandle(ctx context.Context, req *logical.Request, 
 	st, err := b.consumeState(ctx, req.Storage, get("state"))
 	switch {
 	case errors.Is(err, errStateExpired):
-		log.Warn("authorization callback refused: state expired")
+		b.warnRefusal("callback", "authorization callback refused: state expired")
 		return refusedPage(http.StatusBadRequest, "Authorization link expired",
 			"This authorization link has expired, so no account was connected.").response()
 	case errors.Is(err, errStateUnknown):
-		log.Warn("authorization callback refused: state missing, unknown or already used")
+		b.warnRefusal("callback", "authorization callback refused: state missing, unknown or already used")
 		return refusedPage(http.StatusBadRequest, "Authorization link not valid",
 			"This authorization link is unknown or was already used, so no account was connected.").response()
 	case err != nil:
@@ -144,7 +144,7 @@ func (b *backend) pathCallbackHandle(ctx context.Context, req *logical.Request, 
 // malformed (given twice, say), naming them but quoting no value. The state
 // is left unused: the owner's real redirect can still complete.
 func (b *backend) refuseCallbackParams(fields string) (*logical.Response, error) {
-	b.Logger().Warn("authorization callback refused: unexpected or malformed parameters", "path", "callback", "fields", fields)
+	b.warnRefusal("callback", "authorization callback refused: unexpected or malformed parameters", "fields", truncate(fields, maxReflectedLength))
 	return refusedPage(http.StatusBadRequest, "Authorization not completed",
 		"The request carried unexpected or malformed parameters.", "Parameters: "+truncate(fields, maxReflectedLength)).response()
 }

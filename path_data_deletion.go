@@ -120,7 +120,7 @@ func (b *backend) pathDataDeletionWrite(ctx context.Context, req *logical.Reques
 	// Checked before anything is deleted: Meta must get a status URL.
 	base := cfg.publicMountURL()
 	if base == "" {
-		b.Logger().Error("data deletion request refused: set config public_url (or a redirect_uri ending in /callback) so the engine can answer a status URL")
+		b.warnRefusal("data-deletion", "data deletion request refused: set config public_url (or a redirect_uri ending in /callback) so the engine can answer a status URL")
 		return respondErr(badField("public_url", "is not configured, and redirect_uri does not end in /callback"))
 	}
 	code, err := newConfirmationCode()

@@ -137,7 +137,7 @@ func (b *backend) verifySignedRequest(ctx context.Context, s logical.Storage, d 
 	if err != nil {
 		// A refused request may be an attack or a misconfigured app
 		// secret: the operator needs to see it, without the value.
-		b.Logger().Warn("refused a signed_request", "path", path, "reason", err.Error())
+		b.warnRefusal(path, "refused a signed_request", "reason", err.Error())
 		var sre *signedRequestError
 		if errors.As(err, &sre) {
 			return nil, nil, badField("signed_request", "%s", sre.reason)

@@ -44,6 +44,9 @@ var errRefreshRefused = errors.New("refresh refused")
 
 // periodic is Vault's PeriodicFunc: it refreshes what is due.
 func (b *backend) periodic(ctx context.Context, req *logical.Request) error {
+	// Wherever the unauthenticated paths ran, say how many refusals they
+	// did not log.
+	b.refusals.flush(b.Logger(), b.clock.Now())
 	// Only where storage is writable: performance standbys and secondaries
 	// leave refreshing to the primary's active node.
 	if !b.WriteSafeReplicationState() {
