@@ -93,9 +93,9 @@ type backend struct {
 	// refusals rate-limits what the unauthenticated paths log about the
 	// requests they refuse.
 	refusals *refusalLog
-	// appPause is when Meta's app-wide throttle (code 4) is expected to
-	// lift, in Unix nanoseconds; 0 when none is in force.
-	appPause atomic.Int64
+	// appPause is Meta's app-wide throttle (code 4): until when every call
+	// waits, and why.
+	appPause appPause
 
 	// stateMu makes taking an authorization state atomic: two callbacks
 	// carrying the same state cannot both get it.

@@ -3,6 +3,7 @@ package instagram
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/hashicorp/vault/sdk/logical"
@@ -74,7 +75,7 @@ func (b *backend) checkInstagramAccount(ctx context.Context, s logical.Storage, 
 	var gerr *graph.Error
 	if errors.As(err, &gerr) && gerr.Code == graph.CodeAppThrottled {
 		// Code 4 limits the app, not this account: pause every call.
-		b.pauseApp(now.Add(max(b.backoff(1), gerr.RetryAfter)))
+		b.pauseApp(now.Add(max(b.backoff(1), gerr.RetryAfter)), fmt.Sprintf("the health check of account %q: %s", stored.Name, msg))
 	}
 	next.LastError = msg
 	return b.saveFailedCheck(ctx, s, stored, next, class)

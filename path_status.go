@@ -56,6 +56,8 @@ func pathStatus(b *backend) []*framework.Path {
 						"refreshes_failed":         intField("Failed refreshes since start (periodic and manual)."),
 						"health_checks_succeeded":  intField("Health checks that found the token working, since start: debug_token for Facebook Login accounts, the daily /me call for Instagram Login ones."),
 						"health_checks_failed":     intField("Health checks that failed or found the token dead, since start."),
+						"app_paused_until":         timeField("Until when Meta's app-wide throttle (code 4) holds every refresh and health check back (at most a day from Meta's answer); empty when none is in force."),
+						"app_pause_reason":         {Type: framework.TypeString, Description: "Which call met the app-wide throttle, with Meta's message; empty when none is in force."},
 					},
 				}}},
 			},
@@ -72,6 +74,7 @@ func (b *backend) pathStatusRead(ctx context.Context, req *logical.Request, _ *f
 	}
 	sched := b.sched.snapshot()
 	st := b.stats.snapshot()
+	pausedUntil, pauseReason := b.appPaused(b.clock.Now())
 	return &logical.Response{Data: map[string]any{
 		"version":                  Version,
 		"configured":               cfg != nil,
@@ -91,5 +94,7 @@ func (b *backend) pathStatusRead(ctx context.Context, req *logical.Request, _ *f
 		"refreshes_failed":         st.refreshesFailed,
 		"health_checks_succeeded":  st.healthChecksSucceeded,
 		"health_checks_failed":     st.healthChecksFailed,
+		"app_paused_until":         formatTime(pausedUntil),
+		"app_pause_reason":         pauseReason,
 	}}, nil
 }

@@ -78,7 +78,7 @@ func (b *backend) tick(ctx context.Context, s logical.Storage) error {
 		return err
 	}
 
-	if until := b.appPausedUntil(); start.Before(until) {
+	if until, _ := b.appPaused(start); !until.IsZero() {
 		// Meta throttles the whole app: calling for any account now would
 		// only extend the throttle. Everything due stays due.
 		b.stats.recordTick(start, 0, 0, 0)
@@ -109,7 +109,7 @@ func (b *backend) tick(ctx context.Context, s logical.Storage) error {
 func (b *backend) runRefreshes(handOut, work context.Context, s logical.Storage, workers int, claims []claim) (refreshed, failed int) {
 	var mu sync.Mutex
 	unstarted := forEachBounded(handOut, workers, claims, func(c claim) {
-		if b.clock.Now().Before(b.appPausedUntil()) {
+		if until, _ := b.appPaused(b.clock.Now()); !until.IsZero() {
 			// Another worker hit the app-wide throttle.
 			b.sched.release(c)
 			return
@@ -326,7 +326,7 @@ func (b *backend) recordFailure(a *account, err error, now time.Time, appSecret 
 	}
 	if errors.As(err, &gerr) && gerr.Code == graph.CodeAppThrottled {
 		// Code 4 limits the app, not this account: pause every refresh.
-		b.pauseApp(now.Add(delay))
+		b.pauseApp(now.Add(delay), fmt.Sprintf("the refresh of account %q: %s", a.Name, msg))
 	}
 	retry := now.Add(delay)
 	// Never wait past the point where the token could still be saved.
@@ -347,23 +347,6 @@ func (b *backend) backoff(n int) time.Duration {
 	}
 	d = min(d, backoffMax)
 	return time.Duration(float64(d) * b.jitter())
-}
-
-// pauseApp stops every refresh until t (Meta's app-level throttle).
-func (b *backend) pauseApp(t time.Time) {
-	for {
-		cur := b.appPause.Load()
-		if t.UnixNano() <= cur || b.appPause.CompareAndSwap(cur, t.UnixNano()) {
-			return
-		}
-	}
-}
-
-func (b *backend) appPausedUntil() time.Time {
-	if n := b.appPause.Load(); n != 0 {
-		return time.Unix(0, n).UTC()
-	}
-	return time.Time{}
 }
 
 func defaultJitter() float64 { return 0.8 + 0.4*rand.Float64() }

@@ -57,12 +57,28 @@ func decodeShortLived(body []byte) (*ShortLivedToken, error) {
 	}, nil
 }
 
+// MaxExpiresIn bounds the lifetime a token answer may state (expires_in):
+// ten years, far beyond any token Meta issues (60 days; tokens that do not
+// expire state none) and far inside time.Duration's 292 years. Past it, or
+// below zero, the answer is malformed: trusting it would store an expiry in
+// the past or centuries ahead, or overflow computing it.
+const MaxExpiresIn = 10 * 365 * 24 * time.Hour
+
+// checkExpiresIn refuses a lifetime outside [0, MaxExpiresIn]. The error
+// names the field, not the value's neighbours in the body (the token).
+func checkExpiresIn(sec int64) error {
+	if sec < 0 || sec > int64(MaxExpiresIn/time.Second) {
+		return malformed("token: expires_in out of range (negative, or more than ten years)")
+	}
+	return nil
+}
+
 // decodeLongLived decodes {"access_token","token_type","expires_in"}.
 func decodeLongLived(body []byte) (*LongLivedToken, error) {
 	var v struct {
-		AccessToken string  `json:"access_token"`
-		TokenType   string  `json:"token_type"`
-		ExpiresIn   flexInt `json:"expires_in"`
+		AccessToken string          `json:"access_token"`
+		TokenType   string          `json:"token_type"`
+		ExpiresIn   json.RawMessage `json:"expires_in"`
 	}
 	if err := json.Unmarshal(body, &v); err != nil {
 		return nil, malformed("token: %v", err)
@@ -70,10 +86,16 @@ func decodeLongLived(body []byte) (*LongLivedToken, error) {
 	if v.AccessToken == "" {
 		return nil, malformed("token: no access_token")
 	}
-	if v.ExpiresIn < 0 {
-		return nil, malformed("token: negative expires_in")
+	var expiresIn flexInt
+	if !isNull(v.ExpiresIn) {
+		if err := json.Unmarshal(v.ExpiresIn, &expiresIn); err != nil {
+			return nil, malformed("token: expires_in: %v", err)
+		}
 	}
-	return &LongLivedToken{AccessToken: v.AccessToken, TokenType: v.TokenType, ExpiresIn: int64(v.ExpiresIn)}, nil
+	if err := checkExpiresIn(int64(expiresIn)); err != nil {
+		return nil, err
+	}
+	return &LongLivedToken{AccessToken: v.AccessToken, TokenType: v.TokenType, ExpiresIn: int64(expiresIn)}, nil
 }
 
 // decodeUser decodes /me.

@@ -6,7 +6,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"time"
+	"strconv"
+	"strings"
 
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
@@ -56,7 +57,11 @@ func (c *Client) FacebookExchangeCode(ctx context.Context, code, redirectURI str
 	if err != nil {
 		return nil, oauth2Error("facebook exchange code", err, []string{c.appSecret, code, clean})
 	}
-	return fromOAuth2Token(tok), nil
+	long, err := fromOAuth2Token(tok)
+	if err != nil {
+		return nil, fmt.Errorf("instagram: facebook exchange code: %w", err)
+	}
+	return long, nil
 }
 
 // FacebookExchangeLongLived trades a user token for a long-lived one (about
@@ -164,16 +169,51 @@ func (c *Client) AppToken(ctx context.Context) (*LongLivedToken, error) {
 	if err != nil {
 		return nil, oauth2Error("app token", err, []string{c.appSecret})
 	}
-	return fromOAuth2Token(tok), nil
+	app, err := fromOAuth2Token(tok)
+	if err != nil {
+		return nil, fmt.Errorf("instagram: app token: %w", err)
+	}
+	return app, nil
 }
 
-func fromOAuth2Token(tok *oauth2.Token) *LongLivedToken {
-	expiresIn := tok.ExpiresIn
-	if expiresIn == 0 && !tok.Expiry.IsZero() {
-		// A form-encoded answer fills Expiry but not ExpiresIn.
-		expiresIn = int64(time.Until(tok.Expiry).Round(time.Second) / time.Second)
+// fromOAuth2Token converts oauth2's token, reading expires_in from the
+// answer itself: oauth2 clamps a JSON expires_in to an int32 (and wraps one
+// below it), computes Expiry with time.Now and, for a form answer, without
+// checking the multiplication, so its figures cannot tell an absurd
+// lifetime from a real one.
+func fromOAuth2Token(tok *oauth2.Token) (*LongLivedToken, error) {
+	expiresIn, err := oauth2ExpiresIn(tok)
+	if err != nil {
+		return nil, err
 	}
-	return &LongLivedToken{AccessToken: tok.AccessToken, TokenType: tok.TokenType, ExpiresIn: expiresIn}
+	return &LongLivedToken{AccessToken: tok.AccessToken, TokenType: tok.TokenType, ExpiresIn: expiresIn}, nil
+}
+
+// oauth2ExpiresIn is the answer's expires_in in seconds (0 when absent),
+// refused outside [0, MaxExpiresIn]. Token.Extra gives a JSON answer's
+// number as a float64 (exact for any lifetime in range) or its string, and
+// a form answer's as an int64, a float64 or the text.
+func oauth2ExpiresIn(tok *oauth2.Token) (int64, error) {
+	var text string
+	switch v := tok.Extra("expires_in").(type) {
+	case nil:
+		return 0, nil
+	case string:
+		if text = strings.TrimSpace(v); text == "" {
+			return 0, nil
+		}
+	case int64:
+		text = strconv.FormatInt(v, 10)
+	case float64:
+		text = strconv.FormatFloat(v, 'f', -1, 64)
+	default:
+		return 0, malformed("token: expires_in is neither a number nor a string")
+	}
+	sec, err := parseWholeNumber(text)
+	if err != nil {
+		return 0, malformed("token: expires_in: %v", err)
+	}
+	return sec, checkExpiresIn(sec)
 }
 
 // oauth2Error maps golang.org/x/oauth2's errors onto this package's: an

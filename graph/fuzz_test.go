@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 )
 
 // The fuzz targets check that no response body makes a decoder panic, that
@@ -39,6 +40,7 @@ func FuzzDecodeLongLived(f *testing.F) {
 	f.Add(`{"access_token":"IGAAx","expires_in":"5183944"}`)
 	f.Add(`{"access_token":"IGAAx","expires_in":5.183944e6}`)
 	f.Add(`{"access_token":"IGAAx","expires_in":-9223372036854775808}`)
+	f.Add(`{"access_token":"IGAAx","expires_in":9300000000}`)
 	f.Fuzz(func(t *testing.T, body string) {
 		tok, err := decodeLongLived([]byte(body))
 		if err != nil {
@@ -47,7 +49,7 @@ func FuzzDecodeLongLived(f *testing.F) {
 			}
 			return
 		}
-		if tok.AccessToken == "" || tok.ExpiresIn < 0 {
+		if tok.AccessToken == "" || tok.ExpiresIn < 0 || tok.ExpiresIn > int64(MaxExpiresIn/time.Second) {
 			t.Fatalf("bad success %+v", tok)
 		}
 	})

@@ -69,14 +69,23 @@ func parseUsage(h http.Header) *Usage {
 	return &u
 }
 
+// MaxRetryAfter caps how long one answer from Meta can make a caller wait.
+// Meta's throttles last minutes to hours; an answer asking for more (ten
+// years, or more seconds than a time.Duration holds) is a fault, and on an
+// app-wide throttle (code 4) it would stop every call for that long. Past a
+// day, trying again costs one call that Meta refuses.
+const MaxRetryAfter = 24 * time.Hour
+
 // retryAfter is the Retry-After header in seconds (Meta does not send the
-// HTTP-date form), else the usage's time to regain access, else 0.
+// HTTP-date form), else the usage's time to regain access, else 0; never
+// more than MaxRetryAfter.
 func retryAfter(h http.Header, u *Usage) time.Duration {
-	if s, err := strconv.Atoi(strings.TrimSpace(h.Get("Retry-After"))); err == nil && s > 0 {
-		return time.Duration(s) * time.Second
+	if s, err := strconv.ParseInt(strings.TrimSpace(h.Get("Retry-After")), 10, 64); err == nil && s > 0 {
+		// Compared in seconds: s·time.Second may not fit a Duration.
+		return time.Duration(min(s, int64(MaxRetryAfter/time.Second))) * time.Second
 	}
 	if u != nil {
-		return u.RegainAccess
+		return min(u.RegainAccess, MaxRetryAfter)
 	}
 	return 0
 }
