@@ -35,6 +35,12 @@ func pathStatus(b *backend) []*framework.Path {
 				Callback:    withFieldCheck(b.pathStatusRead),
 				Summary:     "Report the engine's health and refresh activity.",
 				Description: "Accounts by status, when the next refresh is due, what the last periodic run did and totals since the plugin started. External plugins cannot emit Vault telemetry: monitoring scrapes this path.",
+				// The schedule and the periodic runs status reports live on
+				// the active node of the primary: a performance standby's or
+				// secondary's own are built once from storage and never
+				// worked, a frozen view. Vault forwards the read instead.
+				ForwardPerformanceStandby:   true,
+				ForwardPerformanceSecondary: true,
 				Responses: map[int][]framework.Response{http.StatusOK: {{
 					Description: "OK",
 					Fields: map[string]*framework.FieldSchema{

@@ -133,3 +133,32 @@ func TestInvalidateKeepsReplicaReadsCoherent(t *testing.T) {
 		t.Errorf("after Invalidate, the standby's config says refresh_window %v, want %d", got, 480*3600)
 	}
 }
+
+// TestFinding5StatusIsForwardedFromReplicas: status reports the refresh
+// schedule and the periodic runs, which live on the active node of the
+// primary. A performance standby (or a performance secondary) has its own
+// schedule, built once from replicated storage and never worked, so its
+// answer would be a frozen view. The read must be refused with
+// logical.ErrReadOnly before its handler runs, so that Vault forwards it.
+func TestFinding5StatusIsForwardedFromReplicas(t *testing.T) {
+	e := newTestEnv(t)
+	e.configure(nil)
+	e.registerLongLived("shop", "shop_user", e.clock.Now().Add(-48*time.Hour))
+
+	for name, state := range map[string]consts.ReplicationState{
+		"performance standby":   consts.ReplicationPerformanceStandby,
+		"performance secondary": consts.ReplicationPerformanceSecondary,
+	} {
+		replica, storage := e.replica(state)
+		resp, err := replica.HandleRequest(context.Background(), &logical.Request{Operation: logical.ReadOperation, Path: "status", Storage: storage})
+		if !errors.Is(err, logical.ErrReadOnly) {
+			t.Errorf("status on a %s: %v, %v; want logical.ErrReadOnly, so that Vault forwards it to the active node", name, resp, err)
+		}
+	}
+
+	// The active node answers it itself.
+	resp := e.mustOK(e.read("status"))
+	if resp == nil || resp.Data["accounts_total"] != 1 {
+		t.Fatalf("status on the active node: %v", resp)
+	}
+}
