@@ -277,6 +277,29 @@ func TestAppSecretProof(t *testing.T) {
 	}
 }
 
+// TestRefreshSendsAppSecretProof (issue 13): the refresh carries
+// appsecret_proof like every other Graph call with a user token, so an app
+// with "Require App Secret" on keeps its tokens refreshed; the fake refuses
+// a refresh without one (when required) or with a wrong one.
+func TestRefreshSendsAppSecretProof(t *testing.T) {
+	ctx := context.Background()
+	fx := newFixture(t, graphtest.Options{RequireAppSecretProof: true})
+	tok := fx.fake.MintLongLivedToken("shop", scopes, fx.clock.Now().Add(-48*time.Hour))
+	if _, err := fx.client.Refresh(ctx, tok); err != nil {
+		t.Fatalf("refresh under Require App Secret: %v", err)
+	}
+	// The old string stays valid after a refresh (the fake rotates).
+	noSecret := graph.New(graph.Config{AppID: fx.fake.AppID(), Endpoints: fx.fake.Endpoints()})
+	_, err := noSecret.Refresh(ctx, tok)
+	if e := asError(t, err); e.Code != 100 || e.Message != "API calls from the server require an appsecret_proof argument" {
+		t.Fatalf("without proof: %+v", e)
+	}
+	wrong := graph.New(graph.Config{AppID: fx.fake.AppID(), AppSecret: "wrong", Endpoints: fx.fake.Endpoints()})
+	if _, err := wrong.Refresh(ctx, tok); asError(t, err).Message != "Invalid appsecret_proof provided in the API argument" {
+		t.Fatalf("wrong proof: %v", err)
+	}
+}
+
 func TestDeniedAuthorization(t *testing.T) {
 	fx := newFixture(t, graphtest.Options{})
 	loc := follow(t, fx.client.AuthorizeURL(redirectURI, scopes, "st", false)+"&fake_deny=1")

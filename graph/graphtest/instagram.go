@@ -215,6 +215,12 @@ func (s *Server) refresh(w http.ResponseWriter, r *http.Request) {
 		// retrying cannot help until the token is old enough, and a
 		// plugin must not send such a refresh in the first place.
 		apiErr = igError(100, "The access token is too new to be refreshed: a long-lived token can be refreshed once it is at least 24 hours old")
+	default:
+		// Meta's reference lists no appsecret_proof here; the fake holds
+		// the refresh to the rule of every Graph call with a user token
+		// (see graph.Client.Refresh): a wrong proof fails, and a missing
+		// one when the app requires it.
+		apiErr = s.checkProof(r, old)
 	}
 	if apiErr != nil {
 		writeAPIError(w, apiErr)
