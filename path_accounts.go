@@ -161,7 +161,7 @@ func pathAccounts(b *backend) []*framework.Path {
 			ExistenceCheck: b.accountExists,
 			Operations: map[logical.Operation]framework.OperationHandler{
 				logical.ReadOperation: &framework.PathOperation{
-					Callback:    withFieldCheck(b.pathAccountRead),
+					Callback:    withFieldCheck(b.withAccount(b.pathAccountRead)),
 					Summary:     "Read an account's metadata and health (never its token).",
 					Description: "Answers who the account is, when its token expires and will next be refreshed, its status and its last refresh error. Never the token: applications read token/<name>.",
 					Responses: map[int][]framework.Response{http.StatusOK: {{
@@ -169,7 +169,7 @@ func pathAccounts(b *backend) []*framework.Path {
 					}}},
 				},
 				logical.CreateOperation: &framework.PathOperation{
-					Callback:     withFieldCheck(b.pathAccountWrite),
+					Callback:     withFieldCheck(withAccountName(b.pathAccountWrite)),
 					Summary:      "Register an account from an authorization code or an access token.",
 					Description:  "Takes exactly one of code (with an optional redirect_uri) or access_token (with an optional expires_at). A short-lived token is exchanged for a long-lived one; the account is stored and scheduled for refresh.",
 					DisplayAttrs: &framework.DisplayAttributes{OperationVerb: "register"},
@@ -183,7 +183,7 @@ func pathAccounts(b *backend) []*framework.Path {
 					}}},
 				},
 				logical.UpdateOperation: &framework.PathOperation{
-					Callback:     withFieldCheck(b.pathAccountWrite),
+					Callback:     withFieldCheck(withAccountName(b.pathAccountWrite)),
 					Summary:      "Replace an account's token from a new authorization code or access token.",
 					Description:  "Takes the same fields as a registration. The stored account is replaced only once the new token is in hand: a refused write leaves it as it was.",
 					DisplayAttrs: &framework.DisplayAttributes{OperationVerb: "register"},
@@ -197,7 +197,7 @@ func pathAccounts(b *backend) []*framework.Path {
 					}}},
 				},
 				logical.DeleteOperation: &framework.PathOperation{
-					Callback:    withFieldCheck(b.pathAccountDelete),
+					Callback:    withFieldCheck(withAccountName(b.pathAccountDelete)),
 					Summary:     "Remove an account and its token from the engine.",
 					Description: "Deletes the stored token and metadata and takes the account off the refresh schedule. The token is not revoked at Instagram.",
 					Responses:   map[int][]framework.Response{http.StatusNoContent: {{Description: "No Content"}}},
@@ -210,8 +210,8 @@ func pathAccounts(b *backend) []*framework.Path {
 }
 
 func (b *backend) accountExists(ctx context.Context, req *logical.Request, d *framework.FieldData) (bool, error) {
-	name := d.Get("name").(string)
-	if checkName(name) != nil {
+	name, err := accountName(d)
+	if err != nil {
 		// Let the handler answer the 400.
 		return false, nil
 	}
@@ -219,15 +219,7 @@ func (b *backend) accountExists(ctx context.Context, req *logical.Request, d *fr
 	return a != nil, err
 }
 
-func (b *backend) pathAccountRead(ctx context.Context, req *logical.Request, d *framework.FieldData) (*logical.Response, error) {
-	name := d.Get("name").(string)
-	if err := checkName(name); err != nil {
-		return respondErr(err)
-	}
-	a, err := b.getAccount(ctx, req.Storage, name)
-	if err != nil || a == nil {
-		return nil, err
-	}
+func (b *backend) pathAccountRead(ctx context.Context, req *logical.Request, _ *framework.FieldData, a *account) (*logical.Response, error) {
 	return &logical.Response{Data: b.accountMetadata(ctx, req.Storage, a)}, nil
 }
 
@@ -277,11 +269,7 @@ func (b *backend) nextRefresh(ctx context.Context, s logical.Storage, a *account
 	return a.timing().nextRefreshAt(window)
 }
 
-func (b *backend) pathAccountWrite(ctx context.Context, req *logical.Request, d *framework.FieldData) (*logical.Response, error) {
-	name := d.Get("name").(string)
-	if err := checkName(name); err != nil {
-		return respondErr(err)
-	}
+func (b *backend) pathAccountWrite(ctx context.Context, req *logical.Request, d *framework.FieldData, name string) (*logical.Response, error) {
 	code := strings.TrimSpace(d.Get("code").(string))
 	token := strings.TrimSpace(d.Get("access_token").(string))
 	_, hasExpiry := d.GetOk("expires_at")
@@ -380,11 +368,9 @@ func checkGivenExpiry(t time.Time, now time.Time) error {
 	return nil
 }
 
-func (b *backend) pathAccountDelete(ctx context.Context, req *logical.Request, d *framework.FieldData) (*logical.Response, error) {
-	name := d.Get("name").(string)
-	if err := checkName(name); err != nil {
-		return respondErr(err)
-	}
+// pathAccountDelete answers 204 whether or not the account existed: a delete
+// is idempotent, as everywhere in Vault.
+func (b *backend) pathAccountDelete(ctx context.Context, req *logical.Request, _ *framework.FieldData, name string) (*logical.Response, error) {
 	unlock := b.lockAccount(name)
 	defer unlock()
 	if err := b.deleteAccount(ctx, req.Storage, name); err != nil {

@@ -230,9 +230,7 @@ func TestReadMissingAccount(t *testing.T) {
 	e.configure(nil)
 	for _, p := range []string{"accounts/nobody", "token/nobody"} {
 		resp, err := e.read(p)
-		if err != nil || resp != nil {
-			t.Fatalf("%s: %v %v", p, resp, err)
-		}
+		e.mustBeUnregistered(p, "nobody", resp, err)
 	}
 }
 

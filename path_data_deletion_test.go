@@ -60,12 +60,10 @@ func TestDataDeletion(t *testing.T) {
 		if e.account(name) != nil {
 			t.Errorf("account %s survived its owner's data deletion", name)
 		}
-		if resp, err := e.read("accounts/" + name); err != nil || resp != nil {
-			t.Errorf("accounts/%s still answers: %v %v", name, resp, err)
-		}
-		if resp, err := e.read("token/" + name); err != nil || resp != nil {
-			t.Errorf("token/%s still answers: %v %v", name, resp, err)
-		}
+		resp, err := e.read("accounts/" + name)
+		e.mustBeUnregistered("accounts/"+name, name, resp, err)
+		resp, err = e.read("token/" + name)
+		e.mustBeUnregistered("token/"+name, name, resp, err)
 	}
 	if accountEntry(e.storageSnapshot(), "brand") != brandBefore {
 		t.Error("another user's account changed")

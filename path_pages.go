@@ -33,7 +33,7 @@ func pathPages(b *backend) []*framework.Path {
 		},
 		Operations: map[logical.Operation]framework.OperationHandler{
 			logical.ReadOperation: &framework.PathOperation{
-				Callback:    withFieldCheck(b.pathPagesRead),
+				Callback:    withFieldCheck(b.withAccount(b.pathPagesRead)),
 				Summary:     "List the Facebook Pages a Facebook Login account's user token reaches (never their tokens).",
 				Description: "Asks Meta (me/accounts, with appsecret_proof) for the Pages the account's long-lived user token reaches and answers each one's id, name and linked Instagram professional account.",
 				Responses: map[int][]framework.Response{http.StatusOK: {{
@@ -53,18 +53,11 @@ func pathPages(b *backend) []*framework.Path {
 	}}
 }
 
-func (b *backend) pathPagesRead(ctx context.Context, req *logical.Request, d *framework.FieldData) (*logical.Response, error) {
-	name := d.Get("name").(string)
-	if err := checkName(name); err != nil {
-		return respondErr(err)
-	}
+func (b *backend) pathPagesRead(ctx context.Context, req *logical.Request, _ *framework.FieldData, a *account) (*logical.Response, error) {
+	name := a.Name
 	meta, cfg, err := b.metaFor(ctx, req.Storage)
 	if err != nil {
 		return respondErr(err)
-	}
-	a, err := b.getAccount(ctx, req.Storage, name)
-	if err != nil || a == nil {
-		return nil, err
 	}
 	now := b.clock.Now()
 	switch {

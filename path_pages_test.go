@@ -63,10 +63,9 @@ func TestPagesReadRefusals(t *testing.T) {
 	u := e.registerFacebook("shop", "shop_user", true)
 
 	// Unknown account: 404 (no data), like accounts/<name>.
-	if resp, err := e.read("accounts/nobody/pages"); err != nil || resp != nil {
-		t.Fatalf("pages of an unknown account: %v %v", resp, err)
-	}
-	resp, err := e.read("accounts/bad!name/pages")
+	resp, err := e.read("accounts/nobody/pages")
+	e.mustBeUnregistered("accounts/nobody/pages", "nobody", resp, err)
+	resp, err = e.read("accounts/bad!name/pages")
 	e.mustFail(resp, err, "name:")
 
 	// A dead user token: 409, and the account is not marked by a read.

@@ -32,7 +32,7 @@ func pathRefresh(b *backend) []*framework.Path {
 		},
 		Operations: map[logical.Operation]framework.OperationHandler{
 			logical.UpdateOperation: &framework.PathOperation{
-				Callback:     withFieldCheck(b.pathRefreshWrite),
+				Callback:     withFieldCheck(withAccountName(b.pathRefreshWrite)),
 				Summary:      "Refresh an account's token now.",
 				Description:  "Calls Instagram's refresh endpoint now instead of waiting for the schedule. A token younger than 24 hours or already expired is refused with a 400; a failed refresh leaves the stored token as it was.",
 				DisplayAttrs: &framework.DisplayAttributes{OperationVerb: "refresh"},
@@ -50,11 +50,7 @@ func pathRefresh(b *backend) []*framework.Path {
 	}}
 }
 
-func (b *backend) pathRefreshWrite(ctx context.Context, req *logical.Request, d *framework.FieldData) (*logical.Response, error) {
-	name := d.Get("name").(string)
-	if err := checkName(name); err != nil {
-		return respondErr(err)
-	}
+func (b *backend) pathRefreshWrite(ctx context.Context, req *logical.Request, _ *framework.FieldData, name string) (*logical.Response, error) {
 	a, err := b.refreshAccount(ctx, req.Storage, name)
 	switch {
 	case errors.Is(err, errRefreshRefused):
@@ -62,7 +58,7 @@ func (b *backend) pathRefreshWrite(ctx context.Context, req *logical.Request, d 
 	case err != nil:
 		return respondErr(err)
 	case a == nil:
-		return logical.ErrorResponse("name: no account %q is registered", name), nil
+		return respondErr(errNotRegistered(name))
 	}
 	return &logical.Response{Data: b.accountMetadata(ctx, req.Storage, a)}, nil
 }

@@ -47,7 +47,7 @@ func pathToken(b *backend) []*framework.Path {
 		Fields: b.tokenFields,
 		Operations: map[logical.Operation]framework.OperationHandler{
 			logical.ReadOperation: &framework.PathOperation{
-				Callback:    withFieldCheck(b.pathTokenRead),
+				Callback:    withFieldCheck(b.withAccount(b.pathTokenRead)),
 				Summary:     "Read an account's current access token.",
 				Description: "Answers the current token with ttl (seconds until the engine next refreshes it, capped by max_token_ttl) and rotation_period, so Vault Agent re-reads it in time. An account that needs re-authorization, or whose token has expired, answers 409.",
 				Responses: map[int][]framework.Response{http.StatusOK: {{
@@ -72,15 +72,8 @@ func pathToken(b *backend) []*framework.Path {
 	}}
 }
 
-func (b *backend) pathTokenRead(ctx context.Context, req *logical.Request, d *framework.FieldData) (*logical.Response, error) {
-	name := d.Get("name").(string)
-	if err := checkName(name); err != nil {
-		return respondErr(err)
-	}
-	a, err := b.getAccount(ctx, req.Storage, name)
-	if err != nil || a == nil {
-		return nil, err
-	}
+func (b *backend) pathTokenRead(ctx context.Context, req *logical.Request, _ *framework.FieldData, a *account) (*logical.Response, error) {
+	name := a.Name
 	now := b.clock.Now()
 	switch {
 	case a.Status == statusNeedsReauth || a.AccessToken == "":

@@ -54,7 +54,14 @@ func (b *backend) fastTokenRead(ctx context.Context, req *logical.Request) (*log
 		return nil, nil, false
 	}
 	d := &framework.FieldData{Raw: map[string]any{"name": name}, Schema: b.tokenFields}
-	resp, err := b.pathTokenRead(ctx, req, d)
+	// Direct calls, not withAccount's closures: through a function value d
+	// would escape to the heap, three allocations more per read.
+	a, err := b.accountFromPath(ctx, req.Storage, d)
+	if err != nil {
+		resp, err := respondErr(err)
+		return resp, err, true
+	}
+	resp, err := b.pathTokenRead(ctx, req, d, a)
 	return resp, err, true
 }
 

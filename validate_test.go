@@ -75,7 +75,6 @@ func TestTokenReadFastPath(t *testing.T) {
 			t.Fatalf("%s with data skipped the framework", r.Path)
 		}
 	}
-	if resp, err := b.HandleRequest(context.Background(), &logical.Request{Operation: logical.ReadOperation, Path: "token/nobody", Storage: e.storage}); err != nil || resp != nil {
-		t.Fatalf("unknown account: %v %v", resp, err)
-	}
+	resp, err := b.HandleRequest(context.Background(), &logical.Request{Operation: logical.ReadOperation, Path: "token/nobody", Storage: e.storage})
+	e.mustBeUnregistered("token/nobody", "nobody", resp, err)
 }

@@ -135,6 +135,22 @@ func TestListAndDelete(t *testing.T) {
 	if err != nil && vaultproc.StatusOf(err) >= 500 {
 		t.Errorf("token/shop after delete: %v, want 404 or 400", err)
 	}
+	// Through Vault's HTTP API, every per-account path of a deleted account
+	// answers 404 saying so (the plugin's coded error crosses gRPC intact),
+	// and a second delete is still a success.
+	want := `{"errors":["account \"shop\" is not registered"]}`
+	for _, p := range []string{"token/shop", "accounts/shop", "accounts/shop/pages"} {
+		if status, body := e.rawRead(e.root, mountPath+"/"+p); status != http.StatusNotFound || strings.TrimSpace(body) != want {
+			t.Errorf("%s after delete: %d %s; want 404 %s", p, status, body, want)
+		}
+	}
+	_, err = e.root.Logical().Write(mountPath+"/accounts/shop/refresh", nil)
+	if vaultproc.StatusOf(err) != http.StatusNotFound || !strings.Contains(fmt.Sprint(err), `account "shop" is not registered`) {
+		t.Errorf("accounts/shop/refresh after delete: %v; want 404 saying the account is not registered", err)
+	}
+	if _, err := e.root.Logical().Delete(mountPath + "/accounts/shop"); err != nil {
+		t.Errorf("second delete of accounts/shop: %v, want success", err)
+	}
 	// The other account is untouched.
 	e.readToken(e.root, "brand")
 }
