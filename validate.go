@@ -73,9 +73,15 @@ func (b *backend) HandleExistenceCheck(ctx context.Context, req *logical.Request
 	return b.Backend.HandleExistenceCheck(ctx, req)
 }
 
-// malformedField returns the request's path and the first field (by name)
-// whose value does not convert to the field's type, "" when all do. Fields
-// captured from the URL are the framework's to fill, and always convert.
+// malformedField returns the request's path and a field whose value does
+// not convert to the field's type, "" when all do. A malformed sensitive
+// field wins over any other, whatever the order: the caller refuses it
+// quietly, whereas a non-sensitive one is left to the framework, whose
+// refusal quotes the value of the first malformed field it meets in map
+// order (the secret, half the time, with app_id and app_secret both
+// malformed). Otherwise the first by name, so the answer is the same every
+// time. Fields captured from the URL are the framework's to fill, and
+// always convert.
 func (b *backend) malformedField(req *logical.Request) (*framework.Path, string) {
 	if req.Operation == logical.HelpOperation || len(req.Data) == 0 {
 		return nil, ""
@@ -89,6 +95,7 @@ func (b *backend) malformedField(req *logical.Request) (*framework.Path, string)
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
+	first := ""
 	for _, k := range keys {
 		schema, ok := p.Fields[k]
 		if !ok || strings.Contains(p.Pattern, "(?P<"+k+">") {
@@ -96,10 +103,15 @@ func (b *backend) malformedField(req *logical.Request) (*framework.Path, string)
 		}
 		fd := framework.FieldData{Raw: map[string]any{k: req.Data[k]}, Schema: map[string]*framework.FieldSchema{k: schema}}
 		if _, _, err := fd.GetOkErr(k); err != nil {
-			return p, k
+			if isSensitive(schema) {
+				return p, k
+			}
+			if first == "" {
+				first = k
+			}
 		}
 	}
-	return p, ""
+	return p, first
 }
 
 func isSensitive(s *framework.FieldSchema) bool {
