@@ -13,8 +13,16 @@ const (
 	accountStoragePrefix = "accounts/"
 
 	// accountSchemaVersion is stored on every record so a later format
-	// change can recognise and migrate older records.
-	accountSchemaVersion = 1
+	// change can recognise and migrate older records. 2: token_kind.
+	accountSchemaVersion = 2
+
+	// Token kinds (account.TokenKind): what the owner's authorization gave.
+	// Instagram Login and classic Facebook Login give user tokens; a
+	// Facebook Login for Business configuration gives a user token or a
+	// Business Integration System User token, which belongs to the
+	// owner's business and never expires or lives 60 days.
+	tokenKindUser       = "user"
+	tokenKindSystemUser = "system_user"
 
 	statusValid          = "valid"
 	statusRefreshFailing = "refresh_failing"
@@ -40,6 +48,9 @@ type account struct {
 	Username    string   `json:"username"`
 	AccountType string   `json:"account_type,omitempty"`
 	Scopes      []string `json:"scopes"`
+	// TokenKind is tokenKindUser or tokenKindSystemUser; records from
+	// before schema_version 2 hold user tokens.
+	TokenKind string `json:"token_kind,omitempty"`
 
 	ExpiresAt       time.Time `json:"expires_at"` // zero: unknown
 	IssuedAt        time.Time `json:"issued_at"`  // zero: unknown
@@ -146,12 +157,28 @@ func loadAccount(ctx context.Context, s logical.Storage, name string) (*account,
 // migrateAccount upgrades records written by older versions in memory; the
 // next save stores the current format.
 func migrateAccount(a *account) {
-	if a.SchemaVersion == 0 {
+	if a.SchemaVersion < 2 && a.TokenKind == "" {
+		// Before Facebook Login for Business every token was a user's.
+		a.TokenKind = tokenKindUser
+	}
+	if a.SchemaVersion < accountSchemaVersion {
 		a.SchemaVersion = accountSchemaVersion
 	}
 	if a.Status == "" {
 		a.Status = statusValid
 	}
+}
+
+// systemUser reports whether the account's authorization gave a Business
+// Integration System User token.
+func (a *account) systemUser() bool { return a.TokenKind == tokenKindSystemUser }
+
+// tokenNoun names the account's authorizing token in messages.
+func (a *account) tokenNoun() string {
+	if a.systemUser() {
+		return "system-user access token"
+	}
+	return "user access token"
 }
 
 // saveAccount stores the account and updates the cache and the schedule.

@@ -51,9 +51,12 @@ type pendingState struct {
 	Replace bool `json:"replace,omitempty"`
 	// AllowUserChange lets that replacement hand the account to another
 	// user than the one it belongs to (auth-url's allow_user_change).
-	AllowUserChange bool      `json:"allow_user_change,omitempty"`
-	CreatedAt       time.Time `json:"created_at"`
-	ExpiresAt       time.Time `json:"expires_at"`
+	AllowUserChange bool `json:"allow_user_change,omitempty"`
+	// ConfigID is the Facebook Login for Business configuration the
+	// dialog showed: its code may give a system-user token.
+	ConfigID  string    `json:"config_id,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+	ExpiresAt time.Time `json:"expires_at"`
 }
 
 // replacement is what the callback may do to an account already stored

@@ -49,14 +49,18 @@ var defaultScopes = []string{"instagram_business_basic"}
 // config is the stored Meta app configuration. AppSecret never leaves the
 // backend: reads answer app_secret_set instead.
 type config struct {
-	AppID           string        `json:"app_id"`
-	AppSecret       string        `json:"app_secret"`
-	Login           string        `json:"login"`
-	RedirectURI     string        `json:"redirect_uri"`
-	Scopes          []string      `json:"scopes"`
-	GraphAPIVersion string        `json:"graph_api_version"`
-	RefreshWindow   time.Duration `json:"refresh_window"`
-	RequestTimeout  time.Duration `json:"request_timeout"`
+	AppID       string   `json:"app_id"`
+	AppSecret   string   `json:"app_secret"`
+	Login       string   `json:"login"`
+	RedirectURI string   `json:"redirect_uri"`
+	Scopes      []string `json:"scopes"`
+	// FacebookConfigID is a Facebook Login for Business configuration
+	// (login=facebook only): auth-url's dialog carries it instead of
+	// scopes. See register_business.go.
+	FacebookConfigID string        `json:"facebook_config_id,omitempty"`
+	GraphAPIVersion  string        `json:"graph_api_version"`
+	RefreshWindow    time.Duration `json:"refresh_window"`
+	RequestTimeout   time.Duration `json:"request_timeout"`
 	// RefreshConcurrency bounds how many refreshes run at once, and so how
 	// many calls this mount makes to Meta at once.
 	RefreshConcurrency int `json:"refresh_concurrency"`

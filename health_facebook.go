@@ -54,8 +54,9 @@ func (t timing) checkDueAt() time.Time {
 }
 
 // facebookStatus is the status of a working Facebook Login account: valid,
-// or expiring once its token (a user token; Page tokens normally have no
-// expiry) expires within the refresh window.
+// or expiring once its token (a user token, or a system-user token with an
+// expiry; Page tokens and never-expiring system-user tokens have none)
+// expires within the refresh window.
 func facebookStatus(a *account, now time.Time, window time.Duration) string {
 	if !a.ExpiresAt.IsZero() && a.ExpiresAt.Sub(now) <= window {
 		return statusExpiring
@@ -75,7 +76,7 @@ func (a *account) reauthDueAt() time.Time {
 
 // errNoRefreshGrant answers a manual refresh of a Facebook Login account.
 func errNoRefreshGrant(name string) error {
-	return fmt.Errorf("%w: account %q came through Facebook Login, which has no refresh grant: a user token is renewed only by its owner authorizing again (auth-url), and a Page token does not expire; the engine checks the token hourly and reports its health on accounts/%s",
+	return fmt.Errorf("%w: account %q came through Facebook Login, which has no refresh grant: a user token, or a system-user token that expires, is renewed only by its owner authorizing again (auth-url), and a Page token or a never-expiring system-user token does not expire; the engine checks the token hourly and reports its health on accounts/%s",
 		errRefreshRefused, name, name)
 }
 
@@ -100,7 +101,7 @@ func (b *backend) checkFacebookAccount(ctx context.Context, s logical.Storage, f
 	next := stored.clone()
 	next.LastCheckedAt = now
 	if stored.expired(now) {
-		next.markNeedsReauth(now, fmt.Sprintf("the user access token expired at %s: Facebook cannot renew it; the owner must authorize again (auth-url)", formatTime(stored.ExpiresAt)))
+		next.markNeedsReauth(now, fmt.Sprintf("the %s expired at %s: Facebook cannot renew it; the owner must authorize again (auth-url)", stored.tokenNoun(), formatTime(stored.ExpiresAt)))
 		return b.saveCheck(ctx, s, stored, next, graph.ClassReauth)
 	}
 
@@ -142,7 +143,7 @@ func (b *backend) checkFacebookAccount(ctx context.Context, s logical.Storage, f
 	next.ConsecutiveFailures = 0
 	next.LastError = ""
 	if next.Status == statusExpiring && stored.Status != statusExpiring {
-		b.Logger().Warn("Facebook user token nearing its end: its owner must authorize again", "account", name,
+		b.Logger().Warn("Facebook token nearing its end: its owner must authorize again", "account", name, "token_kind", next.TokenKind,
 			"reauth_due_at", formatTime(next.reauthDueAt()))
 	}
 	return b.saveCheck(ctx, s, stored, next, -1)

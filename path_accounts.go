@@ -66,6 +66,7 @@ func accountResponseFields() map[string]*framework.FieldSchema {
 		"account_type":         str("Instagram account type, when Meta reports it."),
 		"scopes":               {Type: framework.TypeCommaStringSlice, Description: "Permissions granted to the token, when known."},
 		"token_type":           str("Token type, normally bearer."),
+		"token_kind":           str("What the owner's authorization gave: user (Instagram Login, Facebook Login, and Facebook Login for Business user-token configurations) or system_user (a Business Integration System User token from a Facebook Login for Business configuration, the business's rather than a person's). With page_id the served token is that Page's, derived from it."),
 		"expires_at":           tm("When the stored token expires; empty when not yet known."),
 		"issued_at":            tm("When the stored token was issued; empty when not yet known."),
 		"registered_at":        tm("When the account was registered."),
@@ -239,6 +240,7 @@ func (b *backend) accountMetadata(ctx context.Context, s logical.Storage, a *acc
 		"account_type":         a.AccountType,
 		"scopes":               nonNil(a.Scopes),
 		"token_type":           a.TokenType,
+		"token_kind":           a.TokenKind,
 		"expires_at":           formatTime(a.ExpiresAt),
 		"issued_at":            formatTime(a.IssuedAt),
 		"registered_at":        formatTime(a.RegisteredAt),
@@ -328,7 +330,7 @@ func (b *backend) pathAccountWrite(ctx context.Context, req *logical.Request, d 
 			return respondErr(badField("redirect_uri", "must equal the redirect_uri in config or one of its allowed_redirect_uris"))
 		}
 		if facebook {
-			a, err = b.tokenFromFacebookCode(ctx, meta, cfg, code, redirectURI)
+			a, err = b.tokenFromFacebookCode(ctx, meta, cfg, code, redirectURI, cfg.FacebookConfigID != "")
 		} else {
 			a, err = b.tokenFromCode(ctx, meta, cfg, code, redirectURI)
 		}

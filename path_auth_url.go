@@ -25,7 +25,10 @@ defaults to config's and must be it or one of allowed_redirect_uris.
 With config login=facebook the URL is Facebook's login dialog
 (www.facebook.com/<graph_api_version>/dialog/oauth), and the callback
 registers the account with a long-lived user token; an account that served a
-Page keeps serving that Page.
+Page keeps serving that Page. With a Facebook Login for Business
+configuration (config facebook_config_id, or config_id here) the dialog
+shows that configuration instead of asking for scopes, and the callback
+registers the user or system-user token it gives.
 `
 
 func pathAuthURL(b *backend) []*framework.Path {
@@ -59,6 +62,10 @@ func pathAuthURL(b *backend) []*framework.Path {
 			"force_reauth": {
 				Type:        framework.TypeBool,
 				Description: "Make Instagram ask the owner to log in again even with a session (Instagram Login only; ignored, with a warning, under login=facebook).",
+			},
+			"config_id": {
+				Type:        framework.TypeString,
+				Description: "login=facebook only: the Facebook Login for Business configuration to show, overriding config's facebook_config_id. The dialog then carries config_id instead of scopes (which may not be given with it).",
 			},
 		},
 		Operations: map[logical.Operation]framework.OperationHandler{
@@ -120,11 +127,21 @@ func (b *backend) pathAuthURLWrite(ctx context.Context, req *logical.Request, d 
 			return respondErr(badField("account", "%q is already registered; pass replace=true to re-authorize it", name))
 		}
 	}
+	configID, err := authURLConfigID(cfg, d)
+	if err != nil {
+		return respondErr(err)
+	}
 	scopes := cfg.Scopes
 	if v, ok := d.GetOk("scopes"); ok {
 		if given := cleanScopes(v.([]string)); len(given) > 0 {
+			if configID != "" {
+				return respondErr(badField("scopes", "does not go with a Facebook Login for Business configuration (config_id %s), which fixes the permissions", configID))
+			}
 			scopes = given
 		}
+	}
+	if configID != "" {
+		scopes = nil // the configuration's permissions, not config's scopes
 	}
 	if err := checkScopes("scopes", scopes); err != nil {
 		// A retired name from config's scopes (stored by a version that
@@ -158,6 +175,7 @@ func (b *backend) pathAuthURLWrite(ctx context.Context, req *logical.Request, d 
 		RedirectURI:     redirectURI,
 		Replace:         replace,
 		AllowUserChange: allowUserChange,
+		ConfigID:        configID,
 		CreatedAt:       now,
 		ExpiresAt:       now.Add(cfg.StateTTL),
 	}
@@ -171,15 +189,31 @@ func (b *backend) pathAuthURLWrite(ctx context.Context, req *logical.Request, d 
 	}}
 	if cfg.Login == loginFacebook {
 		// Facebook's dialog, versioned by graph_api_version.
-		resp.Data["url"] = meta.FacebookAuthorizeURL(redirectURI, scopes, value)
+		resp.Data["url"] = meta.FacebookAuthorizeURL(redirectURI, scopes, value, configID)
 		if forceReauth {
 			resp.AddWarning("force_reauth applies to Instagram Login only and was ignored")
 		}
 	} else {
 		resp.Data["url"] = meta.AuthorizeURL(redirectURI, scopes, value, forceReauth)
 	}
-	b.Logger().Info("authorization URL issued", "account", name, "login", cfg.Login, "replace", replace, "allow_user_change", allowUserChange, "expires_at", formatTime(st.ExpiresAt))
+	b.Logger().Info("authorization URL issued", "account", name, "login", cfg.Login, "config_id", configID, "replace", replace, "allow_user_change", allowUserChange, "expires_at", formatTime(st.ExpiresAt))
 	return resp, nil
+}
+
+// authURLConfigID is the Facebook Login for Business configuration an
+// auth-url shows: its config_id, else config's facebook_config_id; "" for
+// a scope dialog.
+func authURLConfigID(cfg *config, d *framework.FieldData) (string, error) {
+	given := strings.TrimSpace(d.Get("config_id").(string))
+	switch {
+	case given == "":
+		return cfg.FacebookConfigID, nil
+	case cfg.Login != loginFacebook:
+		return "", badField("config_id", "only goes with config login=facebook: configurations belong to Facebook Login for Business")
+	case !configIDRegex.MatchString(given):
+		return "", badField("config_id", "must be the numeric ID of a Facebook Login for Business configuration")
+	}
+	return given, nil
 }
 
 // renameField makes a name check's 400 name the field the name came in.

@@ -221,6 +221,9 @@ func (b *backend) completeAuthorization(ctx context.Context, s logical.Storage, 
 	}
 	if a.facebook() {
 		msg := "Connected your Facebook account to account " + st.Account + "."
+		if a.systemUser() {
+			msg = "Connected your business (a system user of it) to account " + st.Account + "."
+		}
 		if a.PageID != "" {
 			msg = "Connected the Facebook Page " + a.PageName + " and its Instagram account to account " + st.Account + "."
 		}

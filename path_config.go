@@ -48,6 +48,10 @@ func configFields() map[string]*framework.FieldSchema {
 			Description: "Default scopes requested by auth-url. Default instagram_business_basic under login=instagram; instagram_basic,pages_show_list,pages_read_engagement under login=facebook (switched along with login while left at the other's default).",
 			Default:     strings.Join(defaultScopes, ","),
 		},
+		"facebook_config_id": {
+			Type:        framework.TypeString,
+			Description: "login=facebook only: the ID of a Facebook Login for Business configuration (App Dashboard > Facebook Login for Business > Configurations). auth-url's dialog then carries config_id instead of scopes, and the configuration decides the permissions and the kind of token (user or system user). Empty: classic Facebook Login with scopes.",
+		},
 		"graph_api_version": {
 			Type:        framework.TypeString,
 			Description: "The Graph API version used on versioned endpoints, such as v25.0.",
@@ -199,6 +203,7 @@ func (b *backend) pathConfigRead(ctx context.Context, req *logical.Request, _ *f
 		"login":                   cfg.Login,
 		"redirect_uri":            cfg.RedirectURI,
 		"scopes":                  cfg.Scopes,
+		"facebook_config_id":      cfg.FacebookConfigID,
 		"graph_api_version":       cfg.GraphAPIVersion,
 		"refresh_window":          int64(cfg.RefreshWindow / time.Second),
 		"request_timeout":         int64(cfg.RequestTimeout / time.Second),
@@ -276,6 +281,7 @@ func applyConfigFields(cfg *config, d *framework.FieldData) {
 	strField("app_id", &cfg.AppID)
 	strField("login", &cfg.Login)
 	strField("redirect_uri", &cfg.RedirectURI)
+	strField("facebook_config_id", &cfg.FacebookConfigID)
 	strField("public_url", &cfg.PublicURL)
 	strField("graph_api_version", &cfg.GraphAPIVersion)
 	strField("auth_base_url", &cfg.AuthBaseURL)
@@ -368,6 +374,9 @@ func validateConfig(cfg *config) error {
 		if !scopeRegex.MatchString(s) {
 			return badField("scopes", "%q is not a scope name", s)
 		}
+	}
+	if err := checkFacebookConfigID(cfg); err != nil {
+		return err
 	}
 	return validateAuthFlowConfig(cfg)
 }

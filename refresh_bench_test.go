@@ -37,7 +37,7 @@ func benchEnv(b *testing.B, n int, issuedAgo time.Duration) (*backend, logical.S
 			AccessToken: meta.MintLongLivedToken(u.UserID, nil, issued), TokenType: "bearer",
 			UserID: u.UserID, Username: u.Username, Status: statusValid,
 			IssuedAt: issued, ExpiresAt: issued.Add(longLivedLifetime), RegisteredAt: issued,
-			SchemaVersion: accountSchemaVersion,
+			SchemaVersion: accountSchemaVersion, TokenKind: tokenKindUser,
 		}
 		entry, _ := logical.StorageEntryJSON(accountStoragePrefix+a.Name, a)
 		if err := s.Put(context.Background(), entry); err != nil {

@@ -175,6 +175,7 @@ func (b *backend) accountFor(ctx context.Context, meta metaClient, cfg *config, 
 	now := b.clock.Now()
 	a := &account{
 		Login:        loginInstagram,
+		TokenKind:    tokenKindUser,
 		AccessToken:  long.AccessToken,
 		TokenType:    normalTokenType(long.TokenType),
 		UserID:       me.UserID,

@@ -17,7 +17,7 @@ import (
 // implements it. The client sends appsecret_proof on every Graph call it
 // makes with a user or Page token.
 type facebookClient interface {
-	FacebookAuthorizeURL(redirectURI string, scopes []string, state string) string
+	FacebookAuthorizeURL(redirectURI string, scopes []string, state, configID string) string
 	FacebookExchangeCode(ctx context.Context, code, redirectURI string) (*graph.LongLivedToken, error)
 	FacebookExchangeLongLived(ctx context.Context, userToken string) (*graph.LongLivedToken, error)
 	Pages(ctx context.Context, userToken string) ([]graph.Page, error)
@@ -65,21 +65,28 @@ var errPageIDNeedsFacebook = badField("page_id", "only goes with config login=fa
 // tokenFromFacebookCode runs Facebook Login's exchanges: the authorization
 // code becomes a user token through golang.org/x/oauth2 (standard OAuth
 // 2.0), which becomes a long-lived (about 60-day) user token through
-// fb_exchange_token. The returned account has everything but its name.
-func (b *backend) tokenFromFacebookCode(ctx context.Context, fb facebookClient, cfg *config, code, redirectURI string) (*account, error) {
+// fb_exchange_token. A code from a Facebook Login for Business
+// configuration (business) may give a system-user token instead, so that
+// token is inspected first (register_business.go). The returned account has
+// everything but its name.
+func (b *backend) tokenFromFacebookCode(ctx context.Context, fb facebookClient, cfg *config, code, redirectURI string, business bool) (*account, error) {
 	short, err := callMeta(ctx, cfg, func(ctx context.Context) (*graph.LongLivedToken, error) {
 		return fb.FacebookExchangeCode(ctx, code, redirectURI)
 	})
 	if err != nil {
 		return nil, metaRefusal("code", "Facebook refused the authorization code", err, code)
 	}
+	if business {
+		return b.inspectedFacebookAccount(ctx, fb, cfg, short, "code", code)
+	}
 	return b.facebookAccountFor(ctx, fb, cfg, short.AccessToken, "code", code)
 }
 
-// tokenFromFacebookToken registers a Facebook user access token, short- or
-// long-lived: either way it is exchanged for a fresh long-lived one.
+// tokenFromFacebookToken registers a Facebook access token: a user token,
+// short- or long-lived, is exchanged for a fresh long-lived one; a
+// system-user token is kept as it is.
 func (b *backend) tokenFromFacebookToken(ctx context.Context, fb facebookClient, cfg *config, token string) (*account, error) {
-	return b.facebookAccountFor(ctx, fb, cfg, token, "access_token")
+	return b.inspectedFacebookAccount(ctx, fb, cfg, &graph.LongLivedToken{AccessToken: token}, "access_token")
 }
 
 // facebookAccountFor exchanges userToken for a long-lived user token,
@@ -103,16 +110,13 @@ func (b *backend) facebookAccountFor(ctx context.Context, fb facebookClient, cfg
 		return nil, metaRefusal(field, "Facebook could not inspect the long-lived user token (debug_token)", err, secrets...)
 	}
 	if !info.IsValid {
-		why := "no reason given"
-		if info.Error != nil {
-			why = info.Error.Error()
-		}
-		return nil, badField(field, "Facebook reports the long-lived user token invalid: %s", redact(why, secrets...))
+		return nil, invalidTokenError(field, "long-lived user token", info, secrets...)
 	}
 
 	now := b.clock.Now()
 	a := &account{
 		Login:               loginFacebook,
+		TokenKind:           tokenKindUser,
 		AccessToken:         long.AccessToken,
 		UserAccessToken:     long.AccessToken,
 		TokenType:           normalTokenType(long.TokenType),
@@ -222,7 +226,7 @@ func (b *backend) pathAccountChoosePage(ctx context.Context, req *logical.Reques
 // serving that Page (with a token derived from the new user token): its
 // owner authorizing again must not silently switch it to the user token.
 func (b *backend) facebookFromCallback(ctx context.Context, s logical.Storage, fb facebookClient, cfg *config, st *pendingState, code string) (*account, error) {
-	a, err := b.tokenFromFacebookCode(ctx, fb, cfg, code, st.RedirectURI)
+	a, err := b.tokenFromFacebookCode(ctx, fb, cfg, code, st.RedirectURI, st.ConfigID != "")
 	if err != nil {
 		return nil, err
 	}

@@ -40,8 +40,18 @@ func (c *Client) oauth2Context(ctx context.Context) context.Context {
 }
 
 // FacebookAuthorizeURL returns the Facebook Login dialog URL
-// (www.facebook.com/{version}/dialog/oauth).
-func (c *Client) FacebookAuthorizeURL(redirectURI string, scopes []string, state string) string {
+// (www.facebook.com/{version}/dialog/oauth). With a configID (Facebook Login
+// for Business) the dialog carries config_id instead of scope: the
+// configuration made in the App Dashboard fixes the permissions and the
+// kind of token; override_default_response_type=true makes it answer
+// response_type=code (which oauth2 sets) rather than the configuration's
+// default, so that the engine gets a code to exchange server side.
+func (c *Client) FacebookAuthorizeURL(redirectURI string, scopes []string, state, configID string) string {
+	if configID != "" {
+		return c.facebookOAuth2(redirectURI).AuthCodeURL(state,
+			oauth2.SetAuthURLParam("config_id", configID),
+			oauth2.SetAuthURLParam("override_default_response_type", "true"))
+	}
 	return c.facebookOAuth2(redirectURI).AuthCodeURL(state, authURLOptions(scopes, false)...)
 }
 

@@ -16,7 +16,7 @@ var fbScopes = []string{"instagram_basic", "pages_show_list", "pages_read_engage
 
 func TestFacebookAuthorizeURL(t *testing.T) {
 	c := graph.New(graph.Config{AppID: "42", Endpoints: graph.Endpoints{Version: "v24.0"}})
-	u, err := url.Parse(c.FacebookAuthorizeURL(redirectURI, fbScopes, "st"))
+	u, err := url.Parse(c.FacebookAuthorizeURL(redirectURI, fbScopes, "st", ""))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,7 +35,7 @@ func TestFacebookLoginFlow(t *testing.T) {
 	fx := newFixture(t, graphtest.Options{RequireAppSecretProof: true})
 	user := fx.fake.AddUser("shop")
 
-	loc := follow(t, fx.client.FacebookAuthorizeURL(redirectURI, fbScopes, "st"))
+	loc := follow(t, fx.client.FacebookAuthorizeURL(redirectURI, fbScopes, "st", ""))
 	if loc.Fragment != "_=_" || loc.Query().Get("state") != "st" {
 		t.Fatalf("redirect %s", loc)
 	}

@@ -42,7 +42,7 @@ type Page struct {
 // (Meta sends 0) or "not reported".
 type TokenInfo struct {
 	AppID               string
-	Type                string // USER, PAGE or APP
+	Type                string // USER, PAGE, APP or SYSTEM_USER (a Business Integration System User)
 	UserID              string
 	IsValid             bool
 	ExpiresAt           time.Time

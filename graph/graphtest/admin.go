@@ -14,6 +14,7 @@ import (
 func (s *Server) adminRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /_fake/users", admin(s.adminAddUser))
 	mux.HandleFunc("POST /_fake/codes", admin(s.adminMintCode))
+	mux.HandleFunc("POST /_fake/configurations", admin(s.adminAddConfiguration))
 	mux.HandleFunc("POST /_fake/tokens", admin(s.adminMintToken))
 	mux.HandleFunc("POST /_fake/token-info", admin(s.adminTokenInfo))
 	mux.HandleFunc("POST /_fake/current-token", admin(s.adminCurrentToken))
@@ -30,9 +31,12 @@ type adminRequest struct {
 	Username    string          `json:"username"`
 	Scopes      []string        `json:"scopes"`
 	RedirectURI string          `json:"redirect_uri"`
-	Login       string          `json:"login"`     // codes: "instagram" (default) or "facebook"
-	Kind        TokenKind       `json:"kind"`      // tokens: short (default), long, facebook, facebook_long
-	IssuedAt    json.RawMessage `json:"issued_at"` // tokens: RFC 3339 or Unix seconds; default now
+	Login       string          `json:"login"`      // codes: "instagram" (default) or "facebook"
+	Kind        TokenKind       `json:"kind"`       // tokens: short (default), long, facebook, facebook_long, system_user
+	Expiring    bool            `json:"expiring"`   // configurations, system_user tokens: 60 days instead of never
+	TokenKind   string          `json:"token_kind"` // configurations: user (default) or system_user
+	ID          string          `json:"id"`         // configurations: the id to use; default a fresh one
+	IssuedAt    json.RawMessage `json:"issued_at"`  // tokens: RFC 3339 or Unix seconds; default now
 	AccessToken string          `json:"access_token"`
 	Advance     string          `json:"advance"` // clock: a Go duration, "25h"
 	Endpoint    string          `json:"endpoint"`
@@ -127,8 +131,10 @@ func (s *Server) adminMintToken(req *adminRequest) (any, error) {
 		tok = s.MintLongLivedToken(u.UserID, req.Scopes, issuedAt)
 	case KindFacebookUser, KindFacebookLongUser:
 		tok = s.MintFacebookUserToken(u.UserID, req.Scopes, issuedAt, req.Kind == KindFacebookLongUser)
+	case KindSystemUser:
+		tok = s.MintSystemUserToken(u.UserID, req.Scopes, issuedAt, req.Expiring)
 	default:
-		return nil, badRequest("kind must be short, long, facebook or facebook_long")
+		return nil, badRequest("kind must be short, long, facebook, facebook_long or system_user")
 	}
 	st, _ := s.TokenInfo(tok)
 	return map[string]any{"access_token": tok, "user_id": u.UserID, "kind": st.Kind, "issued_at": st.IssuedAt, "expires_at": st.ExpiresAt}, nil
@@ -216,4 +222,14 @@ func (s *Server) adminFail(req *adminRequest) (any, error) {
 func (s *Server) adminClearFailures(*adminRequest) (any, error) {
 	s.ClearFailures()
 	return map[string]bool{"cleared": true}, nil
+}
+
+// adminAddConfiguration registers a Facebook Login for Business
+// configuration (token_kind user or system_user, expiring, scopes).
+func (s *Server) adminAddConfiguration(req *adminRequest) (any, error) {
+	c, ok := s.AddConfiguration(Configuration{ID: req.ID, TokenKind: req.TokenKind, Expiring: req.Expiring, Scopes: req.Scopes})
+	if !ok {
+		return nil, badRequest("token_kind must be user or system_user, and scopes Facebook Login permissions")
+	}
+	return c, nil
 }

@@ -54,6 +54,17 @@ func (s *Server) facebookAuthorize(w http.ResponseWriter, r *http.Request) {
 		writeAPIError(w, oauthError(100, 0, "Unsupported response_type"))
 		return
 	}
+	if q.Has("config_id") {
+		s.mu.Lock()
+		c, e := s.configurationDialogLocked(q)
+		s.mu.Unlock()
+		if e != nil {
+			writeAPIError(w, e)
+			return
+		}
+		s.redirectFromDialog(w, r, dialogGrant{facebook: true, configID: c.ID, scopes: c.Scopes}, "#_=_")
+		return
+	}
 	scopes := splitScopes(q.Get("scope"))
 	for _, sc := range scopes {
 		if !facebookScope(sc) {
@@ -61,7 +72,7 @@ func (s *Server) facebookAuthorize(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	s.redirectFromDialog(w, r, true, scopes, "#_=_")
+	s.redirectFromDialog(w, r, dialogGrant{facebook: true, scopes: scopes}, "#_=_")
 }
 
 // facebookAccessToken is graph.facebook.com[/{version}]/oauth/access_token,
@@ -123,6 +134,18 @@ func (s *Server) facebookExchangeCode(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c.used = true
+	if conf := s.state.configs[c.configID]; conf != nil && conf.TokenKind == ConfigSystemUserToken {
+		// A system-user configuration: the exchange gives the business's
+		// BISU token, with the lifetime the configuration fixed;
+		// expires_in only when it expires.
+		tok := s.state.mintSystemUserToken(c.userID, c.scopes, now, conf.Expiring)
+		body := map[string]any{"access_token": tok, "token_type": "bearer"}
+		if exp := s.state.tokens[tok].ExpiresAt; !exp.IsZero() {
+			body["expires_in"] = expiresIn(exp, now)
+		}
+		writeJSON(w, http.StatusOK, body)
+		return
+	}
 	tok := s.state.mintToken(KindFacebookUser, c.userID, c.scopes, now)
 	writeJSON(w, http.StatusOK, longLivedBody(tok, now.Add(FacebookUserLifetime), now))
 }
@@ -134,6 +157,13 @@ func (s *Server) facebookExchangeToken(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if rec, ok := s.state.tokens[r.Form.Get("fb_exchange_token")]; ok && rec.Kind == KindSystemUser {
+		// Meta documents fb_exchange_token for user tokens only and no
+		// answer for a system user's, whose lifetime its configuration
+		// fixed. The fake refuses, so a plugin that sends one is caught.
+		writeAPIError(w, oauthError(100, 0, "fb_exchange_token exchanges user access tokens only; this is a system user access token"))
+		return
+	}
 	rec, e := s.checkTokenLocked(r.Form.Get("fb_exchange_token"), KindFacebookUser, KindFacebookLongUser)
 	if e != nil {
 		writeAPIError(w, e)
@@ -210,7 +240,9 @@ func (s *Server) pages(w http.ResponseWriter, r *http.Request) {
 	}
 
 	s.mu.Lock()
-	rec, e := s.checkTokenLocked(tok, KindFacebookUser, KindFacebookLongUser)
+	// A system user reaches the Pages its business granted in the
+	// configuration; the fake grants those of the user who authorized.
+	rec, e := s.checkTokenLocked(tok, KindFacebookUser, KindFacebookLongUser, KindSystemUser)
 	if e == nil {
 		e = s.checkProof(r, tok)
 	}
@@ -277,7 +309,7 @@ func (s *Server) debugToken(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if caller := tokenParam(r); !s.isAppTokenLocked(caller) {
-		if _, e := s.checkTokenLocked(caller, KindFacebookUser, KindFacebookLongUser); e != nil {
+		if _, e := s.checkTokenLocked(caller, KindFacebookUser, KindFacebookLongUser, KindSystemUser); e != nil {
 			writeAPIError(w, e)
 			return
 		}
@@ -309,7 +341,13 @@ func (s *Server) debugToken(w http.ResponseWriter, r *http.Request) {
 	if !rec.ExpiresAt.IsZero() {
 		data["expires_at"] = rec.ExpiresAt.Unix()
 	}
-	if rec.Kind != KindApp {
+	switch rec.Kind {
+	case KindApp:
+	case KindSystemUser:
+		// A system user is no person: its own id, and no 90-day data
+		// access window (the fake reports none).
+		data["user_id"] = rec.SystemUserID
+	default:
 		data["data_access_expires_at"] = rec.IssuedAt.Add(DataAccessLifetime).Unix()
 		data["user_id"] = s.state.byKey[rec.UserID].ID
 	}
@@ -330,6 +368,8 @@ func debugType(k TokenKind) string {
 		return "PAGE"
 	case KindApp:
 		return "APP"
+	case KindSystemUser:
+		return "SYSTEM_USER"
 	}
 	return "USER"
 }

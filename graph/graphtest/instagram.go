@@ -56,13 +56,21 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 		writeFlatError(w, "Invalid Scopes: "+strings.Join(bad, ", "))
 		return
 	}
-	s.redirectFromDialog(w, r, false, scopes, "#_")
+	s.redirectFromDialog(w, r, dialogGrant{scopes: scopes}, "#_")
+}
+
+// dialogGrant is what a login dialog's consent grants: the product, the
+// Facebook Login for Business configuration if any, and the permissions.
+type dialogGrant struct {
+	facebook bool
+	configID string
+	scopes   []string
 }
 
 // redirectFromDialog answers a login dialog: a 302 to redirect_uri with a
 // code (or with Meta's denial parameters), state echoed, and the fragment
 // Meta appends.
-func (s *Server) redirectFromDialog(w http.ResponseWriter, r *http.Request, facebook bool, scopes []string, fragment string) {
+func (s *Server) redirectFromDialog(w http.ResponseWriter, r *http.Request, g dialogGrant, fragment string) {
 	q := r.URL.Query()
 	redirectURI := q.Get("redirect_uri")
 	target, err := url.Parse(redirectURI)
@@ -81,7 +89,9 @@ func (s *Server) redirectFromDialog(w http.ResponseWriter, r *http.Request, face
 		if name := q.Get("fake_user"); name != "" {
 			u = s.resolveUserLocked(name)
 		}
-		params.Set("code", s.state.mintCode(facebook, u.UserID, scopes, redirectURI, s.nowLocked()))
+		code := s.state.mintCode(g.facebook, u.UserID, g.scopes, redirectURI, s.nowLocked())
+		s.state.codes[code].configID = g.configID
+		params.Set("code", code)
 		s.mu.Unlock()
 	}
 	if st := q.Get("state"); st != "" {

@@ -31,6 +31,10 @@ const (
 	KindFacebookLongUser TokenKind = "facebook_long" // Facebook Login user token, 60 days
 	KindPage             TokenKind = "page"          // Page token, never expires
 	KindApp              TokenKind = "app"           // app token, never expires
+	// KindSystemUser is a Business Integration System User token from a
+	// Facebook Login for Business configuration: never expires, or 60
+	// days (business.go).
+	KindSystemUser TokenKind = "system_user"
 )
 
 func (k TokenKind) instagram() bool { return k == KindShortLived || k == KindLongLived }
@@ -60,6 +64,10 @@ type TokenState struct {
 	IssuedAt  time.Time `json:"issued_at"`
 	ExpiresAt time.Time `json:"expires_at"` // zero: never
 	Revoked   bool      `json:"revoked"`
+	// SystemUserID is the system user a KindSystemUser token belongs to
+	// (debug_token's user_id); UserID is then the person who authorized
+	// for the business, whose Pages the token reaches.
+	SystemUserID string `json:"system_user_id,omitempty"`
 }
 
 type tokenRecord struct {
@@ -69,6 +77,7 @@ type tokenRecord struct {
 
 type codeRecord struct {
 	facebook    bool
+	configID    string // Facebook Login for Business: the configuration the dialog showed
 	userID      string
 	scopes      []string
 	redirectURI string
@@ -85,15 +94,21 @@ type store struct {
 	tokens     map[string]*tokenRecord
 	codes      map[string]*codeRecord
 	latest     map[string]string // user id -> newest token minted for it
+	configs    map[string]*Configuration
+	// systemUsers maps an authorizing user's id to the system user of
+	// their business (business.go).
+	systemUsers map[string]string
 }
 
 func newStore() store {
 	return store{
-		byKey:      map[string]*User{},
-		pageTokens: map[string]string{},
-		tokens:     map[string]*tokenRecord{},
-		codes:      map[string]*codeRecord{},
-		latest:     map[string]string{},
+		byKey:       map[string]*User{},
+		pageTokens:  map[string]string{},
+		tokens:      map[string]*tokenRecord{},
+		codes:       map[string]*codeRecord{},
+		latest:      map[string]string{},
+		configs:     map[string]*Configuration{},
+		systemUsers: map[string]string{},
 	}
 }
 

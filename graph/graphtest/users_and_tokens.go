@@ -100,6 +100,8 @@ func (s *Server) Revoke(token string) {
 
 // RevokeUser invalidates every token of the user (UserID, ID or username),
 // Page tokens included, as a password change does: code 190, subcode 460.
+// A system-user token of the user's business is not the user's and stays
+// valid (revoke it with Revoke).
 func (s *Server) RevokeUser(userID string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -108,7 +110,7 @@ func (s *Server) RevokeUser(userID string) {
 		return
 	}
 	for _, rec := range s.state.tokens {
-		if rec.UserID == u.UserID {
+		if rec.UserID == u.UserID && rec.Kind != KindSystemUser {
 			rec.Revoked, rec.revokeSubcode = true, subcodePasswordChanged
 		}
 	}
