@@ -168,7 +168,7 @@ func (b *backend) resetConfig() {
 // metaClient is the part of Meta's API the backend uses; *graph.Client
 // satisfies it.
 type metaClient interface {
-	AuthorizeURL(redirectURI string, scopes []string, state string, forceReauth bool) string
+	AuthorizeURL(redirectURI string, scopes []string, state string, opts graph.DialogOptions) string
 	ExchangeCode(ctx context.Context, code, redirectURI string) (*graph.ShortLivedToken, error)
 	ExchangeForLongLived(ctx context.Context, shortLived string) (*graph.LongLivedToken, error)
 	Refresh(ctx context.Context, longLived string) (*graph.LongLivedToken, error)

@@ -8,6 +8,8 @@ import (
 
 	"github.com/hashicorp/vault/sdk/framework"
 	"github.com/hashicorp/vault/sdk/logical"
+
+	"github.com/igvault/vault-plugin-secrets-instagram/graph"
 )
 
 const pathAuthURLHelpSyn = `Build the login URL that lets an account's owner authorize it.`
@@ -62,6 +64,10 @@ func pathAuthURL(b *backend) []*framework.Path {
 			"force_reauth": {
 				Type:        framework.TypeBool,
 				Description: "Make Instagram ask the owner to log in again even with a session (Instagram Login only; ignored, with a warning, under login=facebook).",
+			},
+			"enable_fb_login": {
+				Type:        framework.TypeBool,
+				Description: "Instagram Login only: let the owner sign in on Instagram's dialog with the Facebook account linked to the Instagram account (true sends enable_fb_login=1, false sends 0; not given, Meta's default). Ignored, with a warning, under login=facebook.",
 			},
 			"config_id": {
 				Type:        framework.TypeString,
@@ -160,7 +166,11 @@ func (b *backend) pathAuthURLWrite(ctx context.Context, req *logical.Request, d 
 	if redirectURI == "" {
 		return respondErr(badField("redirect_uri", "is required: set redirect_uri in config to this mount's callback URL"))
 	}
-	forceReauth := d.Get("force_reauth").(bool)
+	dialog := graph.DialogOptions{ForceReauth: d.Get("force_reauth").(bool)}
+	if v, ok := d.GetOk("enable_fb_login"); ok {
+		on := v.(bool)
+		dialog.EnableFBLogin = &on
+	}
 
 	value, err := newStateValue()
 	if err != nil {
@@ -190,11 +200,14 @@ func (b *backend) pathAuthURLWrite(ctx context.Context, req *logical.Request, d 
 	if cfg.Login == loginFacebook {
 		// Facebook's dialog, versioned by graph_api_version.
 		resp.Data["url"] = meta.FacebookAuthorizeURL(redirectURI, scopes, value, configID)
-		if forceReauth {
+		if dialog.ForceReauth {
 			resp.AddWarning("force_reauth applies to Instagram Login only and was ignored")
 		}
+		if dialog.EnableFBLogin != nil {
+			resp.AddWarning("enable_fb_login applies to Instagram Login only and was ignored")
+		}
 	} else {
-		resp.Data["url"] = meta.AuthorizeURL(redirectURI, scopes, value, forceReauth)
+		resp.Data["url"] = meta.AuthorizeURL(redirectURI, scopes, value, dialog)
 	}
 	b.Logger().Info("authorization URL issued", "account", name, "login", cfg.Login, "config_id", configID, "replace", replace, "allow_user_change", allowUserChange, "expires_at", formatTime(st.ExpiresAt))
 	return resp, nil

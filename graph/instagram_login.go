@@ -13,15 +13,36 @@ import (
 // igMeFields are the /me fields User holds.
 const igMeFields = "id,user_id,username,name,account_type"
 
+// DialogOptions are Business Login for Instagram's optional dialog
+// parameters.
+type DialogOptions struct {
+	// ForceReauth makes Instagram ask for the password even with a
+	// session (force_reauth=true, which replaced force_authentication).
+	ForceReauth bool
+	// EnableFBLogin, when set, sends enable_fb_login=1 (the owner may sign
+	// in with the Facebook account linked to the Instagram account) or 0;
+	// nil leaves Meta's default. The values are those of the embed URL the
+	// App Dashboard generates.
+	EnableFBLogin *bool
+}
+
 // AuthorizeURL returns the Instagram Login dialog URL
 // (www.instagram.com/oauth/authorize) that the account owner opens.
-func (c *Client) AuthorizeURL(redirectURI string, scopes []string, state string, forceReauth bool) string {
+func (c *Client) AuthorizeURL(redirectURI string, scopes []string, state string, opts DialogOptions) string {
 	cfg := oauth2.Config{
 		ClientID:    c.appID,
 		Endpoint:    oauth2.Endpoint{AuthURL: joinURL(c.ep.AuthBaseURL, "oauth/authorize")},
 		RedirectURL: redirectURI,
 	}
-	return cfg.AuthCodeURL(state, authURLOptions(scopes, forceReauth)...)
+	params := authURLOptions(scopes, opts.ForceReauth)
+	if opts.EnableFBLogin != nil {
+		v := "0"
+		if *opts.EnableFBLogin {
+			v = "1"
+		}
+		params = append(params, oauth2.SetAuthURLParam("enable_fb_login", v))
+	}
+	return cfg.AuthCodeURL(state, params...)
 }
 
 // authURLOptions passes the scopes as a parameter of their own instead of

@@ -24,7 +24,7 @@ var scopes = []string{"instagram_business_basic", "instagram_business_content_pu
 
 func TestAuthorizeURL(t *testing.T) {
 	c := graph.New(graph.Config{AppID: "42", AppSecret: "s", Endpoints: graph.Endpoints{AuthBaseURL: "http://127.0.0.1:9/www.instagram.com/"}})
-	u, err := url.Parse(c.AuthorizeURL(redirectURI, scopes, "st4te", true))
+	u, err := url.Parse(c.AuthorizeURL(redirectURI, scopes, "st4te", graph.DialogOptions{ForceReauth: true}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,7 +44,7 @@ func TestAuthorizeURL(t *testing.T) {
 		t.Errorf("query = %v\nwant    %v", q, want)
 	}
 	// Production default, no force_reauth.
-	u, _ = url.Parse(graph.New(graph.Config{AppID: "42"}).AuthorizeURL(redirectURI, scopes, "s", false))
+	u, _ = url.Parse(graph.New(graph.Config{AppID: "42"}).AuthorizeURL(redirectURI, scopes, "s", graph.DialogOptions{}))
 	if u.Host != "www.instagram.com" || u.Query().Has("force_reauth") {
 		t.Errorf("default URL %s", u)
 	}
@@ -57,7 +57,7 @@ func TestInstagramLoginFlow(t *testing.T) {
 	user := fx.fake.AddUser("shop")
 	ctx := context.Background()
 
-	loc := follow(t, fx.client.AuthorizeURL(redirectURI, scopes, "xyz", false))
+	loc := follow(t, fx.client.AuthorizeURL(redirectURI, scopes, "xyz", graph.DialogOptions{}))
 	if loc.Fragment != "_" || loc.Query().Get("state") != "xyz" || !strings.HasPrefix(loc.String(), redirectURI+"?") {
 		t.Fatalf("redirect %s", loc)
 	}
@@ -302,10 +302,30 @@ func TestRefreshSendsAppSecretProof(t *testing.T) {
 
 func TestDeniedAuthorization(t *testing.T) {
 	fx := newFixture(t, graphtest.Options{})
-	loc := follow(t, fx.client.AuthorizeURL(redirectURI, scopes, "st", false)+"&fake_deny=1")
+	loc := follow(t, fx.client.AuthorizeURL(redirectURI, scopes, "st", graph.DialogOptions{})+"&fake_deny=1")
 	q := loc.Query()
 	if q.Get("error") != "access_denied" || q.Get("error_reason") != "user_denied" || q.Get("error_description") == "" ||
 		q.Get("state") != "st" || q.Has("code") {
 		t.Fatalf("denial redirect %s", loc)
+	}
+}
+
+// TestAuthorizeURLEnableFBLogin: enable_fb_login goes to the dialog as the
+// App Dashboard's embed URL writes it, 1 or 0, and not at all when unset
+// (Meta's default).
+func TestAuthorizeURLEnableFBLogin(t *testing.T) {
+	c := graph.New(graph.Config{AppID: "42"})
+	on, off := true, false
+	for _, tc := range []struct {
+		opt  *bool
+		want string
+	}{{&on, "1"}, {&off, "0"}, {nil, ""}} {
+		u, err := url.Parse(c.AuthorizeURL(redirectURI, scopes, "s", graph.DialogOptions{EnableFBLogin: tc.opt}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, has := u.Query().Get("enable_fb_login"), u.Query().Has("enable_fb_login"); got != tc.want || has != (tc.want != "") {
+			t.Errorf("enable_fb_login = %q (present %v), want %q", got, has, tc.want)
+		}
 	}
 }
