@@ -96,6 +96,7 @@ func (a *account) timing() timing {
 		checkedAt:    a.LastCheckedAt,
 		checkOffset:  healthCheckOffset(a.Name),
 		owners:       [2]uint64{ownerHash(a.UserID), ownerHash(a.AppScopedID)},
+		scopes:       a.Scopes,
 	}
 }
 

@@ -96,6 +96,10 @@ type backend struct {
 	// appPause is Meta's app-wide throttle (code 4): until when every call
 	// waits, and why.
 	appPause appPause
+	// metrics are served on the metrics path (metrics.go); appHealth is
+	// what Meta's answers say about the app as a whole (apphealth.go).
+	metrics   *engineMetrics
+	appHealth *appHealth
 
 	// stateMu makes taking an authorization state atomic: two callbacks
 	// carrying the same state cannot both get it.
@@ -115,6 +119,7 @@ func newBackend(opts backendOptions) *backend {
 		sched:      newSchedule(),
 		stats:      newEngineStats(),
 		refusals:   newRefusalLog(refusalLogEvery),
+		appHealth:  newAppHealth(),
 		tokenFields: map[string]*framework.FieldSchema{
 			"name": accountNameField(),
 		},
@@ -136,6 +141,7 @@ func newBackend(opts backendOptions) *backend {
 		}
 	}
 	b.stats.startedAt = b.clock.Now()
+	b.metrics = newEngineMetrics(b)
 	b.bgCtx, b.bgCancel = context.WithCancel(context.Background())
 
 	b.Backend = &framework.Backend{
@@ -171,6 +177,7 @@ func newBackend(opts backendOptions) *backend {
 			pathRefresh(b),
 			pathToken(b),
 			pathStatus(b),
+			pathMetrics(b),
 			pathAuthURL(b),
 			pathCallback(b),
 			pathDeauthorize(b),

@@ -140,7 +140,16 @@ func (b *backend) readConfig(ctx context.Context, s logical.Storage) (*config, e
 	b.config = cfg
 	b.meta = nil
 	b.configMu.Unlock()
+	b.sched.setWantedScopes(cfg.Scopes)
 	return cfg, nil
+}
+
+// cachedConfig is the decoded config if one has been read, without going to
+// storage (nil otherwise): for metrics, whose handler reads it first.
+func (b *backend) cachedConfig() *config {
+	b.configMu.RLock()
+	defer b.configMu.RUnlock()
+	return b.config
 }
 
 func (b *backend) writeConfig(ctx context.Context, s logical.Storage, cfg *config) error {
@@ -155,6 +164,7 @@ func (b *backend) writeConfig(ctx context.Context, s logical.Storage, cfg *confi
 	b.config = cfg
 	b.meta = nil
 	b.configMu.Unlock()
+	b.sched.setWantedScopes(cfg.Scopes)
 	return nil
 }
 
@@ -199,6 +209,7 @@ func (b *backend) metaFor(ctx context.Context, s logical.Storage) (metaClient, *
 		Endpoints:  cfg.endpoints(),
 		HTTPClient: b.httpClient,
 		UserAgent:  "vault-plugin-secrets-instagram/" + Version,
+		Observer:   metaObserver{b},
 	})
 	// Cache the client only if the config it was built from is still the
 	// current one: a concurrent write may have replaced it meanwhile.

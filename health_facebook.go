@@ -108,6 +108,10 @@ func (b *backend) checkFacebookAccount(ctx context.Context, s logical.Storage, f
 	info, err := callMeta(ctx, cfg, func(ctx context.Context) (*graph.TokenInfo, error) {
 		return fb.DebugToken(ctx, stored.AccessToken)
 	})
+	if _, app := graph.AppProblemOf(err); app {
+		b.stats.recordHealthCheck(false)
+		return stored, b.appLevelFailure(stored, err, stored.AccessToken, stored.UserAccessToken, cfg.AppSecret)
+	}
 	if err != nil {
 		// debug_token's own errors concern the call (the app's
 		// credentials, Meta's availability), not the token checked: the

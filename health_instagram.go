@@ -2,8 +2,6 @@ package instagram
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"time"
 
 	"github.com/hashicorp/vault/sdk/logical"
@@ -65,17 +63,16 @@ func (b *backend) checkInstagramAccount(ctx context.Context, s logical.Storage, 
 		return b.saveCheck(ctx, s, stored, next, -1)
 	}
 
+	if _, app := graph.AppProblemOf(err); app {
+		b.stats.recordHealthCheck(false)
+		return stored, b.appLevelFailure(stored, err, stored.AccessToken, cfg.AppSecret)
+	}
 	msg := "health check (me) failed: " + redact(err.Error(), stored.AccessToken, cfg.AppSecret)
 	next.LastErrorAt = now
 	class := graph.Classify(err)
 	if class == graph.ClassReauth {
 		next.markNeedsReauth(now, msg+"; the owner must authorize again (auth-url)")
 		return b.saveCheck(ctx, s, stored, next, class)
-	}
-	var gerr *graph.Error
-	if errors.As(err, &gerr) && gerr.Code == graph.CodeAppThrottled {
-		// Code 4 limits the app, not this account: pause every call.
-		b.pauseApp(now.Add(max(b.backoff(1), gerr.RetryAfter)), fmt.Sprintf("the health check of account %q: %s", stored.Name, msg))
 	}
 	next.LastError = msg
 	return b.saveFailedCheck(ctx, s, stored, next, class)

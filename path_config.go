@@ -222,6 +222,7 @@ func (b *backend) pathConfigRead(ctx context.Context, req *logical.Request, _ *f
 	if w := retiredScopesWarning(cfg); w != "" {
 		resp.AddWarning(w)
 	}
+	b.warnGraphVersion(resp, cfg)
 	return resp, nil
 }
 
@@ -263,9 +264,12 @@ func (b *backend) pathConfigWrite(ctx context.Context, req *logical.Request, d *
 		// rather than at its old due time.
 		b.sched.reschedule(cfg.RefreshWindow)
 	}
+	resp := &logical.Response{}
 	if w := retiredScopesWarning(cfg); w != "" {
-		resp := &logical.Response{}
 		resp.AddWarning(w)
+	}
+	b.warnGraphVersion(resp, cfg)
+	if len(resp.Warnings) > 0 {
 		return resp, nil
 	}
 	return nil, nil
@@ -408,5 +412,6 @@ func (b *backend) pathConfigDelete(ctx context.Context, req *logical.Request, _ 
 		return nil, err
 	}
 	b.resetConfig()
+	b.sched.setWantedScopes(nil) // no config, no scopes to miss
 	return nil, nil
 }

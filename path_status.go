@@ -64,6 +64,16 @@ func pathStatus(b *backend) []*framework.Path {
 						"health_checks_failed":     intField("Health checks that failed or found the token dead, since start."),
 						"app_paused_until":         timeField("Until when Meta's app-wide throttle (code 4) holds every refresh and health check back (at most a day from Meta's answer); empty when none is in force."),
 						"app_pause_reason":         {Type: framework.TypeString, Description: "Which call met the app-wide throttle, with Meta's message; empty when none is in force."},
+
+						"schedule_ready":               {Type: framework.TypeBool, Description: "Whether the refresh schedule has been built from storage since the plugin started; until then the account figures are incomplete."},
+						"soonest_expiry_at":            timeField("The soonest expiry among usable tokens (any status but needs_reauth) with a known expiry."),
+						"accounts_missing_scopes":      intField("Accounts granted fewer scopes than config's scopes (permission drift; missing_scopes on accounts/<name>)."),
+						"graph_api_version":            {Type: framework.TypeString, Description: "The configured Graph API version."},
+						"graph_api_version_state":      {Type: framework.TypeString, Description: "current, expiring (end of life within 90 days), ended, or unknown (not in the engine's table: no date)."},
+						"graph_api_version_expires_at": timeField("The configured version's end of life; empty when unknown or not announced."),
+						"app_problem":                  {Type: framework.TypeMap, Description: "The problem Meta reports with the app itself (kind: throttled, blocked, restricted, deactivated or development_mode; code; message; since; last_seen; answers), recorded once however many accounts' calls met it; absent when none."},
+						"health":                       {Type: framework.TypeString, Description: "The app-level verdict: ok, warning or error (an ended Graph API version, or an app-level problem other than a throttle)."},
+						"health_findings":              {Type: framework.TypeStringSlice, Description: "What made health what it is, one line per finding."},
 					},
 				}}},
 			},
@@ -81,7 +91,7 @@ func (b *backend) pathStatusRead(ctx context.Context, req *logical.Request, _ *f
 	sched := b.sched.snapshot()
 	st := b.stats.snapshot()
 	pausedUntil, pauseReason := b.appPaused(b.clock.Now())
-	return &logical.Response{Data: map[string]any{
+	resp := &logical.Response{Data: map[string]any{
 		"version":                  Version,
 		"configured":               cfg != nil,
 		"accounts_total":           sched.total,
@@ -102,5 +112,7 @@ func (b *backend) pathStatusRead(ctx context.Context, req *logical.Request, _ *f
 		"health_checks_failed":     st.healthChecksFailed,
 		"app_paused_until":         formatTime(pausedUntil),
 		"app_pause_reason":         pauseReason,
-	}}, nil
+	}}
+	b.addAppHealth(resp, cfg)
+	return resp, nil
 }

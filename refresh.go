@@ -62,6 +62,7 @@ func (b *backend) periodic(ctx context.Context, req *logical.Request) error {
 // tick is one periodic run.
 func (b *backend) tick(ctx context.Context, s logical.Storage) error {
 	start := b.clock.Now()
+	b.stats.recordPeriodic(start)
 	if b.sched.needsRebuild(start, rescanEvery) {
 		switch err := b.rebuildSchedule(ctx, s); {
 		case errors.Is(err, errRebuildRunning):
@@ -219,6 +220,10 @@ func (b *backend) refreshLocked(ctx context.Context, s logical.Storage, name str
 		return meta.Refresh(ctx, stored.AccessToken)
 	})
 	next := stored.clone()
+	if _, app := graph.AppProblemOf(err); app {
+		b.stats.recordRefreshFailed(failureClassApp)
+		return stored, workRefresh, b.appLevelFailure(stored, err, stored.AccessToken, cfg.AppSecret)
+	}
 	if err != nil {
 		b.recordFailure(next, err, now, cfg.AppSecret)
 		if serr := b.saveAccount(ctx, s, next); serr != nil {
@@ -309,7 +314,7 @@ func refreshable(a *account, now time.Time, manual bool) error {
 // Meta says how long to wait); an invalid token or a lost permission needs
 // the account owner and stops the retries.
 func (b *backend) recordFailure(a *account, err error, now time.Time, appSecret string) {
-	b.stats.recordRefresh(false)
+	b.stats.recordRefreshFailed(graph.Classify(err).String())
 	msg := redact(err.Error(), a.AccessToken, appSecret)
 	if graph.Classify(err) == graph.ClassReauth {
 		a.markNeedsReauth(now, msg)
@@ -324,10 +329,8 @@ func (b *backend) recordFailure(a *account, err error, now time.Time, appSecret 
 	if errors.As(err, &gerr) && gerr.RetryAfter > delay {
 		delay = gerr.RetryAfter
 	}
-	if errors.As(err, &gerr) && gerr.Code == graph.CodeAppThrottled {
-		// Code 4 limits the app, not this account: pause every refresh.
-		b.pauseApp(now.Add(delay), fmt.Sprintf("the refresh of account %q: %s", a.Name, msg))
-	}
+	// Code 4 and the other app-level answers never get here: they pause
+	// every call (metaObserver.AppProblem) and leave the account alone.
 	retry := now.Add(delay)
 	// Never wait past the point where the token could still be saved.
 	if !a.ExpiresAt.IsZero() {

@@ -31,6 +31,10 @@ type timing struct {
 	// keep this at 16 bytes an account; a collision only makes a caller
 	// load one account more, since callers check the stored ids.
 	owners [2]uint64
+
+	// scopes are the scopes granted to the token (empty: unknown), which
+	// the schedule keeps as bits (scheduleFigures), not as names.
+	scopes []string
 }
 
 // ownerHash is an id's entry in timing.owners.
@@ -137,6 +141,9 @@ type schedule struct {
 	journaling    bool
 	journal       []journalEntry
 	windowChanged bool
+
+	// figs are the aggregates status and metrics report (schedule_figures.go).
+	figs scheduleFigures
 }
 
 type journalEntry struct {
@@ -150,6 +157,11 @@ type schedEntry struct {
 	timing timing
 	at     time.Time // zero: parked (not queued)
 	index  int       // position in queue, -1 when not queued
+
+	expIndex    int    // position in figs.expiry, -1 when not there
+	scopeBits   uint64 // granted scopes (figs.scopes)
+	scopesKnown bool
+	counted     bool // in figs (assignLocked)
 }
 
 func newSchedule() *schedule {
@@ -157,6 +169,7 @@ func newSchedule() *schedule {
 		window:  defaultRefreshWindow,
 		entries: make(map[string]*schedEntry),
 		byName:  newNameTree(),
+		figs:    newScheduleFigures(),
 	}
 }
 
@@ -180,8 +193,21 @@ func (s *schedule) set(name string, t timing) {
 
 func (s *schedule) setLocked(name string, t timing) {
 	e := s.entryLocked(name)
-	e.timing = t
+	s.assignLocked(e, t)
 	s.requeue(e, t.dueAt(s.window))
+}
+
+// assignLocked gives e the timing t, keeping the figures in step. Caller
+// holds mu.
+func (s *schedule) assignLocked(e *schedEntry, t timing) {
+	if e.counted {
+		s.figs.drop(e)
+	}
+	e.scopeBits, e.scopesKnown = s.figs.scopes.mask(t.scopes)
+	t.scopes = nil
+	e.timing = t
+	s.figs.add(e)
+	e.counted = true
 }
 
 // entryLocked returns name's entry, added (not queued) if it had none.
@@ -189,7 +215,7 @@ func (s *schedule) setLocked(name string, t timing) {
 func (s *schedule) entryLocked(name string) *schedEntry {
 	e, ok := s.entries[name]
 	if !ok {
-		e = &schedEntry{name: name, index: -1}
+		e = &schedEntry{name: name, index: -1, expIndex: -1}
 		s.entries[name] = e
 		s.byName.ReplaceOrInsert(e)
 	}
@@ -209,7 +235,7 @@ func (s *schedule) putBack(name string, t timing, now time.Time, lease time.Dura
 		s.journal = append(s.journal, journalEntry{name: name, timing: t})
 	}
 	e := s.entryLocked(name)
-	e.timing = t
+	s.assignLocked(e, t)
 	at := t.dueAt(s.window)
 	if !at.IsZero() && !at.After(now) {
 		at = now.Add(lease)
@@ -277,6 +303,9 @@ func (s *schedule) remove(name string) {
 
 func (s *schedule) removeLocked(name string) {
 	if e, ok := s.entries[name]; ok {
+		if e.counted {
+			s.figs.drop(e)
+		}
 		if e.index >= 0 {
 			heap.Remove(&s.queue, e.index)
 		}
@@ -373,7 +402,10 @@ func (s *schedule) replace(window time.Duration, timings map[string]timing, now 
 	s.queue = make(schedHeap, 0, len(timings))
 	s.byName = newNameTree()
 	for name, t := range timings {
-		e := &schedEntry{name: name, timing: t, index: -1, at: t.dueAt(window)}
+		e := &schedEntry{name: name, index: -1, expIndex: -1, at: t.dueAt(window), counted: true}
+		e.scopeBits, e.scopesKnown = s.figs.scopes.mask(t.scopes)
+		t.scopes = nil
+		e.timing = t
 		s.entries[name] = e
 		s.byName.ReplaceOrInsert(e)
 		if !e.at.IsZero() {
@@ -382,6 +414,7 @@ func (s *schedule) replace(window time.Duration, timings map[string]timing, now 
 		}
 	}
 	heap.Init(&s.queue)
+	s.figs.rebuild(s.entries)
 	for _, j := range s.journal {
 		if j.removed {
 			s.removeLocked(j.name)
@@ -430,19 +463,8 @@ type scheduleSnapshot struct {
 }
 
 func (s *schedule) snapshot() scheduleSnapshot {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	snap := scheduleSnapshot{byStatus: map[string]int{
-		statusValid: 0, statusExpiring: 0, statusRefreshFailing: 0, statusNeedsReauth: 0,
-	}, total: len(s.entries)}
-	for _, e := range s.entries {
-		snap.byStatus[e.timing.status]++
-	}
-	if len(s.queue) > 0 {
-		snap.nextDue = s.queue[0].at
-		snap.nextName = s.queue[0].name
-	}
-	return snap
+	f := s.figures()
+	return scheduleSnapshot{byStatus: f.byStatus, total: f.total, nextDue: f.nextDue, nextName: f.nextName}
 }
 
 // dueTime is the scheduled time of one account (zero if unknown or parked).

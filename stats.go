@@ -1,6 +1,7 @@
 package instagram
 
 import (
+	"maps"
 	"sync"
 	"time"
 )
@@ -11,6 +12,9 @@ type engineStats struct {
 	mu        sync.Mutex
 	startedAt time.Time
 
+	// lastPeriodicAt is when the last periodic run began, whether or not
+	// it had anything to do (lastTickAt is a run that got to the work).
+	lastPeriodicAt    time.Time
 	lastTickAt        time.Time
 	lastTickDuration  time.Duration
 	lastTickRefreshed int
@@ -19,6 +23,8 @@ type engineStats struct {
 
 	refreshesSucceeded int64
 	refreshesFailed    int64
+	// refreshFailures counts failed refreshes by class (failureClass).
+	refreshFailures map[string]int64
 
 	// Health checks of Facebook Login accounts (debug_token), which are
 	// checked instead of refreshed.
@@ -26,7 +32,7 @@ type engineStats struct {
 	healthChecksFailed    int64
 }
 
-func newEngineStats() *engineStats { return &engineStats{} }
+func newEngineStats() *engineStats { return &engineStats{refreshFailures: map[string]int64{}} }
 
 func (s *engineStats) recordTick(at time.Time, took time.Duration, refreshed, failed int) {
 	s.mu.Lock()
@@ -38,6 +44,13 @@ func (s *engineStats) recordTick(at time.Time, took time.Duration, refreshed, fa
 	s.lastTickFailed = failed
 }
 
+// recordPeriodic notes that a periodic run began.
+func (s *engineStats) recordPeriodic(at time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.lastPeriodicAt = at
+}
+
 func (s *engineStats) recordRefresh(ok bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -46,6 +59,14 @@ func (s *engineStats) recordRefresh(ok bool) {
 	} else {
 		s.refreshesFailed++
 	}
+}
+
+// recordRefreshFailed counts a failed refresh and its class.
+func (s *engineStats) recordRefreshFailed(class string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.refreshesFailed++
+	s.refreshFailures[class]++
 }
 
 func (s *engineStats) recordHealthCheck(ok bool) {
@@ -63,6 +84,7 @@ func (s *engineStats) snapshot() engineStats {
 	defer s.mu.Unlock()
 	return engineStats{
 		startedAt:          s.startedAt,
+		lastPeriodicAt:     s.lastPeriodicAt,
 		lastTickAt:         s.lastTickAt,
 		lastTickDuration:   s.lastTickDuration,
 		lastTickRefreshed:  s.lastTickRefreshed,
@@ -73,5 +95,6 @@ func (s *engineStats) snapshot() engineStats {
 
 		healthChecksSucceeded: s.healthChecksSucceeded,
 		healthChecksFailed:    s.healthChecksFailed,
+		refreshFailures:       maps.Clone(s.refreshFailures),
 	}
 }

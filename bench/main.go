@@ -2,8 +2,9 @@
 // in a real `vault server -dev` on loopback: token reads next to the same
 // read from a null external plugin on the same SDK (bench/nullplugin), a
 // KV-v2 read of a value of the same size, the operator's account read and a
-// LIST of 10,000 accounts; then the plugin process's memory and the time it
-// takes to rebuild its refresh schedule when it starts.
+// LIST of 10,000 accounts, a Prometheus scrape of the metrics path; then the
+// plugin process's memory and the time it takes to rebuild its refresh
+// schedule when it starts.
 //
 //	go run ./bench            # or: make bench
 //	go run ./bench -h         # flags
@@ -166,6 +167,9 @@ func run(ctx context.Context, o options) (err error) {
 		return err
 	}
 	e.report.rssAtAccounts = e.memory(o.accounts, "after registering")
+	if err := e.measureMetrics(ctx, o.accounts); err != nil {
+		return err
+	}
 
 	if err := e.measureAll(ctx); err != nil {
 		return err
@@ -185,6 +189,9 @@ func run(ctx context.Context, o options) (err error) {
 			return err
 		}
 		e.report.rssAtScale = e.memory(o.scale, "after registering")
+		if err := e.measureMetrics(ctx, o.scale); err != nil {
+			return err
+		}
 		if err := e.measureReload(ctx, o.scale); err != nil {
 			return err
 		}

@@ -64,6 +64,7 @@ type report struct {
 	registrations               []registration
 	rssAtAccounts, rssAtScale   memSnapshot
 	reloads                     []reload
+	metrics                     []metricsScrape
 }
 
 func newReport(o options, b builds) *report {
@@ -188,6 +189,8 @@ func (r *report) markdown() string {
 		p("| after a plugin reload (new process, schedule only, cache cold) | %d | %s | | |\n", rl.accounts, fmtMiB(rl.rss))
 	}
 	p("\n")
+
+	r.metricsMarkdown(p)
 
 	if len(r.reloads) > 0 {
 		p("| plugin reload (`PUT sys/plugins/reload/backend`) | accounts | reload call | until `status` reports them all | `token/shop` read every 50 ms meanwhile |\n|---|---:|---:|---:|---|\n")

@@ -18,8 +18,8 @@ const (
 	// ClassTransient: a network failure, a timeout, a 5xx, or Meta saying
 	// so (codes 1 and 2, is_transient). Retry with backoff.
 	ClassTransient
-	// ClassThrottled: a rate limit (codes 4, 17, 32, 613, 80002). Back off,
-	// for at least Error.RetryAfter when set.
+	// ClassThrottled: a rate limit (codes 4, 17, 32, 341, 613, 80002).
+	// Back off, for at least Error.RetryAfter when set.
 	ClassThrottled
 	// ClassReauth: the token is dead or lacks a permission (code 190, 10,
 	// 200-299). Only the user logging in again helps; stop retrying.
@@ -85,7 +85,7 @@ const (
 func (e *Error) class() Class {
 	switch c := e.Code; {
 	case c == CodeAppThrottled || c == CodeUserThrottled || c == CodePageThrottled ||
-		c == CodeCustomThrottled || c == CodeBusinessUseThrottled:
+		c == CodeCustomThrottled || c == CodeBusinessUseThrottled || c == CodeAppLimitReached:
 		return ClassThrottled
 	case c == CodeUnknown || c == CodeService || e.IsTransient:
 		return ClassTransient

@@ -24,6 +24,9 @@ type Config struct {
 	HTTPClient       *http.Client // caller sets Timeout; nil -> a client with a 30 s timeout
 	MaxResponseBytes int64        // larger responses fail with ErrResponseTooLarge; default 1 MiB
 	UserAgent        string       // default "vault-plugin-secrets-instagram"
+	// Observer, when set, hears about every call to Meta (metrics, the
+	// app's health).
+	Observer Observer
 }
 
 // Client calls Meta's token endpoints for one app. It holds no mutable
@@ -54,7 +57,7 @@ func New(cfg Config) *Client {
 	}
 	// The size limit lives in the transport, not in each decoder, so that it
 	// also holds for the calls golang.org/x/oauth2 makes on our behalf.
-	hc.Transport = &boundedTransport{base: base, maxBytes: maxBytes, userAgent: ua}
+	hc.Transport = &boundedTransport{base: base, maxBytes: maxBytes, userAgent: ua, observer: cfg.Observer, appSecret: cfg.AppSecret}
 	return &Client{
 		appID:     cfg.AppID,
 		appSecret: cfg.AppSecret,
@@ -70,19 +73,20 @@ func (c *Client) Endpoints() Endpoints { return c.ep }
 // carries (app secret, token, code) so that errors built from its response
 // can be redacted.
 type request struct {
-	name    string // for errors: "refresh", "exchange code", ...
-	method  string
-	url     string
-	query   url.Values
-	form    url.Values // POST body, application/x-www-form-urlencoded
-	secrets []string
+	name     string   // for errors: "refresh", "exchange code", ...
+	endpoint Endpoint // for metrics
+	method   string
+	url      string
+	query    url.Values
+	form     url.Values // POST body, application/x-www-form-urlencoded
+	secrets  []string
 }
 
 // fetch performs req and decodes a 2xx body with decode. Any non-2xx answer,
 // and a 2xx answer that carries an error object, becomes an *Error.
 func fetch[T any](ctx context.Context, c *Client, req request, decode func([]byte) (T, error)) (T, error) {
 	var zero T
-	status, header, body, err := c.do(ctx, req)
+	status, header, body, err := c.do(withEndpoint(ctx, req.endpoint), req)
 	if err != nil {
 		return zero, err
 	}

@@ -63,7 +63,7 @@ func (c *Client) FacebookExchangeCode(ctx context.Context, code, redirectURI str
 	if clean == "" {
 		return nil, errors.New("instagram: facebook exchange code: empty authorization code")
 	}
-	tok, err := c.facebookOAuth2(redirectURI).Exchange(c.oauth2Context(ctx), clean)
+	tok, err := c.facebookOAuth2(redirectURI).Exchange(c.oauth2Context(withEndpoint(ctx, EndpointFacebookExchangeCode)), clean)
 	if err != nil {
 		return nil, oauth2Error("facebook exchange code", err, []string{c.appSecret, code, clean})
 	}
@@ -82,9 +82,10 @@ func (c *Client) FacebookExchangeLongLived(ctx context.Context, userToken string
 		return nil, errors.New("instagram: facebook exchange for long-lived token: empty token")
 	}
 	return fetch(ctx, c, request{
-		name:   "facebook exchange for long-lived token",
-		method: http.MethodGet,
-		url:    joinURL(c.ep.FacebookGraphBaseURL, c.ep.Version, "oauth/access_token"),
+		name:     "facebook exchange for long-lived token",
+		endpoint: EndpointFacebookLongLived,
+		method:   http.MethodGet,
+		url:      joinURL(c.ep.FacebookGraphBaseURL, c.ep.Version, "oauth/access_token"),
 		query: url.Values{
 			"grant_type":        {"fb_exchange_token"},
 			"client_id":         {c.appID},
@@ -118,11 +119,12 @@ func (c *Client) Pages(ctx context.Context, userToken string) ([]Page, error) {
 			after string
 		}
 		batch, err := fetch(ctx, c, request{
-			name:    "pages",
-			method:  http.MethodGet,
-			url:     joinURL(c.ep.FacebookGraphBaseURL, c.ep.Version, "me/accounts"),
-			query:   q,
-			secrets: []string{c.appSecret, userToken},
+			name:     "pages",
+			endpoint: EndpointPages,
+			method:   http.MethodGet,
+			url:      joinURL(c.ep.FacebookGraphBaseURL, c.ep.Version, "me/accounts"),
+			query:    q,
+			secrets:  []string{c.appSecret, userToken},
 		}, func(b []byte) (pageBatch, error) {
 			p, a, err := decodePages(b)
 			return pageBatch{p, a}, err
@@ -148,9 +150,10 @@ func (c *Client) DebugToken(ctx context.Context, inputToken string) (*TokenInfo,
 	}
 	secrets := []string{c.appSecret, inputToken}
 	info, err := fetch(ctx, c, request{
-		name:   "debug token",
-		method: http.MethodGet,
-		url:    joinURL(c.ep.FacebookGraphBaseURL, c.ep.Version, "debug_token"),
+		name:     "debug token",
+		endpoint: EndpointDebugToken,
+		method:   http.MethodGet,
+		url:      joinURL(c.ep.FacebookGraphBaseURL, c.ep.Version, "debug_token"),
 		query: url.Values{
 			"input_token":  {inputToken},
 			"access_token": {c.appID + "|" + c.appSecret},
@@ -175,7 +178,7 @@ func (c *Client) AppToken(ctx context.Context) (*LongLivedToken, error) {
 		TokenURL:     joinURL(c.ep.FacebookGraphBaseURL, "oauth/access_token"),
 		AuthStyle:    oauth2.AuthStyleInParams,
 	}
-	tok, err := cfg.Token(c.oauth2Context(ctx))
+	tok, err := cfg.Token(c.oauth2Context(withEndpoint(ctx, EndpointAppToken)))
 	if err != nil {
 		return nil, oauth2Error("app token", err, []string{c.appSecret})
 	}

@@ -74,9 +74,10 @@ func (c *Client) ExchangeCode(ctx context.Context, code, redirectURI string) (*S
 		return nil, errors.New("instagram: exchange code: empty authorization code")
 	}
 	return fetch(ctx, c, request{
-		name:   "exchange code",
-		method: http.MethodPost,
-		url:    joinURL(c.ep.APIBaseURL, "oauth/access_token"),
+		name:     "exchange code",
+		endpoint: EndpointExchangeCode,
+		method:   http.MethodPost,
+		url:      joinURL(c.ep.APIBaseURL, "oauth/access_token"),
 		form: url.Values{
 			"client_id":     {c.appID},
 			"client_secret": {c.appSecret},
@@ -96,9 +97,10 @@ func (c *Client) ExchangeForLongLived(ctx context.Context, shortLived string) (*
 		return nil, errors.New("instagram: exchange for long-lived token: empty token")
 	}
 	return fetch(ctx, c, request{
-		name:   "exchange for long-lived token",
-		method: http.MethodGet,
-		url:    joinURL(c.ep.GraphBaseURL, "access_token"),
+		name:     "exchange for long-lived token",
+		endpoint: EndpointExchangeLongLived,
+		method:   http.MethodGet,
+		url:      joinURL(c.ep.GraphBaseURL, "access_token"),
 		query: url.Values{
 			"grant_type":    {"ig_exchange_token"},
 			"client_secret": {c.appSecret},
@@ -133,11 +135,12 @@ func (c *Client) Refresh(ctx context.Context, longLived string) (*LongLivedToken
 	}
 	setIf(q, "appsecret_proof", c.appSecretProof(longLived))
 	return fetch(ctx, c, request{
-		name:    "refresh",
-		method:  http.MethodGet,
-		url:     joinURL(c.ep.GraphBaseURL, "refresh_access_token"),
-		query:   q,
-		secrets: []string{c.appSecret, longLived},
+		name:     "refresh",
+		endpoint: EndpointRefresh,
+		method:   http.MethodGet,
+		url:      joinURL(c.ep.GraphBaseURL, "refresh_access_token"),
+		query:    q,
+		secrets:  []string{c.appSecret, longLived},
 	}, decodeLongLived)
 }
 
@@ -150,10 +153,11 @@ func (c *Client) Me(ctx context.Context, token string) (*User, error) {
 	q := url.Values{"fields": {igMeFields}, "access_token": {token}}
 	setIf(q, "appsecret_proof", c.appSecretProof(token))
 	return fetch(ctx, c, request{
-		name:    "me",
-		method:  http.MethodGet,
-		url:     joinURL(c.ep.GraphBaseURL, c.ep.Version, "me"),
-		query:   q,
-		secrets: []string{c.appSecret, token},
+		name:     "me",
+		endpoint: EndpointMe,
+		method:   http.MethodGet,
+		url:      joinURL(c.ep.GraphBaseURL, c.ep.Version, "me"),
+		query:    q,
+		secrets:  []string{c.appSecret, token},
 	}, decodeUser)
 }

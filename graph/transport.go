@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"time"
 )
 
 // ErrResponseTooLarge is returned (wrapped) when a response body exceeds
@@ -24,10 +25,15 @@ var ErrMalformedResponse = errors.New("malformed response")
 // (whose own limit is a fixed 1 MiB), and an oversize body surfaces as an
 // error that errors.Is can find, which oauth2 would otherwise flatten into
 // a string.
+//
+// It is also where every exchange is observed (Observer): the one place
+// that sees oauth2's calls as well as the client's own.
 type boundedTransport struct {
 	base      http.RoundTripper
 	maxBytes  int64
 	userAgent string
+	observer  Observer // nil: none
+	appSecret string   // redacted from what the observer is told
 }
 
 func (t *boundedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -36,19 +42,33 @@ func (t *boundedTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 		req = req.Clone(req.Context())
 		req.Header.Set("User-Agent", t.userAgent)
 	}
-	resp, err := t.base.RoundTrip(req)
+	start := time.Now()
+	resp, body, err := t.roundTrip(req)
+	if t.observer != nil {
+		observe(t.observer, req, time.Since(start), resp, body, t.appSecret)
+	}
 	if err != nil {
 		return nil, err
-	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, t.maxBytes+1))
-	resp.Body.Close()
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(body)) > t.maxBytes {
-		return nil, fmt.Errorf("%w: more than %d bytes", ErrResponseTooLarge, t.maxBytes)
 	}
 	resp.Body = io.NopCloser(bytes.NewReader(body))
 	resp.ContentLength = int64(len(body))
 	return resp, nil
+}
+
+// roundTrip sends req and reads the whole body, bounded; resp is nil when
+// no usable answer came.
+func (t *boundedTransport) roundTrip(req *http.Request) (*http.Response, []byte, error) {
+	resp, err := t.base.RoundTrip(req)
+	if err != nil {
+		return nil, nil, err
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, t.maxBytes+1))
+	resp.Body.Close()
+	if err != nil {
+		return nil, nil, err
+	}
+	if int64(len(body)) > t.maxBytes {
+		return nil, nil, fmt.Errorf("%w: more than %d bytes", ErrResponseTooLarge, t.maxBytes)
+	}
+	return resp, body, nil
 }

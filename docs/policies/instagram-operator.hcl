@@ -30,3 +30,8 @@ path "instagram/auth-url" {
 path "instagram/status" {
   capabilities = ["read"]
 }
+
+# The same health as Prometheus metrics.
+path "instagram/metrics" {
+  capabilities = ["read"]
+}

@@ -4,8 +4,11 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
+
+	"github.com/igvault/vault-plugin-secrets-instagram/graph"
 )
 
 // The admin API under /_fake/ lets a script (make dev, e2e) do what tests
@@ -23,6 +26,7 @@ func (s *Server) adminRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /_fake/clock", admin(s.adminClock))
 	mux.HandleFunc("POST /_fake/fail", admin(s.adminFail))
 	mux.HandleFunc("DELETE /_fake/fail", admin(s.adminClearFailures))
+	mux.HandleFunc("POST /_fake/app-problem", admin(s.adminAppProblem))
 }
 
 // adminRequest is the union of every admin body; each handler reads its
@@ -42,6 +46,7 @@ type adminRequest struct {
 	Endpoint    string          `json:"endpoint"`
 	N           int             `json:"n"`
 	Failure     Failure         `json:"failure"`
+	AppProblem  string          `json:"app_problem"` // app-problem: a graph.AppProblemKind, "" for none
 }
 
 type adminError struct {
@@ -232,4 +237,13 @@ func (s *Server) adminAddConfiguration(req *adminRequest) (any, error) {
 		return nil, badRequest("token_kind must be user or system_user, and scopes Facebook Login permissions")
 	}
 	return c, nil
+}
+
+func (s *Server) adminAppProblem(req *adminRequest) (any, error) {
+	kind := graph.AppProblemKind(req.AppProblem)
+	if kind != "" && !slices.Contains(graph.AllAppProblemKinds(), kind) {
+		return nil, badRequest("app_problem must be one of the graph.AppProblemKind values or empty")
+	}
+	s.SetAppProblem(kind)
+	return map[string]string{"app_problem": string(kind)}, nil
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+
+	"github.com/igvault/vault-plugin-secrets-instagram/graph"
 )
 
 // Failure is an answer injected in place of an endpoint's own.
@@ -46,6 +48,9 @@ func (s *Server) ClearFailures() {
 }
 
 func (s *Server) takeFailureLocked(endpoint string) (Failure, bool) {
+	if s.appProblem != "" && endpoint != EndpointAuthorize && endpoint != EndpointFacebookAuthorize {
+		return AppProblemFailure(s.appProblem, endpoint), true
+	}
 	rule, ok := s.fails[endpoint]
 	if !ok {
 		return Failure{}, false
@@ -126,4 +131,42 @@ func Throttled(code int, regainMinutes int) Failure {
 			regainMinutes)},
 	}
 	return f
+}
+
+// AppProblemFailure is the answer Meta gives when the app as a whole is in
+// trouble (graph.AppProblemOf), as endpoint would give it: the codes Meta
+// documents for the app (4, 3, 368), and for a deactivated or development-mode
+// app, for which Meta documents no code, the messages such answers carry
+// with the token-error codes they come with (190, 200, and the flat shape
+// of api.instagram.com's code exchange).
+func AppProblemFailure(kind graph.AppProblemKind, endpoint string) Failure {
+	switch kind {
+	case graph.AppThrottled:
+		return Throttled(4, 60)
+	case graph.AppBlocked:
+		return GraphError(368, 0, "OAuthException", "(#368) Temporarily blocked for policies violations")
+	case graph.AppRestricted:
+		return GraphError(3, 0, "OAuthException", "(#3) Application does not have the capability to make this API call.")
+	case graph.AppDeactivated:
+		if endpoint == EndpointExchangeCode {
+			return FlatError("Error validating application. Application has been deleted.")
+		}
+		return GraphError(190, 0, "OAuthException", "Error validating application. Application has been deleted.")
+	case graph.AppDevelopmentMode:
+		if endpoint == EndpointExchangeCode {
+			return FlatError("Insufficient developer role")
+		}
+		return GraphError(200, 0, "OAuthException", "(#200) App not active: this app is in development mode and the account is not one of its testers")
+	}
+	return GraphError(1, 0, "OAuthException", "An unknown error occurred")
+}
+
+// SetAppProblem makes every endpoint but the login dialogs answer as Meta
+// does for an app with that problem, until SetAppProblem(""): unlike Fail,
+// it concerns every call of every account at once, as an app-level
+// problem does.
+func (s *Server) SetAppProblem(kind graph.AppProblemKind) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.appProblem = kind
 }

@@ -68,6 +68,8 @@ type Server struct {
 	state   store
 	stats   stats
 	fails   map[string]*failRule
+	// appProblem, when set, answers every endpoint call (SetAppProblem).
+	appProblem graph.AppProblemKind
 	// exchanges counts successful Instagram code exchanges, to alternate
 	// their shape under ShapeAlternate.
 	exchanges int

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/igvault/vault-plugin-secrets-instagram/graph"
 )
 
 const redirectURI = "https://vault.example.com/v1/instagram/callback"
@@ -476,6 +478,52 @@ func TestAdminAPI(t *testing.T) {
 	resp.Body.Close()
 	if calls.Calls[EndpointExchangeCode] != 1 || calls.Calls[EndpointMe] != 1 || calls.MaxConcurrent != 1 {
 		t.Fatalf("calls: %+v", calls)
+	}
+}
+
+// TestAppProblemAnswersEveryEndpoint: with an app-level problem set (in
+// process or through the admin API), every endpoint but the login dialogs
+// answers it, until it is cleared.
+func TestAppProblemAnswersEveryEndpoint(t *testing.T) {
+	s, _ := newTestServer(t, Options{})
+	post := func(body string) int {
+		t.Helper()
+		resp, err := http.Post(s.URL()+"/_fake/app-problem", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	u := s.AddUser("shop")
+	tok := s.MintLongLivedToken(u.UserID, nil, s.Now())
+	me := s.Endpoints().GraphBaseURL + "/v25.0/me?access_token=" + tok
+	if st := post(`{"app_problem":"deactivated"}`); st != 200 {
+		t.Fatalf("admin app-problem: %d", st)
+	}
+	if e := graphErr(t, do(t, http.MethodGet, me, nil), 190); !strings.Contains(e["message"].(string), "Error validating application") {
+		t.Fatalf("deactivated app: %v", e)
+	}
+	form := url.Values{"client_id": {s.AppID()}, "client_secret": {s.AppSecret()}, "grant_type": {"authorization_code"}, "redirect_uri": {redirectURI}, "code": {"x"}}
+	if r := do(t, http.MethodPost, s.Endpoints().APIBaseURL+"/oauth/access_token", form); r.status != 400 || r.json["error_message"] != "Error validating application. Application has been deleted." {
+		t.Fatalf("code exchange of a deactivated app: %s", r.body)
+	}
+	for kind, code := range map[graph.AppProblemKind]float64{graph.AppThrottled: 4, graph.AppBlocked: 368, graph.AppRestricted: 3, graph.AppDevelopmentMode: 200} {
+		s.SetAppProblem(kind)
+		e := graphErr(t, do(t, http.MethodGet, me, nil), int(code))
+		gerr := &graph.Error{Code: int(code), Message: e["message"].(string)}
+		if p, ok := graph.AppProblemOf(gerr); !ok || p.Kind != kind {
+			t.Errorf("%s: the fake's answer %v is not recognised as %s", kind, e, kind)
+		}
+	}
+	if st := post(`{"app_problem":"bankrupt"}`); st != 400 {
+		t.Fatalf("unknown kind: %d", st)
+	}
+	if st := post(`{"app_problem":""}`); st != 200 {
+		t.Fatalf("clearing: %d", st)
+	}
+	if r := do(t, http.MethodGet, me, nil); r.status != 200 {
+		t.Fatalf("after clearing: %s", r.body)
 	}
 }
 

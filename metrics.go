@@ -1,0 +1,143 @@
+package instagram
+
+import (
+	"bytes"
+	"fmt"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+
+	"github.com/igvault/vault-plugin-secrets-instagram/graph"
+)
+
+// engineMetrics are the mount's Prometheus metrics, served on the metrics
+// path. Each mount has its own registries (never the process-wide default
+// one): a multiplexed plugin process serves several mounts, and each must
+// report only its own accounts.
+//
+// Figures that describe state (accounts by status, the soonest expiry, the
+// last periodic run, the app's health) are read when scraped from what the
+// backend keeps in memory anyway: the schedule's figures (kept up to date
+// as accounts change, schedule_figures.go), the engine's counters and the
+// app's health. A scrape never reads accounts from storage, so it costs the
+// same at 100,000 accounts as at one (BenchmarkMetricsScrape). What the
+// graph client observes (call durations, usage headers) is recorded as it
+// happens.
+type engineMetrics struct {
+	registry *prometheus.Registry // the default output
+	accounts *prometheus.Registry // per-account series: only with accounts=true
+
+	metaDuration  *prometheus.HistogramVec
+	metaResponses *prometheus.CounterVec
+	appUsage      *prometheus.GaugeVec
+}
+
+// metaDurationBuckets span Meta's usual answer (~100 ms) to request_timeout's
+// default (10 s) and beyond.
+var metaDurationBuckets = []float64{0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30}
+
+func newEngineMetrics(b *backend) *engineMetrics {
+	m := &engineMetrics{
+		registry: prometheus.NewRegistry(),
+		accounts: prometheus.NewRegistry(),
+		metaDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "vault_instagram_meta_request_duration_seconds",
+			Help:    "How long calls to Meta took, by endpoint (a call that got no answer counts until it failed).",
+			Buckets: metaDurationBuckets,
+		}, []string{"endpoint"}),
+		metaResponses: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "vault_instagram_meta_responses_total",
+			Help: "Calls to Meta by endpoint and outcome: 2xx, 4xx, 5xx, or error (no answer: network failure, timeout, oversize body).",
+		}, []string{"endpoint", "outcome"}),
+		appUsage: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "vault_instagram_app_usage_ratio",
+			Help: "The app's use of its Meta rate limit as last reported by Meta's usage headers (1 = throttled): header x-app-usage or x-business-use-case-usage (the highest across business use cases), kind call_count, total_time or total_cputime.",
+		}, []string{"header", "kind"}),
+	}
+	// Known label values start at 0, so that rate() and alerts see a
+	// series from the first scrape rather than from the first event.
+	for _, ep := range graph.AllEndpoints() {
+		m.metaDuration.WithLabelValues(string(ep))
+		for _, o := range []string{"2xx", "4xx", "5xx", "error"} {
+			m.metaResponses.WithLabelValues(string(ep), o)
+		}
+	}
+	m.registry.MustRegister(m.metaDuration, m.metaResponses, m.appUsage, newStateCollector(b))
+	m.accounts.MustRegister(newAccountsCollector(b))
+	return m
+}
+
+// exposition renders the metrics in Prometheus' text format 0.0.4, with the
+// per-account series when accounts is set.
+func (m *engineMetrics) exposition(accounts bool) ([]byte, string, error) {
+	families, err := m.gather(accounts)
+	if err != nil {
+		return nil, "", err
+	}
+	format := expfmt.NewFormat(expfmt.TypeTextPlain)
+	var buf bytes.Buffer
+	enc := expfmt.NewEncoder(&buf, format)
+	for _, f := range families {
+		if err := enc.Encode(f); err != nil {
+			return nil, "", err
+		}
+	}
+	return buf.Bytes(), string(format), nil
+}
+
+func (m *engineMetrics) gather(accounts bool) ([]*dto.MetricFamily, error) {
+	if accounts {
+		return prometheus.Gatherers{m.registry, m.accounts}.Gather()
+	}
+	return m.registry.Gather()
+}
+
+// metaObserver is how the graph client reports to the metrics and the app's
+// health (graph.Observer).
+type metaObserver struct{ b *backend }
+
+func (o metaObserver) Request(ep graph.Endpoint, took time.Duration, status int) {
+	m := o.b.metrics
+	m.metaDuration.WithLabelValues(string(ep)).Observe(took.Seconds())
+	outcome := "error"
+	switch {
+	case status >= 200 && status <= 299:
+		outcome = "2xx"
+		// Meta answered a call normally: an app-level problem recorded
+		// before this call was sent is over.
+		if p := o.b.appHealth.clearProblem(o.b.clock.Now().Add(-took)); p != nil {
+			o.b.Logger().Info("Meta answers normally again: the app-level problem is over", "kind", p.Kind, "since", formatTime(p.since))
+		}
+	case status >= 400 && status <= 499:
+		outcome = "4xx"
+	case status >= 500:
+		outcome = "5xx"
+	}
+	m.metaResponses.WithLabelValues(string(ep), outcome).Inc()
+}
+
+func (o metaObserver) Usage(header, kind string, percent float64) {
+	o.b.metrics.appUsage.WithLabelValues(header, kind).Set(percent / 100)
+}
+
+// AppProblem records an answer about the whole app once, and pauses every
+// call to Meta: the next call for any account would meet it too.
+func (o metaObserver) AppProblem(p graph.AppProblem) {
+	now := o.b.clock.Now()
+	until := now.Add(o.b.pauseFor(p))
+	o.b.pauseApp(until, fmt.Sprintf("Meta reports a problem with the app itself (%s, code %d) on a %s call: %s", p.Kind, p.Code, p.Endpoint, p.Message))
+	if o.b.appHealth.recordProblem(p, now) {
+		o.b.Logger().Warn("Meta reports a problem with the app itself, not with one account: calls to Meta are paused",
+			"kind", p.Kind, "code", p.Code, "message", p.Message, "paused_until", formatTime(until))
+	}
+}
+
+// unixSeconds is t as a Prometheus timestamp gauge: 0 for the zero time.
+func unixSeconds(t time.Time) float64 {
+	if t.IsZero() {
+		return 0
+	}
+	return float64(t.UnixNano()) / 1e9
+}
