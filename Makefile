@@ -31,7 +31,7 @@ HA_TIMEOUT ?= 12m
 # e.g. BENCHFLAGS="-rounds 5" or "-scale 100000"; `go run ./bench -h` lists them.
 BENCHFLAGS ?=
 
-.PHONY: build dev vault test test-unit test-e2e test-ha bench fuzz vulncheck lint fmt-check vet staticcheck clean clean-all release
+.PHONY: build dev vault test test-unit test-alerts prometheus-tools test-e2e test-ha bench fuzz vulncheck lint fmt-check vet staticcheck clean clean-all release
 
 ## build: the plugin binary into $(PLUGIN_DIR); prints its version and sha256
 build:
@@ -51,21 +51,37 @@ release:
 	@scripts/release.sh "$(VERSION)"
 
 ## test: every test, as CI runs it: lint, govulncheck, unit tests (with -race
-## where cgo works), e2e on a dev server, then the HA cluster (its go test
-## summary last)
-test: lint vulncheck test-unit test-e2e test-ha
+## where cgo works), the alert rules (promtool), e2e on a dev server (a real
+## Prometheus included), then the HA cluster (its go test summary last)
+test: lint vulncheck test-unit test-alerts test-e2e test-ha
 
 test-unit:
 	@if [ -z "$(RACE)" ]; then echo "test-unit: no cgo/C compiler here, running without -race" >&2; fi
 	go test $(RACE) -count=1 $(GOTESTFLAGS) ./...
 
+## test-alerts: promtool test rules on docs/prometheus/alerts_test.yml (each
+## shipped alert rule firing and not firing); part of test
+test-alerts:
+	@eval "$$(scripts/install-prometheus.sh)"; \
+	"$$PROMTOOL" check rules docs/prometheus/alerts.yml; \
+	"$$PROMTOOL" test rules docs/prometheus/alerts_test.yml
+
+## prometheus-tools: promtool and the Prometheus server (Debian's prometheus
+## package, apt-get as root) when they are missing; test-alerts and test-e2e
+## call it
+prometheus-tools:
+	@scripts/install-prometheus.sh
+
 # The e2e tests run a real Vault with the freshly built plugin; the harness
-# reads where both are from the environment.
+# reads where both are from the environment. One of them scrapes the plugin
+# with a real Prometheus server (PROMETHEUS_BIN).
 test-e2e:
 	@vault_bin="$$(scripts/build-vault.sh)"; \
 	eval "$$(scripts/build-plugin.sh)"; \
-	echo "test-e2e: $$vault_bin, plugin $$PLUGIN_VERSION" >&2; \
+	eval "$$(scripts/install-prometheus.sh)"; \
+	echo "test-e2e: $$vault_bin, plugin $$PLUGIN_VERSION, $$PROMETHEUS_BIN" >&2; \
 	VAULT_BIN="$$vault_bin" PLUGIN_DIR="$$PLUGIN_DIR" PLUGIN_VERSION="$$PLUGIN_VERSION" PLUGIN_SHA256="$$PLUGIN_SHA256" \
+	PROMETHEUS_BIN="$$PROMETHEUS_BIN" \
 	go test -tags e2e -count=1 -timeout $(E2E_TIMEOUT) $(GOTESTFLAGS) ./e2e/...
 
 ## test-ha: the engine on a three-node Vault Raft cluster through the loss of
