@@ -214,7 +214,6 @@ type accountFigure struct {
 	name          string
 	status        string
 	expiresAt     time.Time
-	nextDue       time.Time
 	missingScopes bool
 }
 
@@ -229,7 +228,6 @@ func (s *schedule) eachAccount(fn func(accountFigure)) {
 			name:          name,
 			status:        e.timing.status,
 			expiresAt:     e.timing.expiresAt,
-			nextDue:       e.at,
 			missingScopes: s.figs.lacksWanted(e),
 		})
 	}
