@@ -254,3 +254,34 @@ func TestPermissionDrift(t *testing.T) {
 		t.Fatalf("accounts_missing_scopes = %v after the account went", got)
 	}
 }
+
+// TestFacebookCheckMeetsAppProblem: a debug_token health check that meets
+// an app-level problem leaves the Facebook Login account as it was (no
+// failure recorded on it) and counts one failed check and one app problem.
+func TestFacebookCheckMeetsAppProblem(t *testing.T) {
+	e := newFacebookEnv(t)
+	e.registerFacebook("shop", "shop_user", true)
+	before := e.account("shop")
+	e.meta.SetAppProblem(graph.AppRestricted)
+	e.clock.Advance(healthCheckInterval + healthCheckSpread)
+	e.tick()
+	a := e.account("shop")
+	if a.Status != statusValid || a.ConsecutiveFailures != 0 || a.LastError != "" || !a.LastCheckedAt.Equal(before.LastCheckedAt) {
+		t.Fatalf("after an app-level answer: %s, %d failures, %q, checked %v", a.Status, a.ConsecutiveFailures, a.LastError, a.LastCheckedAt)
+	}
+	s := e.scrapeMetrics(nil)
+	for _, c := range []struct {
+		family string
+		labels []string
+		want   float64
+	}{
+		{"vault_instagram_health_checks_total", []string{"result", "failure"}, 1},
+		{"vault_instagram_app_problem", []string{"kind", "restricted"}, 1},
+		{"vault_instagram_meta_responses_total", []string{"endpoint", "debug_token", "outcome", "4xx"}, 1},
+	} {
+		if got := s.value(t, c.family, c.labels...); got != c.want {
+			t.Errorf("%s%v = %v, want %v", c.family, c.labels, got, c.want)
+		}
+	}
+	e.mustOK(e.read("token/shop"))
+}
