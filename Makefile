@@ -51,8 +51,9 @@ release:
 	@scripts/release.sh "$(VERSION)"
 
 ## test: every test, as CI runs it: lint, govulncheck, unit tests (with -race
-## where cgo works), the alert rules (promtool), e2e on a dev server, then
-## the HA cluster (its go test summary last)
+## where cgo works), the alert rules (promtool), e2e on a dev server (a real
+## Prometheus scraping the plugin included), then the HA cluster (its go test
+## summary last)
 test: lint vulncheck test-unit test-alerts test-e2e test-ha
 
 test-unit:
@@ -73,8 +74,8 @@ prometheus-tools:
 	@scripts/install-prometheus.sh
 
 # The e2e tests run a real Vault with the freshly built plugin; the harness
-# reads where both are from the environment, and where the Prometheus
-# server is (PROMETHEUS_BIN).
+# reads where both are from the environment, and where the Prometheus server
+# that scrapes the plugin in e2e/prometheus_test.go is (PROMETHEUS_BIN).
 test-e2e:
 	@vault_bin="$$(scripts/build-vault.sh)"; \
 	eval "$$(scripts/build-plugin.sh)"; \

@@ -3,7 +3,9 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -99,6 +101,8 @@ func TestExamplePolicies(t *testing.T) {
 		{"list accounts/", func(c *api.Client) (*api.Secret, error) { return c.Logical().List(mountPath + "/accounts/") }},
 		{"read accounts/shop", read("accounts/shop")},
 		{"read status", read("status")},
+		// What Prometheus scrapes: a raw text answer, not Vault's JSON.
+		{"read metrics", func(c *api.Client) (*api.Secret, error) { return nil, scrapeMetrics(c) }},
 		{"read config", read("config")},
 		// An app access token is the app's credential: none of the three
 		// policies hands it out.
@@ -123,9 +127,10 @@ func TestExamplePolicies(t *testing.T) {
 	}{
 		{"instagram-app", []string{"read token/shop"}},
 		{"instagram-onboarding", []string{"write auth-url"}},
+		{"instagram-metrics", []string{"read metrics"}},
 		// Last: its allowed requests change the accounts and the config.
 		{"instagram-operator", []string{
-			"list accounts/", "read accounts/shop", "read status", "read config", "write auth-url", "write auth-url replace", "write auth-url allow_user_change",
+			"list accounts/", "read accounts/shop", "read status", "read metrics", "read config", "write auth-url", "write auth-url replace", "write auth-url allow_user_change",
 			"write accounts/shop/refresh", "write config", "write accounts/newcomer",
 			"delete accounts/other", "delete config",
 		}},
@@ -185,4 +190,24 @@ func TestExamplePolicies(t *testing.T) {
 	if s, err := e.root.Logical().Read(mountPath + "/config"); err != nil || s != nil {
 		t.Errorf("config after the operator deleted it: %v, %v; want none", s, err)
 	}
+}
+
+// scrapeMetrics reads instagram/metrics as Prometheus does and checks it is
+// the text format with the engine's metrics; a refusal is Vault's error.
+func scrapeMetrics(c *api.Client) error {
+	resp, err := c.Logical().ReadRawWithContext(context.Background(), mountPath+"/metrics")
+	if resp != nil {
+		defer resp.Body.Close()
+	}
+	if err != nil {
+		return err
+	}
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/plain; version=0.0.4") || !strings.Contains(string(body), "vault_instagram_accounts{") {
+		return fmt.Errorf("metrics answered %s: %.200s", ct, body)
+	}
+	return nil
 }
