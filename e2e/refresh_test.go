@@ -3,6 +3,8 @@
 package e2e
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -115,5 +117,78 @@ func (e *env) waitFor(what string, cond func() bool) {
 			e.fatalf("gave up after %s waiting for %s", periodicWait, what)
 		}
 		time.Sleep(2 * time.Second)
+	}
+}
+
+// TestExpiryAndAppPauseOnRealVault (issue 13, findings 2 and 9) runs the
+// periodic function of a real Vault against a token that runs out while
+// Meta refuses its refresh, then against an app-wide throttle (code 4)
+// whose Retry-After asks for ten years.
+//
+// The expired token is marked needs_reauth with a last_error naming its
+// expiry, and counted in status; the throttle pauses refreshes for a day,
+// not ten years, and status shows until when and why.
+func TestExpiryAndAppPauseOnRealVault(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.fake.Fail(graphtest.EndpointRefresh, -1, graphtest.Failure{
+		Status: 500,
+		Body:   `{"error":{"message":"An unexpected error has occurred. Please retry your request later.","type":"OAuthException","code":2,"is_transient":true}}`,
+	})
+	u := e.addUser("lapsing_owner")
+	// Three seconds of life left: it runs out before any retry.
+	expires := time.Now().Add(3 * time.Second).Truncate(time.Second)
+	tok := e.mintLongLived(u, expires.Add(-longLivedTTL), basicScopes...)
+	if _, err := e.root.Logical().Write(mountPath+"/accounts/lapsing", map[string]any{
+		"access_token": tok,
+		"expires_at":   expires.UTC().Format(time.RFC3339),
+	}); err != nil {
+		e.fatalf("register: %v", err)
+	}
+	// Before expiry, a refresh may fail once (then its retry comes after
+	// expiry), so allow two periodic runs and then some.
+	e.eventually("lapsing to be marked needs_reauth", 200*time.Second, func() bool {
+		return e.readAccount(e.root, "lapsing")["status"] == "needs_reauth"
+	}, func() string { return fmt.Sprint(e.readAccount(e.root, "lapsing")) })
+	acct := e.readAccount(e.root, "lapsing")
+	lastError, _ := acct["last_error"].(string)
+	if !strings.Contains(lastError, "expired") || !strings.Contains(lastError, expires.UTC().Format(time.RFC3339)) {
+		t.Fatalf("last_error %q does not say the token expired at %s", lastError, expires.UTC().Format(time.RFC3339))
+	}
+	if acct["next_refresh_at"] != "" {
+		t.Fatalf("still scheduled: next_refresh_at %v", acct["next_refresh_at"])
+	}
+	if st := e.status(); toInt64(t, st["accounts_needs_reauth"]) != 1 || st["app_paused_until"] != "" || st["app_pause_reason"] != "" {
+		t.Fatalf("status: needs_reauth %v, app_paused_until %q, app_pause_reason %q",
+			st["accounts_needs_reauth"], st["app_paused_until"], st["app_pause_reason"])
+	}
+
+	e.fake.ClearFailures()
+	before := e.fake.Calls(graphtest.EndpointRefresh)
+	throttle := graphtest.Throttled(4, 30)
+	throttle.Header.Set("Retry-After", "315360000") // ten years
+	e.fake.Fail(graphtest.EndpointRefresh, 1, throttle)
+	due := e.addUser("due_owner")
+	issued := time.Now().Add(-40 * 24 * time.Hour).Truncate(time.Second)
+	old := e.mintLongLived(due, issued, basicScopes...)
+	if _, err := e.root.Logical().Write(mountPath+"/accounts/due", map[string]any{
+		"access_token": old,
+		"expires_at":   issued.Add(longLivedTTL).UTC().Format(time.RFC3339),
+	}); err != nil {
+		e.fatalf("register: %v", err)
+	}
+	e.waitFor("status to show the app-wide pause", func() bool {
+		return e.status()["app_paused_until"] != ""
+	})
+	st := e.status()
+	assertNear(t, "app_paused_until", optTime(t, st["app_paused_until"]), time.Now().Add(24*time.Hour), 3*time.Minute)
+	if reason, _ := st["app_pause_reason"].(string); !strings.Contains(reason, "code 4") || !strings.Contains(reason, "refresh") {
+		t.Fatalf("app_pause_reason %q: want the refresh call and Meta's code 4", reason)
+	}
+	if got := e.readToken(e.root, "due"); got.accessToken != old {
+		t.Fatal("token/due does not serve the stored token during the pause")
+	}
+	if n := e.fake.Calls(graphtest.EndpointRefresh) - before; n != 1 {
+		t.Fatalf("Meta saw %d refresh calls since the throttle was set, want the one it answered", n)
 	}
 }
