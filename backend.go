@@ -106,6 +106,18 @@ type backend struct {
 	stateMu sync.Mutex
 	// lastStateSweep is when expired states were last deleted (Unix nanoseconds).
 	lastStateSweep atomic.Int64
+
+	// signedRequestMu serialises acting on accepted signed requests
+	// (callback_records.go).
+	signedRequestMu sync.Mutex
+	// lastRecordSweep is when the callbacks' expired records were last
+	// swept (Unix nanoseconds); recordSweepBacklog says that sweep stopped
+	// at its bound, and deletionSweepAfter (under sweepMu) the deletion
+	// record it stopped after.
+	lastRecordSweep    atomic.Int64
+	recordSweepBacklog atomic.Bool
+	sweepMu            sync.Mutex
+	deletionSweepAfter string
 }
 
 func newBackend(opts backendOptions) *backend {
@@ -160,6 +172,7 @@ func newBackend(opts backendOptions) *backend {
 			// forwarded there), so that is where states live.
 			LocalStorage: []string{
 				stateStoragePrefix,
+				signedRequestStoragePrefix,
 			},
 			// Meta calls these, and the account owner's browser lands on
 			// the callback: neither holds a Vault token. Each checks its

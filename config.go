@@ -72,6 +72,9 @@ type config struct {
 	AllowedRedirectURIs []string      `json:"allowed_redirect_uris"`
 	StateTTL            time.Duration `json:"state_ttl"`
 	SignedRequestMaxAge time.Duration `json:"signed_request_max_age"`
+	// DeletionRecordTTL is how long a data deletion's status record is
+	// kept (callback_records.go).
+	DeletionRecordTTL time.Duration `json:"deletion_record_ttl"`
 	// PublicURL is the mount's public address, for the status URL a
 	// data-deletion request answers; empty: RedirectURI without /callback.
 	PublicURL string `json:"public_url"`
@@ -95,6 +98,7 @@ func defaultConfig() *config {
 		MaxTokenTTL:          defaultMaxTokenTTL,
 		StateTTL:             defaultStateTTL,
 		SignedRequestMaxAge:  defaultSignedRequestMaxAge,
+		DeletionRecordTTL:    defaultDeletionRecordTTL,
 		AuthBaseURL:          ep.AuthBaseURL,
 		APIBaseURL:           ep.APIBaseURL,
 		GraphBaseURL:         ep.GraphBaseURL,

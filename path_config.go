@@ -91,6 +91,11 @@ func configFields() map[string]*framework.FieldSchema {
 			Description: "How old a signed_request on deauthorize or data-deletion may be (by its issued_at) before it is refused as a replay. At most 24 hours.",
 			Default:     int(defaultSignedRequestMaxAge / time.Second),
 		},
+		"deletion_record_ttl": {
+			Type:        framework.TypeDurationSecond,
+			Description: "How long a data deletion's status (data-deletion/<code>) is kept before the periodic work deletes it. At least 24 hours, at most 3650 days.",
+			Default:     int(defaultDeletionRecordTTL / time.Second),
+		},
 		"public_url": {
 			Type:        framework.TypeString,
 			Description: "The mount's public URL, such as https://vault.example.com/v1/instagram, for the status URL data-deletion answers. Default: redirect_uri without its trailing /callback.",
@@ -212,6 +217,7 @@ func (b *backend) pathConfigRead(ctx context.Context, req *logical.Request, _ *f
 		"allowed_redirect_uris":   nonNil(cfg.AllowedRedirectURIs),
 		"state_ttl":               int64(cfg.StateTTL / time.Second),
 		"signed_request_max_age":  int64(cfg.SignedRequestMaxAge / time.Second),
+		"deletion_record_ttl":     int64(cfg.DeletionRecordTTL / time.Second),
 		"public_url":              cfg.PublicURL,
 		"auth_base_url":           cfg.AuthBaseURL,
 		"api_base_url":            cfg.APIBaseURL,
@@ -322,6 +328,9 @@ func applyConfigFields(cfg *config, d *framework.FieldData) {
 	if v, ok := d.GetOk("signed_request_max_age"); ok {
 		cfg.SignedRequestMaxAge = time.Duration(v.(int)) * time.Second
 	}
+	if v, ok := d.GetOk("deletion_record_ttl"); ok {
+		cfg.DeletionRecordTTL = time.Duration(v.(int)) * time.Second
+	}
 }
 
 func validateConfig(cfg *config) error {
@@ -398,6 +407,11 @@ func validateAuthFlowConfig(cfg *config) error {
 	}
 	if cfg.SignedRequestMaxAge <= 0 || cfg.SignedRequestMaxAge > maxSignedRequestMaxAge {
 		return badField("signed_request_max_age", "must be positive and at most 24 hours")
+	}
+	if cfg.DeletionRecordTTL < minDeletionRecordTTL || cfg.DeletionRecordTTL > maxDeletionRecordTTL {
+		// At least as long as a replayed request, answered the same
+		// code, can arrive.
+		return badField("deletion_record_ttl", "must be at least 24 hours and at most 3650 days")
 	}
 	if cfg.PublicURL != "" {
 		if err := checkURL("public_url", cfg.PublicURL); err != nil {

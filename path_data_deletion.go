@@ -23,7 +23,12 @@ signed_request_max_age), deletes every account of that user, and answers
 {"url": ..., "confirmation_code": ...} as the whole response body, as Meta
 requires. The url is data-deletion/<confirmation_code> under config's
 public_url (default: redirect_uri without "/callback"); reading it reports
-the deletion's status and times, nothing else.
+the deletion's status and times, nothing else, for config's
+deletion_record_ttl (90 days by default).
+
+An account registered or re-authorized after the request's issued_at is
+left alone, and a request acts once: a repeat gets the same confirmation
+code and deletes and stores nothing.
 
 Register https://<vault>/v1/<mount>/data-deletion as the app's Data Deletion
 Request URL in Meta's dashboard.
@@ -123,24 +128,44 @@ func (b *backend) pathDataDeletionWrite(ctx context.Context, req *logical.Reques
 		b.warnRefusal("data-deletion", "data deletion request refused: set config public_url (or a redirect_uri ending in /callback) so the engine can answer a status URL")
 		return respondErr(badField("public_url", "is not configured, and redirect_uri does not end in /callback"))
 	}
+	answer := func(code string) (*logical.Response, error) {
+		return rawJSON(http.StatusOK, map[string]any{
+			"url":               base + "/data-deletion/" + code,
+			"confirmation_code": code,
+		})
+	}
+
+	unlock := b.lockSignedRequests()
+	defer unlock()
+	seen, err := b.loadSeenRequest(ctx, req.Storage, sr)
+	if err != nil {
+		return nil, err
+	}
+	if seen.DeletionCode != "" {
+		// A replay, or Meta delivering again: the same confirmation
+		// code, no second deletion and no second record.
+		b.warnRefusal("data-deletion", "signed_request seen before: answered the same confirmation code, nothing done again",
+			"issued_at", formatTime(sr.IssuedAt), "confirmation_code", seen.DeletionCode)
+		return answer(seen.DeletionCode)
+	}
+
 	code, err := newConfirmationCode()
 	if err != nil {
 		return nil, err
 	}
 	rec := deletionRecord{Status: deletionStatusDeleted, RequestedAt: b.clock.Now()}
-
 	names, err := b.accountsOfUser(ctx, req.Storage, sr.UserID)
 	if err != nil {
 		return nil, err
 	}
-	deleted := 0
+	var deleted []string
 	for _, name := range names {
-		ok, err := b.deleteAccountOfUser(ctx, req.Storage, name, sr.UserID)
+		ok, err := b.deleteAccountOfUser(ctx, req.Storage, name, sr)
 		if err != nil {
 			return nil, err
 		}
 		if ok {
-			deleted++
+			deleted = append(deleted, name)
 		}
 	}
 	rec.CompletedAt = b.clock.Now()
@@ -151,23 +176,30 @@ func (b *backend) pathDataDeletionWrite(ctx context.Context, req *logical.Reques
 	if err := req.Storage.Put(ctx, entry); err != nil {
 		return nil, fmt.Errorf("writing data deletion status: %w", err)
 	}
+	seen.DeletionCode, seen.DeletedAt = code, rec.CompletedAt
+	if err := b.saveSeenRequest(ctx, req.Storage, sr, seen); err != nil {
+		return nil, err
+	}
 	// Account names are the operator's; logging them tells the operator
 	// what went, and the confirmation code ties a user's question to it.
-	b.Logger().Info("data deletion request handled", "accounts_deleted", deleted, "accounts", names, "confirmation_code", code)
-	return rawJSON(http.StatusOK, map[string]any{
-		"url":               base + "/data-deletion/" + code,
-		"confirmation_code": code,
-	})
+	b.Logger().Info("data deletion request handled", "accounts_deleted", len(deleted), "accounts", deleted, "confirmation_code", code)
+	return answer(code)
 }
 
-// deleteAccountOfUser deletes account name if it still belongs to userID,
-// under the account's lock.
-func (b *backend) deleteAccountOfUser(ctx context.Context, s logical.Storage, name, userID string) (bool, error) {
+// deleteAccountOfUser deletes account name if it still belongs to the
+// request's user and was authorized before the request was issued, under
+// the account's lock.
+func (b *backend) deleteAccountOfUser(ctx context.Context, s logical.Storage, name string, sr *signedRequest) (bool, error) {
 	unlock := b.lockAccount(name)
 	defer unlock()
 	stored, err := loadAccount(ctx, s, name)
-	if err != nil || stored == nil || !stored.belongsTo(userID) {
+	if err != nil || stored == nil || !stored.belongsTo(sr.UserID) {
 		return false, err
+	}
+	if stored.authorizedAfter(sr.IssuedAt) {
+		b.Logger().Info("data deletion request: account left alone, its owner authorized it after the request was issued",
+			"account", name, "registered_at", formatTime(stored.RegisteredAt), "issued_at", formatTime(sr.IssuedAt))
+		return false, nil
 	}
 	return true, b.deleteAccount(ctx, s, name)
 }
@@ -189,6 +221,18 @@ func (b *backend) pathDataDeletionRead(ctx context.Context, req *logical.Request
 	var rec deletionRecord
 	if err := entry.DecodeJSON(&rec); err != nil {
 		return nil, fmt.Errorf("decoding data deletion status: %w", err)
+	}
+	// Past deletion_record_ttl a record is gone, swept or not yet.
+	cfg, err := b.readConfig(ctx, req.Storage)
+	if err != nil {
+		return nil, err
+	}
+	ttl := defaultDeletionRecordTTL
+	if cfg != nil {
+		ttl = cfg.DeletionRecordTTL
+	}
+	if rec.expired(b.clock.Now(), ttl) {
+		return nil, nil
 	}
 	return rawJSON(http.StatusOK, map[string]any{
 		"confirmation_code": code,

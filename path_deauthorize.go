@@ -23,6 +23,12 @@ then drops the token of every account of that user and marks it needs_reauth:
 token/<name> answers an error until the owner authorizes again. A request
 that does not verify changes nothing and gets a 400.
 
+An account registered or re-authorized after the request's issued_at is
+left alone, and a request acts once: a repeat (a replay, or Meta delivering
+again) gets the same answer and changes nothing. Accepted requests are
+remembered, by hash, in local storage until they are older than
+signed_request_max_age.
+
 Register https://<vault>/v1/<mount>/deauthorize as the app's Deauthorize
 Callback URL in Meta's dashboard.
 `
@@ -80,13 +86,26 @@ func (b *backend) pathDeauthorizeWrite(ctx context.Context, req *logical.Request
 	if err != nil {
 		return respondErr(err)
 	}
+	unlock := b.lockSignedRequests()
+	defer unlock()
+	seen, err := b.loadSeenRequest(ctx, req.Storage, sr)
+	if err != nil {
+		return nil, err
+	}
+	if !seen.DeauthorizedAt.IsZero() {
+		// A replay, or Meta delivering again: answered as before,
+		// nothing done again.
+		b.warnRefusal("deauthorize", "signed_request seen before: answered as the first time, nothing done again",
+			"issued_at", formatTime(sr.IssuedAt), "first_handled_at", formatTime(seen.DeauthorizedAt))
+		return rawJSON(http.StatusOK, map[string]any{"success": true})
+	}
 	names, err := b.accountsOfUser(ctx, req.Storage, sr.UserID)
 	if err != nil {
 		return nil, err
 	}
 	dropped := 0
 	for _, name := range names {
-		ok, err := b.deauthorizeAccount(ctx, req.Storage, name, sr.UserID)
+		ok, err := b.deauthorizeAccount(ctx, req.Storage, name, sr)
 		if err != nil {
 			return nil, err
 		}
@@ -96,19 +115,34 @@ func (b *backend) pathDeauthorizeWrite(ctx context.Context, req *logical.Request
 		}
 	}
 	if dropped == 0 {
-		b.Logger().Info("deauthorize callback: the user has no account in this engine")
+		// Nothing to remember: a repeat finds nothing either, since any
+		// account of the user registered from now on is newer than the
+		// request. Meta calls for every user who removes the app, most of
+		// whom may have no account here, and none of them costs storage.
+		b.Logger().Info("deauthorize callback: the user has no account in this engine authorized before the request was issued")
+		return rawJSON(http.StatusOK, map[string]any{"success": true})
+	}
+	seen.DeauthorizedAt = b.clock.Now()
+	if err := b.saveSeenRequest(ctx, req.Storage, sr, seen); err != nil {
+		return nil, err
 	}
 	return rawJSON(http.StatusOK, map[string]any{"success": true})
 }
 
 // deauthorizeAccount drops the token of account name if it still belongs
-// to userID, under the account's lock.
-func (b *backend) deauthorizeAccount(ctx context.Context, s logical.Storage, name, userID string) (bool, error) {
+// to the request's user and was authorized before the request was issued,
+// under the account's lock.
+func (b *backend) deauthorizeAccount(ctx context.Context, s logical.Storage, name string, sr *signedRequest) (bool, error) {
 	unlock := b.lockAccount(name)
 	defer unlock()
 	stored, err := loadAccount(ctx, s, name)
-	if err != nil || stored == nil || !stored.belongsTo(userID) {
+	if err != nil || stored == nil || !stored.belongsTo(sr.UserID) {
 		return false, err
+	}
+	if stored.authorizedAfter(sr.IssuedAt) {
+		b.Logger().Info("deauthorize callback: account left alone, its owner authorized it after the request was issued",
+			"account", name, "registered_at", formatTime(stored.RegisteredAt), "issued_at", formatTime(sr.IssuedAt))
+		return false, nil
 	}
 	next := stored.clone()
 	next.AccessToken = ""

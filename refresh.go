@@ -78,6 +78,7 @@ func (b *backend) tick(ctx context.Context, s logical.Storage) error {
 	if err != nil || cfg == nil {
 		return err
 	}
+	b.sweepCallbackRecords(ctx, s, cfg, start)
 
 	if until, _ := b.appPaused(start); !until.IsZero() {
 		// Meta throttles the whole app: calling for any account now would

@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"regexp"
@@ -31,6 +32,12 @@ var userIDRegex = regexp.MustCompile(`^[0-9]{1,32}$`)
 type signedRequest struct {
 	UserID   string
 	IssuedAt time.Time
+	// Hash identifies the request for replay detection: the hex SHA-256
+	// of its canonical spelling (the signature re-encoded, the payload
+	// text without padding), so every spelling that verifies (padded,
+	// with non-zero trailing bits in the signature's last character) is
+	// the same request.
+	Hash string
 }
 
 // signedRequestError says why a signed_request was refused. Its message
@@ -110,7 +117,13 @@ func parseSignedRequest(raw, appSecret string, now time.Time, maxAge time.Durati
 	if err != nil {
 		return nil, badSignedRequest(srPayloadEncoding)
 	}
-	return checkPayload(payload, now, maxAge)
+	sr, err := checkPayload(payload, now, maxAge)
+	if err != nil {
+		return nil, err
+	}
+	canonical := sha256.Sum256([]byte(base64.RawURLEncoding.EncodeToString(sig) + "." + strings.TrimRight(payloadText, "=")))
+	sr.Hash = hex.EncodeToString(canonical[:])
+	return sr, nil
 }
 
 // signatureMatches compares in constant time. Meta signs the unpadded
