@@ -64,10 +64,16 @@ type backend struct {
 	// refresh, delete), keyed by account name.
 	locks []*locksutil.LockEntry
 
-	// configMu guards the decoded config and the Meta client built from it.
-	configMu sync.RWMutex
-	config   *config
-	meta     metaClient
+	// configMu guards the decoded config, the Meta client built from it
+	// and configGen, bumped by every write, delete and invalidation of the
+	// config (see readConfig).
+	configMu  sync.RWMutex
+	config    *config
+	meta      metaClient
+	configGen uint64
+	// configWriteMu serialises config writes and deletes: each reads,
+	// changes and stores the config, then caches and reschedules.
+	configWriteMu sync.Mutex
 
 	cache *accountCache
 	sched *schedule

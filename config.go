@@ -119,10 +119,15 @@ func (c *config) endpoints() graph.Endpoints {
 }
 
 // readConfig returns the decoded config (nil when none is stored), cached
-// until a write or an invalidation.
+// until a write, a delete or an invalidation.
+//
+// A read that missed caches what it read only if no write, delete or
+// invalidation happened since it started reading storage (configGen):
+// otherwise what it read may be older than what the change left, and
+// caching it would serve a stale or deleted config until the next change.
 func (b *backend) readConfig(ctx context.Context, s logical.Storage) (*config, error) {
 	b.configMu.RLock()
-	cfg := b.config
+	cfg, gen := b.config, b.configGen
 	b.configMu.RUnlock()
 	if cfg != nil {
 		return cfg, nil
@@ -141,10 +146,14 @@ func (b *backend) readConfig(ctx context.Context, s logical.Storage) (*config, e
 	}
 
 	b.configMu.Lock()
-	b.config = cfg
-	b.meta = nil
+	if b.configGen == gen {
+		b.config = cfg
+		b.meta = nil
+		// Under configMu, like writeConfig's, so the schedule's scopes
+		// are those of the config cached last, not of a read that lost.
+		b.sched.setWantedScopes(cfg.Scopes)
+	}
 	b.configMu.Unlock()
-	b.sched.setWantedScopes(cfg.Scopes)
 	return cfg, nil
 }
 
@@ -156,6 +165,9 @@ func (b *backend) cachedConfig() *config {
 	return b.config
 }
 
+// writeConfig stores cfg and caches it. Config writes and deletes are
+// serialised by configWriteMu (held by their handlers), so two writes
+// cannot cache in the other order than they stored.
 func (b *backend) writeConfig(ctx context.Context, s logical.Storage, cfg *config) error {
 	entry, err := logical.StorageEntryJSON(configStoragePath, cfg)
 	if err != nil {
@@ -167,15 +179,19 @@ func (b *backend) writeConfig(ctx context.Context, s logical.Storage, cfg *confi
 	b.configMu.Lock()
 	b.config = cfg
 	b.meta = nil
-	b.configMu.Unlock()
+	b.configGen++
 	b.sched.setWantedScopes(cfg.Scopes)
+	b.configMu.Unlock()
 	return nil
 }
 
+// resetConfig drops the cached config (a delete, an invalidation), and
+// keeps a read that started before from caching what it read.
 func (b *backend) resetConfig() {
 	b.configMu.Lock()
 	b.config = nil
 	b.meta = nil
+	b.configGen++
 	b.configMu.Unlock()
 }
 

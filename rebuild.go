@@ -42,15 +42,20 @@ func (b *backend) rebuildSchedule(ctx context.Context, s logical.Storage) error 
 	}
 	defer b.rebuildMu.Unlock()
 
+	// Journal first, then read the config: a config write that changes
+	// the window after the read is then journaled (windowChanged) and
+	// replace keeps it. Read the other way round, a write between the two
+	// would be undone by replace until the next rebuild, an hour later.
+	b.sched.beginRebuild()
 	window := defaultRefreshWindow
 	cfg, err := b.readConfig(ctx, s)
 	if err != nil {
+		b.sched.abortRebuild()
 		return err
 	}
 	if cfg != nil {
 		window = cfg.RefreshWindow
 	}
-	b.sched.beginRebuild()
 	timings, err := loadTimings(ctx, s)
 	if err != nil {
 		b.sched.abortRebuild()

@@ -370,11 +370,14 @@ func (s *schedule) release(c claim) {
 func (s *schedule) reschedule(window time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.journaling {
+		// Even when the window is the one the schedule has: a rebuild
+		// may have read another from the config before this write (at
+		// start-up the schedule holds the default, not the config's).
+		s.windowChanged = true
+	}
 	if s.window == window {
 		return
-	}
-	if s.journaling {
-		s.windowChanged = true
 	}
 	s.window = window
 	s.queue = s.queue[:0]
