@@ -133,7 +133,7 @@ func configFields() map[string]*framework.FieldSchema {
 // 200 without data.
 func configWriteResponses() map[int][]framework.Response {
 	return map[int][]framework.Response{
-		http.StatusNoContent: {{Description: "Stored. When the stored scopes still hold a scope name Meta retired, the answer is a 200 carrying only a warning that names the current one."}},
+		http.StatusNoContent: {{Description: "Stored. The answer is a 200 carrying only warnings when a base URL given points at a host that is neither Meta's nor loopback (one warning naming each such field), or the stored scopes still hold a scope name Meta retired (a warning naming the current one)."}},
 	}
 }
 
@@ -273,6 +273,7 @@ func (b *backend) pathConfigWrite(ctx context.Context, req *logical.Request, d *
 		b.sched.reschedule(cfg.RefreshWindow)
 	}
 	resp := &logical.Response{}
+	b.warnForeignBaseURLs(resp, cfg, d)
 	if w := retiredScopesWarning(cfg); w != "" {
 		resp.AddWarning(w)
 	}
@@ -374,14 +375,8 @@ func validateConfig(cfg *config) error {
 	if cfg.RefreshConcurrency < 1 || cfg.RefreshConcurrency > maxRefreshConcurrency {
 		return badField("refresh_concurrency", "must be between 1 and %d", maxRefreshConcurrency)
 	}
-	for _, f := range []struct{ name, v string }{
-		{"auth_base_url", cfg.AuthBaseURL},
-		{"api_base_url", cfg.APIBaseURL},
-		{"graph_base_url", cfg.GraphBaseURL},
-		{"facebook_auth_base_url", cfg.FacebookAuthBaseURL},
-		{"facebook_graph_base_url", cfg.FacebookGraphBaseURL},
-	} {
-		if err := checkURL(f.name, f.v); err != nil {
+	for _, f := range cfg.baseURLFields() {
+		if _, err := checkBaseURL(f.name, *f.value); err != nil {
 			return err
 		}
 	}
