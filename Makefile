@@ -31,7 +31,7 @@ HA_TIMEOUT ?= 12m
 # e.g. BENCHFLAGS="-rounds 5" or "-scale 100000"; `go run ./bench -h` lists them.
 BENCHFLAGS ?=
 
-.PHONY: build dev vault test test-unit test-alerts prometheus-tools test-e2e test-ha bench fuzz vulncheck lint fmt-check vet staticcheck clean clean-all release
+.PHONY: build dev vault test chromium test-unit test-alerts prometheus-tools test-e2e test-ha bench fuzz vulncheck lint fmt-check vet staticcheck clean clean-all release
 
 ## build: the plugin binary into $(PLUGIN_DIR); prints its version and sha256
 build:
@@ -75,8 +75,9 @@ prometheus-tools:
 
 # The e2e tests run a real Vault with the freshly built plugin; the harness
 # reads where both are from the environment, and where the Prometheus server
-# that scrapes the plugin in e2e/prometheus_test.go is (PROMETHEUS_BIN).
-test-e2e:
+# that scrapes the plugin in e2e/prometheus_test.go is (PROMETHEUS_BIN). The
+# browser test drives Chromium, installed first where it is missing and can be.
+test-e2e: chromium
 	@vault_bin="$$(scripts/build-vault.sh)"; \
 	eval "$$(scripts/build-plugin.sh)"; \
 	eval "$$(scripts/install-prometheus.sh)"; \
@@ -84,6 +85,19 @@ test-e2e:
 	VAULT_BIN="$$vault_bin" PLUGIN_DIR="$$PLUGIN_DIR" PLUGIN_VERSION="$$PLUGIN_VERSION" PLUGIN_SHA256="$$PLUGIN_SHA256" \
 	PROMETHEUS_BIN="$$PROMETHEUS_BIN" \
 	go test -tags e2e -count=1 -timeout $(E2E_TIMEOUT) $(GOTESTFLAGS) ./e2e/...
+
+## chromium: the browser the e2e browser test drives: the Debian package
+## chromium, installed with apt-get when missing and run as root; elsewhere
+## it says what to do (the test then fails, saying so). CHROMIUM=/path skips it.
+chromium:
+	@if [ -n "$${CHROMIUM:-}" ] || command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || command -v google-chrome >/dev/null 2>&1; then \
+	  exit 0; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "chromium: installing the Debian package (apt-get install -y chromium)" >&2; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >&2; \
+	else \
+	  echo "chromium: not installed, and not installable here (needs root and apt-get): install Chromium or set CHROMIUM=/path/to/chrome; the browser test will fail without it" >&2; \
+	fi
 
 ## test-ha: the engine on a three-node Vault Raft cluster through the loss of
 ## its active node, and on a lone server killed and restarted mid-refresh

@@ -69,13 +69,18 @@ type dialogGrant struct {
 
 // redirectFromDialog answers a login dialog: a 302 to redirect_uri with a
 // code (or with Meta's denial parameters), state echoed, and the fragment
-// Meta appends.
+// Meta appends; or, with consent pages on, first the page asking for
+// consent.
 func (s *Server) redirectFromDialog(w http.ResponseWriter, r *http.Request, g dialogGrant, fragment string) {
 	q := r.URL.Query()
 	redirectURI := q.Get("redirect_uri")
 	target, err := url.Parse(redirectURI)
 	if err != nil || !target.IsAbs() {
 		writeFlatError(w, "Invalid redirect_uri")
+		return
+	}
+	if s.wantsConsentPage(q) {
+		s.writeConsentPage(w, r, g)
 		return
 	}
 	params := target.Query()

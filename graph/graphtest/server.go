@@ -44,6 +44,9 @@ type Options struct {
 	RequireAppSecretProof bool
 	// ExchangeShape selects the encoding of code-exchange answers.
 	ExchangeShape Shape
+	// ConsentPage makes the login dialogs show a consent page (Allow,
+	// Cancel) instead of approving at once (consent.go).
+	ConsentPage bool
 }
 
 // Server is a fake of Meta's token endpoints, serving every host under a
@@ -64,6 +67,7 @@ type Server struct {
 	mu      sync.Mutex
 	offset  time.Duration // added to clock by Advance
 	rotate  bool
+	consent bool // login dialogs show a consent page
 	latency time.Duration
 	state   store
 	stats   stats
@@ -92,6 +96,7 @@ func NewUnstarted(opts Options) *Server {
 		requireProof: opts.RequireAppSecretProof,
 		shape:        opts.ExchangeShape,
 		rotate:       !opts.KeepTokenOnRefresh,
+		consent:      opts.ConsentPage,
 		done:         make(chan struct{}),
 		state:        newStore(),
 		stats:        stats{calls: map[string]int{}},

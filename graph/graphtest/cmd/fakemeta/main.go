@@ -43,6 +43,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, out io.Writer) err
 	appSecret := fs.String("app-secret", graphtest.DefaultAppSecret, "the app secret the fake accepts; - reads it from the first line of stdin, keeping it out of ps")
 	keep := fs.Bool("keep-token-on-refresh", false, "refresh extends the same token string instead of issuing a new one")
 	requireProof := fs.Bool("require-appsecret-proof", false, "Graph calls without appsecret_proof fail")
+	consent := fs.Bool("consent-page", false, "login dialogs show a consent page (Allow, Cancel) instead of approving at once, for a person's browser")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -59,6 +60,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, out io.Writer) err
 		AppSecret:             *appSecret,
 		KeepTokenOnRefresh:    *keep,
 		RequireAppSecretProof: *requireProof,
+		ConsentPage:           *consent,
 	})
 	defer fake.Close()
 	ln, err := net.Listen("tcp", *addr)
