@@ -239,6 +239,8 @@ func (s *Server) adminAddConfiguration(req *adminRequest) (any, error) {
 	return c, nil
 }
 
+// adminAppProblem sets (or, with "", clears) the app-level problem every
+// endpoint answers (SetAppProblem).
 func (s *Server) adminAppProblem(req *adminRequest) (any, error) {
 	kind := graph.AppProblemKind(req.AppProblem)
 	if kind != "" && !slices.Contains(graph.AllAppProblemKinds(), kind) {
