@@ -210,6 +210,9 @@ func newBackend(opts backendOptions) *backend {
 		Clean:          b.clean,
 		RunningVersion: Version,
 	}
+	// Every operation refuses fields its path does not define
+	// (handle_request.go, step 4 of the front door).
+	b.guardOperations(b.Backend.Paths)
 	return b
 }
 

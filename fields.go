@@ -1,15 +1,12 @@
 package instagram
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/url"
 	"regexp"
-	"sort"
 	"strings"
 
-	"github.com/hashicorp/vault/sdk/framework"
 	"github.com/hashicorp/vault/sdk/logical"
 )
 
@@ -52,27 +49,6 @@ func (e *fieldError) Error() string { return e.field + ": " + e.msg }
 
 func badField(field, format string, args ...any) *fieldError {
 	return &fieldError{field: field, msg: fmt.Sprintf(format, args...)}
-}
-
-// checkFields rejects fields the path does not define and values that do not
-// convert to the field's type, before a handler touches storage.
-func checkFields(d *framework.FieldData) error {
-	var unknown []string
-	for k := range d.Raw {
-		if _, ok := d.Schema[k]; !ok {
-			unknown = append(unknown, k)
-		}
-	}
-	if len(unknown) > 0 {
-		sort.Strings(unknown)
-		return &fieldError{field: strings.Join(unknown, ", "), msg: "unknown field for this path"}
-	}
-	for k := range d.Raw {
-		if _, _, err := d.GetOkErr(k); err != nil {
-			return badField(k, "%v", err)
-		}
-	}
-	return nil
 }
 
 // checkName validates an account name taken from the path.
@@ -119,30 +95,4 @@ func respondErr(err error) (*logical.Response, error) {
 		return logical.ErrorResponse(err.Error()), nil
 	}
 	return nil, err
-}
-
-// withFieldCheck wraps an operation so that every request is checked for
-// unknown fields and bad types first.
-func withFieldCheck(op framework.OperationFunc) framework.OperationFunc {
-	return func(ctx context.Context, req *logical.Request, d *framework.FieldData) (*logical.Response, error) {
-		if err := checkFields(d); err != nil {
-			return respondErr(err)
-		}
-		return op(ctx, req, d)
-	}
-}
-
-// checkFieldsQuiet is checkFields for paths whose values are secrets (codes,
-// states, signed requests): its errors name the fields but never quote a
-// value, as the type conversion errors checkFields passes on do.
-func checkFieldsQuiet(d *framework.FieldData) error {
-	err := checkFields(d)
-	var fe *fieldError
-	if err == nil || !errors.As(err, &fe) {
-		return err
-	}
-	if _, known := d.Schema[fe.field]; known {
-		return malformedField(fe.field)
-	}
-	return fe // unknown fields: the message holds their names only
 }

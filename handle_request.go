@@ -10,31 +10,57 @@ import (
 	"github.com/hashicorp/vault/sdk/logical"
 )
 
-// The framework checks that every field converts to its type before any
-// handler runs, and its refusal quotes the value it could not convert. For
-// a field that carries a secret (a code, a state, a token, a signed_request,
-// the app secret) given twice or as a list, that would put the secret in
-// the error answered, and, from an existence check, in Vault's own log
-// ("failed to run existence check"). So the backend runs that check itself
-// first and refuses such input naming the field only; the callback, which
-// must always answer its HTML page, does so for any malformed field.
+// The mount's front door. Every request passes these steps, in this order;
+// the first that refuses answers.
+//
+//  1. fastTokenRead: a plain token read is answered without the framework's
+//     router, which would cost a round trip back to Vault (see below).
+//  2. The quiet type check (malformedField): a field whose value does not
+//     convert to its type is refused here, naming the field only, when it
+//     is sensitive (a code, a state, a token, a signed_request, the app
+//     secret), and on the callback for any field, as the HTML page the
+//     callback always answers. The framework's own refusal (step 3) quotes
+//     the value it could not convert: the secret itself, in the answer and,
+//     from an existence check, in Vault's log ("failed to run existence
+//     check"). HandleExistenceCheck runs this step too.
+//  3. The framework (b.Backend): it routes the path, refuses an operation
+//     the path lacks, hands writes on a standby back to the active node,
+//     and converts every field, refusing one that does not convert. Nothing
+//     of this is repeated here: TestFrameworkConvertsEveryFieldBeforeAnyHandler
+//     shows that no handler ever receives a field that does not convert.
+//  4. The unknown-field refusal (refuseUnknownFields), wrapped around every
+//     operation's handler by guardOperations: the framework accepts fields
+//     a path does not define and only warns, on success, that it ignored
+//     them, so a typo (app_idd) would be a silent no-op. It runs inside the
+//     framework, after step 3, so that an unsupported operation or a field
+//     of the wrong type is answered as the framework answers it.
+//  5. The operation's handler.
 
-// HandleRequest is logical.Backend's, with the quiet type check first and a
-// direct route for token reads.
+// HandleRequest is logical.Backend's: steps 1 and 2, then the framework.
 func (b *backend) HandleRequest(ctx context.Context, req *logical.Request) (*logical.Response, error) {
 	if resp, err, ok := b.fastTokenRead(ctx, req); ok {
 		return resp, err
 	}
 	if p, field := b.malformedField(req); field != "" {
-		// The framework anchors patterns with a "^" at its set-up.
-		if strings.TrimPrefix(p.Pattern, "^") == callbackPattern {
+		if isCallbackPath(p) {
 			return b.refuseCallbackParams(field)
 		}
 		if isSensitive(p.Fields[field]) {
 			return respondErr(malformedField(field))
 		}
+		// Any other malformed field is the framework's to refuse: its
+		// value is no secret.
 	}
 	return b.Backend.HandleRequest(ctx, req)
+}
+
+// HandleExistenceCheck is logical.Backend's, with step 2 first: Vault logs
+// the error an existence check returns.
+func (b *backend) HandleExistenceCheck(ctx context.Context, req *logical.Request) (bool, bool, error) {
+	if p, field := b.malformedField(req); field != "" && p.ExistenceCheck != nil && isSensitive(p.Fields[field]) {
+		return true, false, errutil.UserError{Err: malformedField(field).Error()}
+	}
+	return b.Backend.HandleExistenceCheck(ctx, req)
 }
 
 // fastTokenRead answers a plain read of token/<name> without the
@@ -63,14 +89,6 @@ func (b *backend) fastTokenRead(ctx context.Context, req *logical.Request) (*log
 	}
 	resp, err := b.pathTokenRead(ctx, req, d, a)
 	return resp, err, true
-}
-
-// HandleExistenceCheck is logical.Backend's, with the quiet type check first.
-func (b *backend) HandleExistenceCheck(ctx context.Context, req *logical.Request) (bool, bool, error) {
-	if p, field := b.malformedField(req); field != "" && p.ExistenceCheck != nil && isSensitive(p.Fields[field]) {
-		return true, false, errutil.UserError{Err: malformedField(field).Error()}
-	}
-	return b.Backend.HandleExistenceCheck(ctx, req)
 }
 
 // malformedField returns the request's path and a field whose value does
@@ -112,6 +130,49 @@ func (b *backend) malformedField(req *logical.Request) (*framework.Path, string)
 		}
 	}
 	return p, first
+}
+
+// guardOperations puts step 4 around the handler of every operation of
+// paths, once, when the backend is built: a path added later cannot forget
+// it. Every path here declares its operations as *framework.PathOperation.
+func (b *backend) guardOperations(paths []*framework.Path) {
+	for _, p := range paths {
+		for _, h := range p.Operations {
+			op := h.(*framework.PathOperation)
+			op.Callback = b.refuseUnknownFields(p, op.Callback)
+		}
+	}
+}
+
+// refuseUnknownFields refuses a request carrying fields p does not define,
+// naming them all (never their values), before next touches anything. The
+// callback refuses with its HTML page.
+func (b *backend) refuseUnknownFields(p *framework.Path, next framework.OperationFunc) framework.OperationFunc {
+	callback := isCallbackPath(p)
+	return func(ctx context.Context, req *logical.Request, d *framework.FieldData) (*logical.Response, error) {
+		var unknown []string
+		for k := range d.Raw {
+			if _, ok := d.Schema[k]; !ok {
+				unknown = append(unknown, k)
+			}
+		}
+		if len(unknown) == 0 {
+			return next(ctx, req, d)
+		}
+		sort.Strings(unknown)
+		fields := strings.Join(unknown, ", ")
+		if callback {
+			return b.refuseCallbackParams(fields)
+		}
+		return respondErr(&fieldError{field: fields, msg: "unknown field for this path"})
+	}
+}
+
+// isCallbackPath reports whether p is the callback's path, which answers
+// every refusal as an HTML page. The framework anchors patterns with a "^"
+// at its set-up.
+func isCallbackPath(p *framework.Path) bool {
+	return p != nil && strings.TrimPrefix(p.Pattern, "^") == callbackPattern
 }
 
 func isSensitive(s *framework.FieldSchema) bool {

@@ -219,3 +219,277 @@ func refusalNamesSensitive(msg string, sensitive []string, data map[string]any) 
 	}
 	return false
 }
+
+// frontDoorPaths are concrete requests on every path of the backend, one
+// per path; TestFrontDoorPathsCoverEveryPath keeps the list whole.
+var frontDoorPaths = []string{
+	"accounts/",
+	"accounts/shop",
+	"accounts/shop/pages",
+	"accounts/shop/refresh",
+	"app-token",
+	"auth-url",
+	"callback",
+	"config",
+	"data-deletion",
+	"data-deletion/" + strings.Repeat("0", 32),
+	"deauthorize",
+	"metrics",
+	"status",
+	"token/shop",
+}
+
+// TestFrontDoorPathsCoverEveryPath: every path of the backend is reached by
+// one of frontDoorPaths, and declares its operations the way
+// guardOperations wraps them, so the tests below cover every operation.
+func TestFrontDoorPathsCoverEveryPath(t *testing.T) {
+	b := newBackend(backendOptions{})
+	covered := map[*framework.Path]bool{}
+	for _, path := range frontDoorPaths {
+		p := b.Route(path)
+		if p == nil {
+			t.Fatalf("%s routes nowhere", path)
+		}
+		covered[p] = true
+	}
+	for _, p := range b.Paths {
+		if !covered[p] {
+			t.Errorf("path %q is reached by no request of frontDoorPaths", p.Pattern)
+		}
+		//lint:ignore SA1019 checking that the deprecated field stays unused
+		if len(p.Callbacks) != 0 {
+			t.Errorf("path %q uses Callbacks, which guardOperations does not wrap", p.Pattern)
+		}
+		for op, h := range p.Operations {
+			if _, ok := h.(*framework.PathOperation); !ok {
+				t.Errorf("path %q: %s is a %T, not a *framework.PathOperation", p.Pattern, op, h)
+			}
+		}
+	}
+}
+
+// malformedValue is a value no field type of the backend converts from.
+func malformedValue() any { return map[string]any{"not": []any{"a", "value"}} }
+
+// TestFrameworkConvertsEveryFieldBeforeAnyHandler is why the engine no
+// longer checks each field's type in its handlers (fields.go's checkFields
+// did, in every operation, as did checkFieldsQuiet on the unauthenticated
+// paths): the framework converts every field before it calls a handler and
+// refuses the request when one does not convert, so that check could never
+// refuse anything, and removing it changes no answer. A probe where it ran,
+// around every operation's handler, sees every request that reaches a
+// handler; each request here carries one field (then all fields) of a type
+// it cannot convert to, and none may reach the probe. Should the SDK stop
+// converting first, this fails.
+func TestFrameworkConvertsEveryFieldBeforeAnyHandler(t *testing.T) {
+	e := newTestEnv(t)
+	e.configure(nil)
+	e.registerFromCode("shop", "shop_user")
+	secret := e.secret("S3CRET-" + strings.Repeat("m", 40))
+
+	reached := 0
+	var leaked []string
+	for _, p := range e.b.Paths {
+		for op, h := range p.Operations {
+			po := h.(*framework.PathOperation)
+			next := po.Callback
+			po.Callback = func(ctx context.Context, req *logical.Request, d *framework.FieldData) (*logical.Response, error) {
+				reached++
+				for k := range d.Raw {
+					if _, known := d.Schema[k]; !known {
+						continue
+					}
+					if _, _, err := d.GetOkErr(k); err != nil {
+						// What the deleted check answered; the
+						// handler itself might panic.
+						leaked = append(leaked, fmt.Sprintf("%s %s: %s", op, p.Pattern, k))
+						return logical.ErrorResponse(k + ": does not convert"), nil
+					}
+				}
+				return next(ctx, req, d)
+			}
+		}
+	}
+	// The probe sees what reaches a handler.
+	e.mustOK(e.read("status"))
+	if reached != 1 {
+		t.Fatalf("the probe saw %d requests, want 1: this test measures nothing", reached)
+	}
+
+	requests := 0
+	for _, path := range frontDoorPaths {
+		p := e.b.Route(path)
+		var fields []string
+		for k := range p.Fields {
+			if !strings.Contains(p.Pattern, "(?P<"+k+">") {
+				fields = append(fields, k)
+			}
+		}
+		if len(fields) == 0 {
+			continue
+		}
+		all := map[string]any{}
+		var cases []map[string]any
+		for _, k := range fields {
+			v := malformedValue()
+			if isSensitive(p.Fields[k]) {
+				v = []any{secret, secret}
+			}
+			fd := framework.FieldData{Raw: map[string]any{k: v}, Schema: p.Fields}
+			if _, _, err := fd.GetOkErr(k); err == nil {
+				t.Fatalf("%s: %s converts from %v: this case tests nothing", path, k, v)
+			}
+			cases = append(cases, map[string]any{k: v})
+			all[k] = v
+		}
+		cases = append(cases, all)
+		for op := range p.Operations {
+			for _, data := range cases {
+				before := e.storageSnapshot()
+				resp, err := e.b.HandleRequest(context.Background(), &logical.Request{Operation: op, Path: path, Data: data, Storage: e.storage})
+				requests++
+				if got := answerOf(t, resp, err); got.status != http.StatusBadRequest {
+					t.Fatalf("%s %s %v: status %d (%s), want 400", op, path, data, got.status, got.body)
+				}
+				if after := e.storageSnapshot(); !reflect.DeepEqual(before, after) {
+					t.Fatalf("%s %s: a refused request changed storage", op, path)
+				}
+			}
+		}
+	}
+	if requests < 20 {
+		t.Fatalf("only %d requests: this test measures little", requests)
+	}
+	if len(leaked) > 0 {
+		t.Fatalf("handlers received fields that do not convert: %v", leaked)
+	}
+	if reached != 1 {
+		t.Fatalf("%d refused requests reached a handler", reached-1)
+	}
+}
+
+// TestFrameworkAloneQuotesMalformedSecrets is why step 2 of the front door
+// stays although the framework checks types too: its refusal, and the
+// error of its existence check (which Vault logs), quote the value.
+func TestFrameworkAloneQuotesMalformedSecrets(t *testing.T) {
+	e := newTestEnv(t)
+	e.configure(nil)
+	secret := e.secret("S3CRET-" + strings.Repeat("f", 40))
+	req := func() *logical.Request {
+		return &logical.Request{Operation: logical.UpdateOperation, Path: "config",
+			Data: map[string]any{"app_secret": []any{secret, secret}}, Storage: e.storage}
+	}
+
+	resp, err := e.b.Backend.HandleRequest(context.Background(), req())
+	if got := answerOf(t, resp, err); got.status != http.StatusBadRequest || !strings.Contains(got.body, secret) {
+		t.Fatalf("the framework alone answered %d without quoting the secret: step 2 may no longer be needed", got.status)
+	}
+	if _, _, err := e.b.Backend.HandleExistenceCheck(context.Background(), req()); err == nil || !strings.Contains(err.Error(), secret) {
+		t.Fatalf("the framework's existence check no longer quotes the secret (%v): step 2 may no longer be needed there", err)
+	}
+
+	resp, err = e.b.HandleRequest(context.Background(), req())
+	e.mustFail(resp, err, "app_secret: is malformed")
+	_, _, err = e.b.HandleExistenceCheck(context.Background(), req())
+	if err == nil || strings.Contains(err.Error(), secret) || !strings.Contains(err.Error(), "app_secret") {
+		t.Fatalf("existence check: %v, want a refusal naming app_secret only", err)
+	}
+}
+
+// TestFrameworkAloneIgnoresUnknownFields is why step 4 of the front door
+// stays: on a path of its own, the framework answers a request with a
+// field the path does not define with success and a warning.
+func TestFrameworkAloneIgnoresUnknownFields(t *testing.T) {
+	called := false
+	fb := &framework.Backend{
+		BackendType: logical.TypeLogical,
+		Paths: []*framework.Path{{
+			Pattern: "thing$",
+			Fields:  map[string]*framework.FieldSchema{"app_id": {Type: framework.TypeString}},
+			Operations: map[logical.Operation]framework.OperationHandler{
+				logical.UpdateOperation: &framework.PathOperation{
+					Callback: func(context.Context, *logical.Request, *framework.FieldData) (*logical.Response, error) {
+						called = true
+						return &logical.Response{}, nil
+					},
+				},
+			},
+		}},
+	}
+	if err := fb.Setup(context.Background(), logical.TestBackendConfig()); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := fb.HandleRequest(context.Background(), &logical.Request{
+		Operation: logical.UpdateOperation, Path: "thing", Data: map[string]any{"app_idd": "1"}, Storage: &logical.InmemStorage{},
+	})
+	if err != nil || resp == nil || resp.IsError() || !called {
+		t.Fatalf("the framework alone refused an unknown field (%v, %v): step 4 may no longer be needed", resp, err)
+	}
+	if !strings.Contains(strings.Join(resp.Warnings, " "), "app_idd") {
+		t.Fatalf("warnings %v do not name the ignored field", resp.Warnings)
+	}
+}
+
+// TestEveryOperationRefusesUnknownFields: every operation of every path
+// refuses a field its path does not define with a 400 naming it (the
+// callback with its HTML page), changes nothing, and quotes no value.
+func TestEveryOperationRefusesUnknownFields(t *testing.T) {
+	e := newTestEnv(t)
+	e.configure(nil)
+	e.registerFromCode("shop", "shop_user")
+	secret := e.secret("S3CRET-" + strings.Repeat("u", 40))
+
+	for _, path := range frontDoorPaths {
+		p := e.b.Route(path)
+		for op := range p.Operations {
+			data := map[string]any{"zz_unknown": secret, "aa_unknown": secret}
+			before := e.storageSnapshot()
+			resp, err := e.b.HandleRequest(context.Background(), &logical.Request{Operation: op, Path: path, Data: data, Storage: e.storage})
+			got := answerOf(t, resp, err)
+			if got.status != http.StatusBadRequest || !strings.Contains(got.body, "aa_unknown, zz_unknown") {
+				t.Fatalf("%s %s: %d %q, want a 400 naming both unknown fields", op, path, got.status, got.body)
+			}
+			if isCallbackPath(p) != strings.Contains(got.contentType, "text/html") {
+				t.Fatalf("%s %s: content type %q", op, path, got.contentType)
+			}
+			if strings.Contains(got.body, secret) {
+				t.Fatalf("%s %s: the refusal quotes a value", op, path)
+			}
+			if after := e.storageSnapshot(); !reflect.DeepEqual(before, after) {
+				t.Fatalf("%s %s: a refused request changed storage", op, path)
+			}
+		}
+	}
+}
+
+// TestFrontDoorOrder pins the order of the front door's steps where two
+// refusals compete: a malformed sensitive field (step 2) before anything;
+// an unsupported operation and a field of the wrong type (step 3) before
+// an unknown field (step 4).
+func TestFrontDoorOrder(t *testing.T) {
+	e := newTestEnv(t)
+	e.configure(nil)
+	e.registerFromCode("shop", "shop_user")
+	secret := e.secret("S3CRET-" + strings.Repeat("o", 40))
+	do := func(op logical.Operation, path string, data map[string]any) answer {
+		resp, err := e.b.HandleRequest(context.Background(), &logical.Request{Operation: op, Path: path, Data: data, Storage: e.storage})
+		return answerOf(t, resp, err)
+	}
+
+	got := do(logical.UpdateOperation, "config", map[string]any{"app_secret": []any{secret, secret}, "refresh_window": malformedValue(), "bogus": 1})
+	if got.status != http.StatusBadRequest || !strings.Contains(got.body, "app_secret: is malformed") {
+		t.Fatalf("sensitive, malformed and unknown: %d %q, want app_secret refused quietly", got.status, got.body)
+	}
+	got = do(logical.UpdateOperation, "config", map[string]any{"refresh_window": malformedValue(), "bogus": 1})
+	if got.status != http.StatusBadRequest || !strings.Contains(got.body, "Field validation failed") || !strings.Contains(got.body, "refresh_window") {
+		t.Fatalf("malformed and unknown: %d %q, want the framework's type refusal of refresh_window", got.status, got.body)
+	}
+	got = do(logical.DeleteOperation, "token/shop", map[string]any{"bogus": 1})
+	if got.status != http.StatusMethodNotAllowed {
+		t.Fatalf("unsupported operation with an unknown field: %d %q, want the framework's 405", got.status, got.body)
+	}
+	got = do(logical.ReadOperation, "callback", map[string]any{"error": malformedValue(), "bogus": "1"})
+	if got.status != http.StatusBadRequest || !strings.Contains(got.body, "Parameters: error") || strings.Contains(got.body, "bogus") {
+		t.Fatalf("callback, malformed and unknown: %d %q, want the page naming the malformed field", got.status, got.body)
+	}
+}

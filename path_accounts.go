@@ -110,7 +110,7 @@ func pathAccounts(b *backend) []*framework.Path {
 			},
 			Operations: map[logical.Operation]framework.OperationHandler{
 				logical.ListOperation: &framework.PathOperation{
-					Callback:    withFieldCheck(b.pathAccountsList),
+					Callback:    b.pathAccountsList,
 					Summary:     "List registered account names, a page at a time.",
 					Description: fmt.Sprintf("Lists the names of the registered accounts in order, at most limit (default and maximum %d) after the name given as after; next, when more remain, is the after of the next page. Read accounts/<name> for each one's health.", maxListLimit),
 					// A performance standby's schedule is not kept up to date by
@@ -163,7 +163,7 @@ func pathAccounts(b *backend) []*framework.Path {
 			ExistenceCheck: b.accountExists,
 			Operations: map[logical.Operation]framework.OperationHandler{
 				logical.ReadOperation: &framework.PathOperation{
-					Callback:    withFieldCheck(b.withAccount(b.pathAccountRead)),
+					Callback:    b.withAccount(b.pathAccountRead),
 					Summary:     "Read an account's metadata and health (never its token).",
 					Description: "Answers who the account is, when its token expires and will next be refreshed, its status and its last refresh error. Never the token: applications read token/<name>.",
 					Responses: map[int][]framework.Response{http.StatusOK: {{
@@ -171,7 +171,7 @@ func pathAccounts(b *backend) []*framework.Path {
 					}}},
 				},
 				logical.CreateOperation: &framework.PathOperation{
-					Callback:     withFieldCheck(withAccountName(b.pathAccountWrite)),
+					Callback:     withAccountName(b.pathAccountWrite),
 					Summary:      "Register an account from an authorization code or an access token.",
 					Description:  "Takes exactly one of code (with an optional redirect_uri) or access_token (with an optional expires_at). A short-lived token is exchanged for a long-lived one; the account is stored and scheduled for refresh.",
 					DisplayAttrs: &framework.DisplayAttributes{OperationVerb: "register"},
@@ -185,7 +185,7 @@ func pathAccounts(b *backend) []*framework.Path {
 					}}},
 				},
 				logical.UpdateOperation: &framework.PathOperation{
-					Callback:     withFieldCheck(withAccountName(b.pathAccountWrite)),
+					Callback:     withAccountName(b.pathAccountWrite),
 					Summary:      "Replace an account's token from a new authorization code or access token.",
 					Description:  "Takes the same fields as a registration. The stored account is replaced only once the new token is in hand: a refused write leaves it as it was.",
 					DisplayAttrs: &framework.DisplayAttributes{OperationVerb: "register"},
@@ -199,7 +199,7 @@ func pathAccounts(b *backend) []*framework.Path {
 					}}},
 				},
 				logical.DeleteOperation: &framework.PathOperation{
-					Callback:    withFieldCheck(withAccountName(b.pathAccountDelete)),
+					Callback:    withAccountName(b.pathAccountDelete),
 					Summary:     "Remove an account and its token from the engine.",
 					Description: "Deletes the stored token and metadata and takes the account off the refresh schedule. The token is not revoked at Instagram.",
 					Responses:   map[int][]framework.Response{http.StatusNoContent: {{Description: "No Content"}}},

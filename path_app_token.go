@@ -63,7 +63,7 @@ func pathAppToken(b *backend) []*framework.Path {
 		},
 		Operations: map[logical.Operation]framework.OperationHandler{
 			logical.ReadOperation: &framework.PathOperation{
-				Callback:    withFieldCheck(b.pathAppTokenRead),
+				Callback:    b.pathAppTokenRead,
 				Summary:     "Read an app access token (client-credentials grant).",
 				Description: "Answers the Meta app's access token, obtained with the client-credentials grant and kept in memory until shortly before its expiry, or for one hour when it has none.",
 				Responses: map[int][]framework.Response{http.StatusOK: {{

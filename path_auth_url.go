@@ -76,7 +76,7 @@ func pathAuthURL(b *backend) []*framework.Path {
 		},
 		Operations: map[logical.Operation]framework.OperationHandler{
 			logical.UpdateOperation: &framework.PathOperation{
-				Callback:    withFieldCheck(b.pathAuthURLWrite),
+				Callback:    b.pathAuthURLWrite,
 				Summary:     "Build an authorization URL for an account's owner.",
 				Description: "The state it carries is stored hashed, single-use, and expires after config's state_ttl.",
 				DisplayAttrs: &framework.DisplayAttributes{

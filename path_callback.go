@@ -94,11 +94,6 @@ func pathCallback(b *backend) []*framework.Path {
 
 func (b *backend) pathCallbackHandle(ctx context.Context, req *logical.Request, d *framework.FieldData) (*logical.Response, error) {
 	log := b.Logger().With("path", "callback")
-	if err := checkFieldsQuiet(d); err != nil {
-		var fe *fieldError
-		errors.As(err, &fe)
-		return b.refuseCallbackParams(fe.field)
-	}
 	get := func(k string) string { return strings.TrimSpace(d.Get(k).(string)) }
 
 	// The state comes first, whatever else the request says: it is what

@@ -157,7 +157,7 @@ func pathConfig(b *backend) []*framework.Path {
 		ExistenceCheck: b.configExists,
 		Operations: map[logical.Operation]framework.OperationHandler{
 			logical.ReadOperation: &framework.PathOperation{
-				Callback:     withFieldCheck(b.pathConfigRead),
+				Callback:     b.pathConfigRead,
 				Summary:      "Read the Meta app configuration (never the secret).",
 				Description:  "Answers every setting with its effective value. The app secret is never returned: app_secret_set says whether one is stored.",
 				DisplayAttrs: &framework.DisplayAttributes{OperationVerb: "read", OperationSuffix: "configuration"},
@@ -166,21 +166,21 @@ func pathConfig(b *backend) []*framework.Path {
 				},
 			},
 			logical.CreateOperation: &framework.PathOperation{
-				Callback:     withFieldCheck(b.pathConfigWrite),
+				Callback:     b.pathConfigWrite,
 				Summary:      "Configure the Meta app.",
 				Description:  "Stores the Meta app's credentials and settings; app_id and app_secret are required on the first write, every other field has a default.",
 				DisplayAttrs: &framework.DisplayAttributes{OperationVerb: "configure"},
 				Responses:    configWriteResponses(),
 			},
 			logical.UpdateOperation: &framework.PathOperation{
-				Callback:     withFieldCheck(b.pathConfigWrite),
+				Callback:     b.pathConfigWrite,
 				Summary:      "Update the Meta app configuration; fields not given keep their values.",
 				Description:  "Changes only the fields given. Changing refresh_window reschedules every account at once.",
 				DisplayAttrs: &framework.DisplayAttributes{OperationVerb: "configure"},
 				Responses:    configWriteResponses(),
 			},
 			logical.DeleteOperation: &framework.PathOperation{
-				Callback:     withFieldCheck(b.pathConfigDelete),
+				Callback:     b.pathConfigDelete,
 				Summary:      "Delete the Meta app configuration. Accounts stay stored but are not refreshed until a config exists again.",
 				Description:  "Removes the app's credentials and settings. Accounts and their tokens stay stored and readable, but nothing is refreshed until a config is written again.",
 				DisplayAttrs: &framework.DisplayAttributes{OperationVerb: "delete", OperationSuffix: "configuration"},

@@ -205,9 +205,6 @@ func (b *backend) deleteAccountOfUser(ctx context.Context, s logical.Storage, na
 }
 
 func (b *backend) pathDataDeletionRead(ctx context.Context, req *logical.Request, d *framework.FieldData) (*logical.Response, error) {
-	if err := checkFieldsQuiet(d); err != nil {
-		return respondErr(err)
-	}
 	code := d.Get("confirmation_code").(string)
 	// Anything that is not a code this engine could have issued is
 	// unknown: a 404, like a code never issued.

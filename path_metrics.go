@@ -50,7 +50,7 @@ func pathMetrics(b *backend) []*framework.Path {
 		},
 		Operations: map[logical.Operation]framework.OperationHandler{
 			logical.ReadOperation: &framework.PathOperation{
-				Callback:    withFieldCheck(b.pathMetricsRead),
+				Callback:    b.pathMetricsRead,
 				Summary:     "Report the engine's health as Prometheus metrics.",
 				Description: "The vault_instagram_* metric families in Prometheus' text format (or as Vault data with format=json): accounts by status, the soonest token expiry, refreshes and health checks, the last periodic run, calls to Meta and the app's usage of its rate limit, app-level problems and the Graph API version's end of life. Read from memory: a scrape never reads the accounts from storage. Forwarded to the active node, which runs the refreshes.",
 				// The figures live on the node that refreshes: the

@@ -33,7 +33,7 @@ func pathPages(b *backend) []*framework.Path {
 		},
 		Operations: map[logical.Operation]framework.OperationHandler{
 			logical.ReadOperation: &framework.PathOperation{
-				Callback:    withFieldCheck(b.withAccount(b.pathPagesRead)),
+				Callback:    b.withAccount(b.pathPagesRead),
 				Summary:     "List the Facebook Pages a Facebook Login account's user token reaches (never their tokens).",
 				Description: "Asks Meta (me/accounts, with appsecret_proof) for the Pages the account's long-lived user token reaches and answers each one's id, name and linked Instagram professional account.",
 				Responses: map[int][]framework.Response{http.StatusOK: {{

@@ -32,7 +32,7 @@ func pathRefresh(b *backend) []*framework.Path {
 		},
 		Operations: map[logical.Operation]framework.OperationHandler{
 			logical.UpdateOperation: &framework.PathOperation{
-				Callback:     withFieldCheck(withAccountName(b.pathRefreshWrite)),
+				Callback:     withAccountName(b.pathRefreshWrite),
 				Summary:      "Refresh an account's token now.",
 				Description:  "Calls Instagram's refresh endpoint now instead of waiting for the schedule. A token younger than 24 hours or already expired is refused with a 400; a failed refresh leaves the stored token as it was.",
 				DisplayAttrs: &framework.DisplayAttributes{OperationVerb: "refresh"},

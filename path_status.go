@@ -32,7 +32,7 @@ func pathStatus(b *backend) []*framework.Path {
 		},
 		Operations: map[logical.Operation]framework.OperationHandler{
 			logical.ReadOperation: &framework.PathOperation{
-				Callback:    withFieldCheck(b.pathStatusRead),
+				Callback:    b.pathStatusRead,
 				Summary:     "Report the engine's health and refresh activity.",
 				Description: "Accounts by status, when the next refresh is due, what the last periodic run did and totals since the plugin started. External plugins cannot emit Vault telemetry: monitoring scrapes this path.",
 				// The schedule and the periodic runs status reports live on

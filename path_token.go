@@ -47,7 +47,7 @@ func pathToken(b *backend) []*framework.Path {
 		Fields: b.tokenFields,
 		Operations: map[logical.Operation]framework.OperationHandler{
 			logical.ReadOperation: &framework.PathOperation{
-				Callback:    withFieldCheck(b.withAccount(b.pathTokenRead)),
+				Callback:    b.withAccount(b.pathTokenRead),
 				Summary:     "Read an account's current access token.",
 				Description: "Answers the current token with ttl (seconds until the engine next refreshes it, capped by max_token_ttl) and rotation_period, so Vault Agent re-reads it in time. An account that needs re-authorization, or whose token has expired, answers 409.",
 				Responses: map[int][]framework.Response{http.StatusOK: {{
