@@ -83,8 +83,8 @@ func TestExamplePolicies(t *testing.T) {
 	newcomerToken := e.mintLongLived(newcomer, time.Now().Add(-48*time.Hour), basicScopes...)
 
 	// Every request a holder of some policy might try, in an order where
-	// the ones that change things come last (the operator's run performs
-	// them all).
+	// the ones that change things come last (the operator's and the
+	// admin's runs, last, perform them).
 	type request struct {
 		name string
 		do   func(c *api.Client) (*api.Secret, error)
@@ -114,6 +114,11 @@ func TestExamplePolicies(t *testing.T) {
 		{"write auth-url allow_user_change", write("auth-url", map[string]any{"account": "shop", "replace": true, "allow_user_change": true})},
 		{"write accounts/shop/refresh", write("accounts/shop/refresh", nil)},
 		{"write config", write("config", map[string]any{"max_token_ttl": 600})},
+		// Base URLs decide where every token goes: the admin's alone, and
+		// even the admin gets a 400 for plain http to a host that is not
+		// loopback, and a warning for a host that is not Meta's.
+		{"write config http base url", write("config", map[string]any{"graph_base_url": "http://meta-mirror.example"})},
+		{"write config mirror base url", write("config", map[string]any{"graph_base_url": "https://meta-mirror.example"})},
 		{"write accounts/newcomer", write("accounts/newcomer", map[string]any{"access_token": newcomerToken})},
 		{"delete accounts/other", func(c *api.Client) (*api.Secret, error) {
 			return c.Logical().Delete(mountPath + "/accounts/other")
@@ -128,13 +133,18 @@ func TestExamplePolicies(t *testing.T) {
 		{"instagram-app", []string{"read token/shop"}},
 		{"instagram-onboarding", []string{"write auth-url"}},
 		{"instagram-metrics", []string{"read metrics"}},
-		// Last: its allowed requests change the accounts and the config.
+		// Its allowed requests change the accounts; it reads config but
+		// cannot change it.
 		{"instagram-operator", []string{
 			"list accounts/", "read accounts/shop", "read status", "read metrics", "read config", "write auth-url", "write auth-url replace", "write auth-url allow_user_change",
-			"write accounts/shop/refresh", "write config", "write accounts/newcomer",
-			"delete accounts/other", "delete config",
+			"write accounts/shop/refresh", "write accounts/newcomer", "delete accounts/other",
+		}},
+		// Last: its allowed requests change the config, and it deletes it.
+		{"instagram-admin", []string{
+			"read config", "write config", "write config http base url", "write config mirror base url", "delete config",
 		}},
 	} {
+		tokenBefore, accountsBefore := e.readToken(e.root, "shop").accessToken, e.listAccounts()
 		c := e.clientWithPolicyFile(pc.policy, false)
 		for _, r := range requests {
 			s, err := r.do(c)
@@ -146,6 +156,13 @@ func TestExamplePolicies(t *testing.T) {
 			if !slices.Contains(pc.allowed, r.name) {
 				if vaultproc.StatusOf(err) != http.StatusForbidden {
 					t.Errorf("%s: %s: err = %v, want 403", pc.policy, r.name, err)
+				}
+				continue
+			}
+			if r.name == "write config http base url" {
+				// Allowed by the policy, refused by the engine.
+				if vaultproc.StatusOf(err) != http.StatusBadRequest || !strings.Contains(fmt.Sprint(err), "graph_base_url") {
+					t.Errorf("%s: %s: err = %v, want a 400 naming graph_base_url", pc.policy, r.name, err)
 				}
 				continue
 			}
@@ -162,6 +179,32 @@ func TestExamplePolicies(t *testing.T) {
 				if s == nil || !slices.Equal(sortedStrings(s.Data["keys"]), []string{"other", "shop"}) {
 					t.Errorf("%s: list accounts/ = %v, want [other shop]", pc.policy, s)
 				}
+			case "read config":
+				if s == nil || s.Data["app_id"] == nil || s.Data["app_secret"] != nil {
+					t.Errorf("%s: read config = %v, want the config without the secret", pc.policy, s)
+				}
+			case "write config":
+				if got, err := e.root.Logical().Read(mountPath + "/config"); err != nil || got == nil || fmt.Sprint(got.Data["max_token_ttl"]) != "600" {
+					t.Errorf("%s: config after writing max_token_ttl=600: %v, %v", pc.policy, got, err)
+				}
+			case "write config mirror base url":
+				if s == nil || len(s.Warnings) != 1 || !strings.Contains(s.Warnings[0], "graph_base_url") {
+					t.Errorf("%s: %s answered %v, want one warning naming graph_base_url", pc.policy, r.name, s)
+				}
+				// Vault's log has the plugin's info line: the field and the
+				// host. The plugin's log reaches Vault's asynchronously.
+				e.waitFor("the base URL's info line in Vault's log", func() bool {
+					log, err := os.ReadFile(e.logPath)
+					if err != nil {
+						e.fatalf("read Vault log: %v", err)
+					}
+					for _, l := range strings.Split(string(log), "\n") {
+						if strings.Contains(l, "[INFO]") && strings.Contains(l, "field=graph_base_url") && strings.Contains(l, "host=meta-mirror.example") {
+							return true
+						}
+					}
+					return false
+				})
 			case "write auth-url", "write auth-url replace", "write auth-url allow_user_change":
 				if s == nil || !strings.Contains(fmt.Sprint(s.Data["url"]), "state=") {
 					t.Errorf("%s: auth-url answered no URL: %v", pc.policy, s)
@@ -169,13 +212,21 @@ func TestExamplePolicies(t *testing.T) {
 			}
 		}
 
-		// The denied writes changed nothing (the operator's run is last).
+		// The denied writes changed no account and no token (only the
+		// operator's allowed requests do).
 		if pc.policy != "instagram-operator" {
-			if got := e.readToken(e.root, "shop"); got.accessToken != shopToken {
+			if got := e.readToken(e.root, "shop"); got.accessToken != tokenBefore {
 				t.Errorf("token/shop changed after %s's denied requests", pc.policy)
 			}
-			if got := e.listAccounts(); !slices.Equal(got, []string{"other", "shop"}) {
-				t.Errorf("accounts/ after %s's denied requests = %v, want [other shop]", pc.policy, got)
+			if got := e.listAccounts(); !slices.Equal(got, accountsBefore) {
+				t.Errorf("accounts/ after %s's denied requests = %v, want %v", pc.policy, got, accountsBefore)
+			}
+		}
+		// No policy but the admin's changes the config: the operator's
+		// writes and delete were 403s.
+		if pc.policy == "instagram-operator" {
+			if got, err := e.root.Logical().Read(mountPath + "/config"); err != nil || got == nil || fmt.Sprint(got.Data["max_token_ttl"]) == "600" {
+				t.Errorf("config after the operator's denied writes: %v, %v; want it there, unchanged", got, err)
 			}
 		}
 	}
@@ -188,7 +239,7 @@ func TestExamplePolicies(t *testing.T) {
 		t.Error("the operator's refresh of shop did not change its token")
 	}
 	if s, err := e.root.Logical().Read(mountPath + "/config"); err != nil || s != nil {
-		t.Errorf("config after the operator deleted it: %v, %v; want none", s, err)
+		t.Errorf("config after the admin deleted it: %v, %v; want none", s, err)
 	}
 }
 

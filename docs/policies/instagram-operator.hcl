@@ -1,13 +1,20 @@
-# instagram-operator: the people who run the engine. They configure the Meta
-# app, register, inspect, refresh and remove accounts, hand out authorization
-# links and watch the engine's health. They never need a token: there is no
-# rule for instagram/token/, so they cannot read one.
+# instagram-operator: the people who run the engine. They register, inspect,
+# refresh and remove accounts, hand out authorization links and watch the
+# engine's health. They cannot read a token: there is no rule for
+# instagram/token/. Nor can they change the Meta app's configuration: a
+# config write chooses where every token is sent (the *_base_url fields),
+# so it is as good as reading every token, and belongs to instagram-admin.
+#
+# They may read config: it answers the settings (never the app secret,
+# only app_secret_set), which an operator needs to make sense of what the
+# engine does: the redirect URIs auth-url accepts, the scopes, the refresh
+# window, and where calls to Meta go.
 #
 #   vault policy write instagram-operator docs/policies/instagram-operator.hcl
 
-# The Meta app: app_id, app_secret (write-only), redirect URIs, refresh window.
+# The Meta app's settings, read-only (no secret is ever answered).
 path "instagram/config" {
-  capabilities = ["create", "read", "update", "delete"]
+  capabilities = ["read"]
 }
 
 # List account names (vault list instagram/accounts).
