@@ -108,20 +108,6 @@ func (a *account) expired(now time.Time) bool {
 	return !a.ExpiresAt.IsZero() && !now.Before(a.ExpiresAt)
 }
 
-// markNeedsReauth records that only the account's owner can make it work
-// again (a token Meta refuses, or one that expired): the periodic work
-// stops taking it up (timing.dueAt is zero), token/<name> stops serving it
-// and status counts it. Every transition to needs_reauth by the periodic
-// work or a refresh goes through here; the token is left as it was, for
-// the record.
-func (a *account) markNeedsReauth(now time.Time, why string) {
-	a.Status = statusNeedsReauth
-	a.RetryAt = time.Time{}
-	a.ConsecutiveFailures++
-	a.LastError = why
-	a.LastErrorAt = now
-}
-
 // getAccount returns the account, from the cache when possible; nil when no
 // such account is stored. Reads take no account lock: a refresh holds that
 // lock across its call to Meta, and a slow Meta must never slow a read.
@@ -165,9 +151,7 @@ func migrateAccount(a *account) {
 	if a.SchemaVersion < accountSchemaVersion {
 		a.SchemaVersion = accountSchemaVersion
 	}
-	if a.Status == "" {
-		a.Status = statusValid
-	}
+	a.migrateStatus()
 }
 
 // systemUser reports whether the account's authorization gave a Business

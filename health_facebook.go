@@ -53,17 +53,6 @@ func (t timing) checkDueAt() time.Time {
 	return due
 }
 
-// facebookStatus is the status of a working Facebook Login account: valid,
-// or expiring once its token (a user token, or a system-user token with an
-// expiry; Page tokens and never-expiring system-user tokens have none)
-// expires within the refresh window.
-func facebookStatus(a *account, now time.Time, window time.Duration) string {
-	if !a.ExpiresAt.IsZero() && a.ExpiresAt.Sub(now) <= window {
-		return statusExpiring
-	}
-	return statusValid
-}
-
 // reauthDueAt is when a Facebook Login account's owner must authorize
 // again at the latest: its token's expiry; zero for a Page token (and for
 // Instagram Login accounts, which the engine refreshes).
@@ -99,9 +88,8 @@ func (b *backend) checkFacebookAccount(ctx context.Context, s logical.Storage, f
 	}
 
 	next := stored.clone()
-	next.LastCheckedAt = now
 	if stored.expired(now) {
-		next.markNeedsReauth(now, fmt.Sprintf("the %s expired at %s: Facebook cannot renew it; the owner must authorize again (auth-url)", stored.tokenNoun(), formatTime(stored.ExpiresAt)))
+		next.recordCheckNeedsReauth(now, fmt.Sprintf("the %s expired at %s: Facebook cannot renew it; the owner must authorize again (auth-url)", stored.tokenNoun(), formatTime(stored.ExpiresAt)))
 		return b.saveCheck(ctx, s, stored, next, graph.ClassReauth)
 	}
 
@@ -116,9 +104,7 @@ func (b *backend) checkFacebookAccount(ctx context.Context, s logical.Storage, f
 		// debug_token's own errors concern the call (the app's
 		// credentials, Meta's availability), not the token checked: the
 		// token's verdict comes in data.is_valid.
-		next.ConsecutiveFailures++
-		next.LastError = "health check (debug_token) failed: " + redact(err.Error(), stored.AccessToken, stored.UserAccessToken, cfg.AppSecret)
-		next.LastErrorAt = now
+		next.recordFacebookCheckFailure(now, "health check (debug_token) failed: "+redact(err.Error(), stored.AccessToken, stored.UserAccessToken, cfg.AppSecret))
 		return b.saveFailedCheck(ctx, s, stored, next, graph.Classify(err))
 	}
 
@@ -127,25 +113,11 @@ func (b *backend) checkFacebookAccount(ctx context.Context, s logical.Storage, f
 		if info.Error != nil {
 			why += ": " + redact(info.Error.Error(), stored.AccessToken, stored.UserAccessToken, cfg.AppSecret)
 		}
-		next.markNeedsReauth(now, why+"; the owner must authorize again (auth-url)")
+		next.recordCheckNeedsReauth(now, why+"; the owner must authorize again (auth-url)")
 		return b.saveCheck(ctx, s, stored, next, graph.ClassReauth)
 	}
 
-	// The served token's expiry as Meta sees it: a Page token's is zero
-	// (never); a user token keeps its known expiry if Meta reports none.
-	if !info.ExpiresAt.IsZero() || stored.PageID != "" {
-		next.ExpiresAt = info.ExpiresAt
-	}
-	if stored.PageID == "" {
-		next.UserTokenExpiresAt = next.ExpiresAt
-	}
-	next.DataAccessExpiresAt = info.DataAccessExpiresAt
-	if len(info.Scopes) > 0 {
-		next.Scopes = cleanScopes(info.Scopes)
-	}
-	next.Status = facebookStatus(next, now, cfg.RefreshWindow)
-	next.ConsecutiveFailures = 0
-	next.LastError = ""
+	next.recordFacebookCheck(now, info, cfg.RefreshWindow)
 	if next.Status == statusExpiring && stored.Status != statusExpiring {
 		b.Logger().Warn("Facebook token nearing its end: its owner must authorize again", "account", name, "token_kind", next.TokenKind,
 			"reauth_due_at", formatTime(next.reauthDueAt()))

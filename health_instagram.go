@@ -54,12 +54,11 @@ func (t timing) instagramCheckDue(window time.Duration, now time.Time) bool {
 // learned about the token. The token itself is never changed.
 func (b *backend) checkInstagramAccount(ctx context.Context, s logical.Storage, meta metaClient, cfg *config, stored *account, now time.Time) (*account, error) {
 	next := stored.clone()
-	next.LastCheckedAt = now
 	_, err := callMeta(ctx, cfg, func(ctx context.Context) (*graph.User, error) {
 		return meta.Me(ctx, stored.AccessToken)
 	})
 	if err == nil {
-		next.LastError = "" // the status is valid: any error on record was an earlier check's
+		next.recordInstagramCheck(now)
 		return b.saveCheck(ctx, s, stored, next, -1)
 	}
 
@@ -68,12 +67,11 @@ func (b *backend) checkInstagramAccount(ctx context.Context, s logical.Storage, 
 		return stored, b.appLevelFailure(stored, err, stored.AccessToken, cfg.AppSecret)
 	}
 	msg := "health check (me) failed: " + redact(err.Error(), stored.AccessToken, cfg.AppSecret)
-	next.LastErrorAt = now
 	class := graph.Classify(err)
 	if class == graph.ClassReauth {
-		next.markNeedsReauth(now, msg+"; the owner must authorize again (auth-url)")
+		next.recordCheckNeedsReauth(now, msg+"; the owner must authorize again (auth-url)")
 		return b.saveCheck(ctx, s, stored, next, class)
 	}
-	next.LastError = msg
+	next.recordInstagramCheckFailure(now, msg)
 	return b.saveFailedCheck(ctx, s, stored, next, class)
 }

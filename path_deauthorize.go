@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/hashicorp/vault/sdk/framework"
 	"github.com/hashicorp/vault/sdk/logical"
@@ -145,12 +144,7 @@ func (b *backend) deauthorizeAccount(ctx context.Context, s logical.Storage, nam
 		return false, nil
 	}
 	next := stored.clone()
-	next.AccessToken = ""
-	next.UserAccessToken = "" // Facebook Login: the user token a Page token came from
-	next.Status = statusNeedsReauth
-	next.RetryAt = time.Time{}
-	next.LastError = deauthorizedError
-	next.LastErrorAt = b.clock.Now()
+	next.markDeauthorized(b.clock.Now())
 	return true, b.saveAccount(ctx, s, next)
 }
 

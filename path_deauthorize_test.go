@@ -132,6 +132,11 @@ func TestDeauthorize(t *testing.T) {
 				if at, _ := acct.Data["last_error_at"].(string); at != formatTime(e.clock.Now()) {
 					t.Errorf("accounts/%s last_error_at = %q", name, at)
 				}
+				// Like every way into needs_reauth (account_state.go), a
+				// deauthorization counts one failure (none before issue 16).
+				if n := acct.Data["consecutive_failures"]; n != 1 {
+					t.Errorf("accounts/%s consecutive_failures = %v, want 1", name, n)
+				}
 			}
 
 			if after := accountEntry(e.storageSnapshot(), "brand"); after != otherBefore {

@@ -245,18 +245,7 @@ func (b *backend) refreshLocked(ctx context.Context, s logical.Storage, name str
 	// A WAL written before the call could not hold more: the new token
 	// exists only once Meta has answered. e2e/ha kills the active node
 	// while Meta's answers are on their way back, and checks exactly this.
-	next.AccessToken = tok.AccessToken
-	next.TokenType = normalTokenType(tok.TokenType)
-	next.IssuedAt = now
-	next.ExpiresAt = time.Time{}
-	if tok.ExpiresIn > 0 {
-		next.ExpiresAt = now.Add(time.Duration(tok.ExpiresIn) * time.Second)
-	}
-	next.LastRefreshedAt = now
-	next.Status = statusValid
-	next.RetryAt = time.Time{}
-	next.ConsecutiveFailures = 0
-	next.LastError = ""
+	next.recordRefreshSuccess(now, tok)
 	if err := b.saveAccount(ctx, s, next); err != nil {
 		return stored, workRefresh, err
 	}
@@ -310,36 +299,13 @@ func refreshable(a *account, now time.Time, manual bool) error {
 	return nil
 }
 
-// recordFailure notes a failed refresh on the account without touching its
-// token: transient failures back off exponentially with jitter (longer when
-// Meta says how long to wait); an invalid token or a lost permission needs
-// the account owner and stops the retries.
+// recordFailure counts a failed refresh and notes it on the account
+// (recordRefreshFailure) without touching its token: transient failures
+// back off exponentially with jitter; an invalid token or a lost
+// permission needs the account owner and stops the retries.
 func (b *backend) recordFailure(a *account, err error, now time.Time, appSecret string) {
 	b.stats.recordRefreshFailed(graph.Classify(err).String())
-	msg := redact(err.Error(), a.AccessToken, appSecret)
-	if graph.Classify(err) == graph.ClassReauth {
-		a.markNeedsReauth(now, msg)
-		return
-	}
-	a.ConsecutiveFailures++
-	a.LastError = msg
-	a.LastErrorAt = now
-	a.Status = statusRefreshFailing
-	delay := b.backoff(a.ConsecutiveFailures)
-	var gerr *graph.Error
-	if errors.As(err, &gerr) && gerr.RetryAfter > delay {
-		delay = gerr.RetryAfter
-	}
-	// Code 4 and the other app-level answers never get here: they pause
-	// every call (metaObserver.AppProblem) and leave the account alone.
-	retry := now.Add(delay)
-	// Never wait past the point where the token could still be saved.
-	if !a.ExpiresAt.IsZero() {
-		if last := a.ExpiresAt.Add(-backoffBase); retry.After(last) && last.After(now) {
-			retry = last
-		}
-	}
-	a.RetryAt = retry
+	a.recordRefreshFailure(now, err, redact(err.Error(), a.AccessToken, appSecret), b.backoff)
 }
 
 // backoff is the delay before retry n (1-based): base·2^(n-1), capped, with

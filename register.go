@@ -183,7 +183,6 @@ func (b *backend) accountFor(ctx context.Context, meta metaClient, cfg *config, 
 		Username:     me.Username,
 		AccountType:  me.AccountType,
 		RegisteredAt: now,
-		Status:       statusValid,
 	}
 	if long.ExpiresIn > 0 {
 		a.IssuedAt = now
@@ -192,6 +191,7 @@ func (b *backend) accountFor(ctx context.Context, meta metaClient, cfg *config, 
 	for _, o := range opts {
 		o(a)
 	}
+	a.markServing(now, cfg.RefreshWindow)
 	return a, nil
 }
 

@@ -89,7 +89,7 @@ func (b *backend) systemUserAccount(cfg *config, tok *graph.LongLivedToken, info
 		a.ExpiresAt = info.ExpiresAt
 	}
 	a.UserTokenExpiresAt = a.ExpiresAt
-	a.Status = facebookStatus(a, now, cfg.RefreshWindow)
+	a.markServing(now, cfg.RefreshWindow)
 	return a
 }
 

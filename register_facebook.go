@@ -134,7 +134,7 @@ func (b *backend) facebookAccountFor(ctx context.Context, fb facebookClient, cfg
 		a.ExpiresAt = info.ExpiresAt
 	}
 	a.UserTokenExpiresAt = a.ExpiresAt
-	a.Status = facebookStatus(a, now, cfg.RefreshWindow)
+	a.markServing(now, cfg.RefreshWindow)
 	return a, nil
 }
 
@@ -169,7 +169,7 @@ func (b *backend) withPage(ctx context.Context, fb facebookClient, cfg *config, 
 	a.PageID = p.ID
 	a.PageName = p.Name
 	a.InstagramUserID = p.InstagramBusinessAccountID
-	a.Status = facebookStatus(a, now, cfg.RefreshWindow)
+	a.markServing(now, cfg.RefreshWindow)
 	return nil
 }
 
@@ -212,8 +212,6 @@ func (b *backend) pathAccountChoosePage(ctx context.Context, req *logical.Reques
 	if err := b.withPage(ctx, meta, cfg, next, pageID); err != nil {
 		return respondErr(err)
 	}
-	next.ConsecutiveFailures = 0
-	next.LastError = ""
 	if err := b.saveAccount(ctx, req.Storage, next); err != nil {
 		return nil, err
 	}
