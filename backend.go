@@ -52,74 +52,81 @@ type backendOptions struct {
 // backend owns everything a mount needs: its clock, its HTTP client, its
 // refresh schedule and its caches. Nothing lives in package-level state, so
 // several mounts in one multiplexed plugin process never share anything.
+// Its fields are grouped by concern, each group under a comment.
 type backend struct {
 	*framework.Backend
 
+	// Seams (backendOptions): the only sources of time, randomness and
+	// network, so tests drive them.
 	clock      clock
 	httpClient *http.Client
 	jitter     func() float64
 	tickBudget func(context.Context) (context.Context, context.CancelFunc)
 
-	// locks serialise every operation that writes one account (register,
-	// refresh, delete), keyed by account name.
-	locks []*locksutil.LockEntry
-
-	// configMu guards the decoded config, the Meta client built from it
-	// and configGen, bumped by every write, delete and invalidation of the
-	// config (see readConfig).
-	configMu  sync.RWMutex
-	config    *config
-	meta      metaClient
-	configGen uint64
-	// configWriteMu serialises config writes and deletes: each reads,
-	// changes and stores the config, then caches and reschedules.
-	configWriteMu sync.Mutex
-
-	cache *accountCache
-	sched *schedule
-
-	// appToken is the Meta app's access token (app-token), in memory only.
-	appToken appTokenCache
-
-	// ticking keeps periodic ticks from overlapping: Vault may call
-	// PeriodicFunc again while a slow tick is still running.
-	// tokenFields is token/<name>'s schema, shared by the framework's path
-	// and fastTokenRead.
+	// The request front door (handle_request.go): tokenFields is
+	// token/<name>'s schema, shared by the framework's path and
+	// fastTokenRead.
 	tokenFields map[string]*framework.FieldSchema
 
-	// rebuildMu lets one schedule rebuild read storage at a time. bgCtx
-	// ends, and bgWG waits for, the background work when the mount goes.
-	rebuildMu sync.Mutex
-	bgCtx     context.Context
-	bgCancel  context.CancelFunc
-	bgWG      sync.WaitGroup
-
-	ticking atomic.Bool
-	stats   *engineStats
-	// refusals rate-limits what the unauthenticated paths log about the
-	// requests they refuse.
-	refusals *refusalLog
+	// The Meta app. configMu guards the decoded config, the Meta client
+	// built from it and configGen, bumped by every write, delete and
+	// invalidation of the config (see readConfig). configWriteMu
+	// serialises config writes and deletes: each reads, changes and stores
+	// the config, then caches and reschedules.
+	configMu      sync.RWMutex
+	config        *config
+	meta          metaClient
+	configGen     uint64
+	configWriteMu sync.Mutex
+	// appToken is the Meta app's access token (app-token), in memory only.
+	appToken appTokenCache
 	// appPause is Meta's app-wide throttle (code 4): until when every call
-	// waits, and why.
-	appPause appPause
-	// metrics are served on the metrics path (metrics.go); appHealth is
-	// what Meta's answers say about the app as a whole (apphealth.go).
-	metrics   *engineMetrics
+	// waits, and why; appHealth is what Meta's answers say about the app
+	// as a whole (apphealth.go).
+	appPause  appPause
 	appHealth *appHealth
 
-	// stateMu makes taking an authorization state atomic: two callbacks
-	// carrying the same state cannot both get it.
-	stateMu sync.Mutex
-	// lastStateSweep is when expired states were last deleted (Unix nanoseconds).
-	lastStateSweep atomic.Int64
+	// Accounts. locks serialise every operation that writes one account
+	// (register, refresh, delete), keyed by account name; cache holds
+	// decoded accounts for token reads.
+	locks []*locksutil.LockEntry
+	cache *accountCache
 
+	// The refresh schedule and the periodic work. ticking keeps periodic
+	// ticks from overlapping: Vault may call PeriodicFunc again while a
+	// slow tick is still running. rebuildMu lets one schedule rebuild read
+	// storage at a time.
+	sched     *schedule
+	ticking   atomic.Bool
+	rebuildMu sync.Mutex
+
+	// Background work: bgCtx ends, and bgWG waits for, what runs beyond a
+	// request (the schedule rebuild) when the mount goes.
+	bgCtx    context.Context
+	bgCancel context.CancelFunc
+	bgWG     sync.WaitGroup
+
+	// Observability: stats are the counters status shows, metrics the
+	// families served on the metrics path (metrics.go); refusals
+	// rate-limits what the unauthenticated paths log about the requests
+	// they refuse.
+	stats    *engineStats
+	metrics  *engineMetrics
+	refusals *refusalLog
+
+	// The unauthenticated callbacks' records. stateMu makes taking an
+	// authorization state atomic: two callbacks carrying the same state
+	// cannot both get it; lastStateSweep is when expired states were last
+	// deleted (Unix nanoseconds).
+	stateMu        sync.Mutex
+	lastStateSweep atomic.Int64
 	// signedRequestMu serialises acting on accepted signed requests
-	// (callback_records.go).
-	signedRequestMu sync.Mutex
-	// lastRecordSweep is when the callbacks' expired records were last
-	// swept (Unix nanoseconds); recordSweepBacklog says that sweep stopped
-	// at its bound, and deletionSweepAfter (under sweepMu) the deletion
-	// record it stopped after.
+	// (callback_records.go). lastRecordSweep is when the callbacks'
+	// expired records were last swept (Unix nanoseconds);
+	// recordSweepBacklog says that sweep stopped at its bound, and
+	// deletionSweepAfter (under sweepMu) the deletion record it stopped
+	// after.
+	signedRequestMu    sync.Mutex
 	lastRecordSweep    atomic.Int64
 	recordSweepBacklog atomic.Bool
 	sweepMu            sync.Mutex
