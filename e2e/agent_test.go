@@ -36,19 +36,19 @@ func TestVaultAgentRendersRefreshedToken(t *testing.T) {
 	}
 
 	const ttl = 30 // config max_token_ttl, its minimum
-	first := e.registerNotDue("shop")
+	first := e.registerNotDue("demo")
 	if _, err := e.root.Logical().Write(mountPath+"/config", map[string]any{"max_token_ttl": ttl}); err != nil {
 		e.fatalf("write config max_token_ttl: %v", err)
 	}
-	s, err := e.root.Logical().Read(mountPath + "/token/shop")
+	s, err := e.root.Logical().Read(mountPath + "/token/demo")
 	if err != nil || s == nil {
-		e.fatalf("read token/shop: %v", err)
+		e.fatalf("read token/demo: %v", err)
 	}
 	if got := toInt64(t, s.Data["ttl"]); got != ttl {
-		t.Fatalf("token/shop ttl = %d, want max_token_ttl %d", got, ttl)
+		t.Fatalf("token/demo ttl = %d, want max_token_ttl %d", got, ttl)
 	}
 	if s.Data["rotation_period"] == nil {
-		t.Fatal("token/shop carries no rotation_period; Vault Agent would ignore its ttl")
+		t.Fatal("token/demo carries no rotation_period; Vault Agent would ignore its ttl")
 	}
 
 	// The agent authenticates with an application's token: the example
@@ -92,7 +92,7 @@ template_config {
 
 template {
   destination = %q
-  contents    = "{{ with secret \"instagram/token/shop\" }}{{ .Data.access_token }}{{ end }}"
+  contents    = "{{ with secret \"instagram/token/demo\" }}{{ .Data.access_token }}{{ end }}"
 }
 
 template {
@@ -127,11 +127,11 @@ template {
 	t.Logf("the agent rendered the token %s after it started", firstRender.Sub(agent.started).Round(time.Millisecond))
 
 	// Change all three.
-	if _, err := e.root.Logical().Write(mountPath+"/accounts/shop/refresh", nil); err != nil {
-		e.fatalf("refresh shop: %v", err)
+	if _, err := e.root.Logical().Write(mountPath+"/accounts/demo/refresh", nil); err != nil {
+		e.fatalf("refresh demo: %v", err)
 	}
 	refreshed := time.Now()
-	second := e.readToken(e.root, "shop").accessToken
+	second := e.readToken(e.root, "demo").accessToken
 	if second == first {
 		t.Fatal("the manual refresh did not change the token")
 	}

@@ -77,7 +77,7 @@ func (e *env) registerNotDue(name string) string {
 func TestExamplePolicies(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	shopToken := e.registerNotDue("shop")
+	demoToken := e.registerNotDue("demo")
 	e.registerNotDue("other")
 	newcomer := e.addUser("newcomer_owner")
 	newcomerToken := e.mintLongLived(newcomer, time.Now().Add(-48*time.Hour), basicScopes...)
@@ -96,10 +96,10 @@ func TestExamplePolicies(t *testing.T) {
 		return func(c *api.Client) (*api.Secret, error) { return c.Logical().Write(mountPath+"/"+path, data) }
 	}
 	requests := []request{
-		{"read token/shop", read("token/shop")},
+		{"read token/demo", read("token/demo")},
 		{"read token/other", read("token/other")},
 		{"list accounts/", func(c *api.Client) (*api.Secret, error) { return c.Logical().List(mountPath + "/accounts/") }},
-		{"read accounts/shop", read("accounts/shop")},
+		{"read accounts/demo", read("accounts/demo")},
 		{"read status", read("status")},
 		// What Prometheus scrapes: a raw text answer, not Vault's JSON.
 		{"read metrics", func(c *api.Client) (*api.Secret, error) { return nil, scrapeMetrics(c) }},
@@ -109,10 +109,10 @@ func TestExamplePolicies(t *testing.T) {
 		{"read app-token", read("app-token")},
 		{"write auth-url", write("auth-url", map[string]any{"account": "invitee"})},
 		// Re-authorizing a registered name repoints it: operators only.
-		{"write auth-url replace", write("auth-url", map[string]any{"account": "shop", "replace": true})},
+		{"write auth-url replace", write("auth-url", map[string]any{"account": "demo", "replace": true})},
 		// A link that may hand an account to another user: operators only.
-		{"write auth-url allow_user_change", write("auth-url", map[string]any{"account": "shop", "replace": true, "allow_user_change": true})},
-		{"write accounts/shop/refresh", write("accounts/shop/refresh", nil)},
+		{"write auth-url allow_user_change", write("auth-url", map[string]any{"account": "demo", "replace": true, "allow_user_change": true})},
+		{"write accounts/demo/refresh", write("accounts/demo/refresh", nil)},
 		{"write config", write("config", map[string]any{"max_token_ttl": 600})},
 		// Base URLs decide where every token goes: the admin's alone, and
 		// even the admin gets a 400 for plain http to a host that is not
@@ -130,21 +130,21 @@ func TestExamplePolicies(t *testing.T) {
 		policy  string
 		allowed []string
 	}{
-		{"instagram-app", []string{"read token/shop"}},
+		{"instagram-app", []string{"read token/demo"}},
 		{"instagram-onboarding", []string{"write auth-url"}},
 		{"instagram-metrics", []string{"read metrics"}},
 		// Its allowed requests change the accounts; it reads config but
 		// cannot change it.
 		{"instagram-operator", []string{
-			"list accounts/", "read accounts/shop", "read status", "read metrics", "read config", "write auth-url", "write auth-url replace", "write auth-url allow_user_change",
-			"write accounts/shop/refresh", "write accounts/newcomer", "delete accounts/other",
+			"list accounts/", "read accounts/demo", "read status", "read metrics", "read config", "write auth-url", "write auth-url replace", "write auth-url allow_user_change",
+			"write accounts/demo/refresh", "write accounts/newcomer", "delete accounts/other",
 		}},
 		// Last: its allowed requests change the config, and it deletes it.
 		{"instagram-admin", []string{
 			"read config", "write config", "write config http base url", "write config mirror base url", "delete config",
 		}},
 	} {
-		tokenBefore, accountsBefore := e.readToken(e.root, "shop").accessToken, e.listAccounts()
+		tokenBefore, accountsBefore := e.readToken(e.root, "demo").accessToken, e.listAccounts()
 		c := e.clientWithPolicyFile(pc.policy, false)
 		for _, r := range requests {
 			s, err := r.do(c)
@@ -171,13 +171,13 @@ func TestExamplePolicies(t *testing.T) {
 				continue
 			}
 			switch r.name {
-			case "read token/shop":
-				if s == nil || s.Data["access_token"] != shopToken {
-					t.Errorf("%s: token/shop did not answer the registered token", pc.policy)
+			case "read token/demo":
+				if s == nil || s.Data["access_token"] != demoToken {
+					t.Errorf("%s: token/demo did not answer the registered token", pc.policy)
 				}
 			case "list accounts/":
-				if s == nil || !slices.Equal(sortedStrings(s.Data["keys"]), []string{"other", "shop"}) {
-					t.Errorf("%s: list accounts/ = %v, want [other shop]", pc.policy, s)
+				if s == nil || !slices.Equal(sortedStrings(s.Data["keys"]), []string{"demo", "other"}) {
+					t.Errorf("%s: list accounts/ = %v, want [demo other]", pc.policy, s)
 				}
 			case "read config":
 				if s == nil || s.Data["app_id"] == nil || s.Data["app_secret"] != nil {
@@ -215,8 +215,8 @@ func TestExamplePolicies(t *testing.T) {
 		// The denied writes changed no account and no token (only the
 		// operator's allowed requests do).
 		if pc.policy != "instagram-operator" {
-			if got := e.readToken(e.root, "shop"); got.accessToken != tokenBefore {
-				t.Errorf("token/shop changed after %s's denied requests", pc.policy)
+			if got := e.readToken(e.root, "demo"); got.accessToken != tokenBefore {
+				t.Errorf("token/demo changed after %s's denied requests", pc.policy)
 			}
 			if got := e.listAccounts(); !slices.Equal(got, accountsBefore) {
 				t.Errorf("accounts/ after %s's denied requests = %v, want %v", pc.policy, got, accountsBefore)
@@ -232,11 +232,11 @@ func TestExamplePolicies(t *testing.T) {
 	}
 
 	// The operator's requests did what they say.
-	if got := e.listAccounts(); !slices.Equal(got, []string{"newcomer", "shop"}) {
-		t.Errorf("accounts/ after the operator's requests = %v, want [newcomer shop]", got)
+	if got := e.listAccounts(); !slices.Equal(got, []string{"demo", "newcomer"}) {
+		t.Errorf("accounts/ after the operator's requests = %v, want [demo newcomer]", got)
 	}
-	if got := e.readToken(e.root, "shop"); got.accessToken == shopToken {
-		t.Error("the operator's refresh of shop did not change its token")
+	if got := e.readToken(e.root, "demo"); got.accessToken == demoToken {
+		t.Error("the operator's refresh of demo did not change its token")
 	}
 	if s, err := e.root.Logical().Read(mountPath + "/config"); err != nil || s != nil {
 		t.Errorf("config after the admin deleted it: %v, %v; want none", s, err)

@@ -13,7 +13,11 @@
 #   APP_ID, APP_SECRET   a real Meta app (then no fake)
 #   REDIRECT_URI     default http://127.0.0.1:$VAULT_PORT/v1/instagram/callback
 #   PLUGIN_DIR       default .cache/plugins
-# Logs go to .cache/dev/$VAULT_PORT/.
+#   VAULT_CACHE_DIR  where a built Vault is kept (default .cache/vault)
+# Logs go to .cache/dev/$VAULT_PORT/. While it runs, .cache/dev/env (a link to
+# .cache/dev/$VAULT_PORT/env, the latest make dev's) holds the shell
+# variables to reach it: VAULT_ADDR, VAULT_TOKEN, PATH, REDIRECT_URI and,
+# with the fake, FAKE_META. See docs/make-dev.md.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -71,6 +75,8 @@ vault_bin="$(scripts/build-vault.sh)"
 
 vault_pid=""
 fake_pid=""
+env_file="$dev_dir/env"
+env_link="$root/.cache/dev/env"
 # cleanup stops exactly the two processes this script started, by PID.
 # shellcheck disable=SC2317 # reached through the trap
 cleanup() {
@@ -82,6 +88,9 @@ cleanup() {
   for pid in "$vault_pid" "$fake_pid"; do
     if [ -n "$pid" ]; then wait "$pid" 2>/dev/null || true; fi
   done
+  # A stale env file would point the next shell at a dead server.
+  rm -f "$env_file"
+  if [ "$(readlink "$env_link" 2>/dev/null)" = "$vault_port/env" ]; then rm -f "$env_link"; fi
   echo "dev: stopped; logs are in $dev_dir" >&2
 }
 trap cleanup EXIT
@@ -171,15 +180,26 @@ if [ "$use_fake" = 1 ]; then
     -d '{"username":"demo"}' >/dev/null
 fi
 
+# The shell variables to reach this dev server, for `. .cache/dev/env`: the
+# README and docs/make-dev.md read ports and paths from there, not from
+# defaults that VAULT_PORT, FAKE_META_PORT or VAULT_CACHE_DIR may have moved.
+{
+  printf 'export VAULT_ADDR=%q VAULT_TOKEN=root\n' "$VAULT_ADDR"
+  printf 'export PATH=%q:"$PATH"\n' "$(dirname "$vault_bin")"
+  printf 'export REDIRECT_URI=%q\n' "$redirect_uri"
+  [ "$use_fake" = 1 ] && printf 'export FAKE_META=%q\n' "$fake"
+  printf 'unset VAULT_NAMESPACE VAULT_CACERT VAULT_CAPATH VAULT_CLIENT_CERT VAULT_CLIENT_KEY\n'
+} >"$env_file"
+ln -sfn "$vault_port/env" "$env_link"
+
 cat <<EOF
 
 $(vault_version="$("$vault_bin" version | head -n1)"; echo "${vault_version%%,*}") is running with $name $PLUGIN_VERSION at instagram/.
 Logs: $dev_dir/vault.log$([ "$use_fake" = 1 ] && echo ", $dev_dir/fakemeta.log")
 
-In another shell:
+In another shell, from $root:
 
-  export VAULT_ADDR=$VAULT_ADDR VAULT_TOKEN=root
-  export PATH="$(dirname "$vault_bin"):\$PATH"
+  . .cache/dev/env    # VAULT_ADDR, VAULT_TOKEN, PATH$([ "$use_fake" = 1 ] && echo ", FAKE_META"), REDIRECT_URI
 
 EOF
 if [ "$use_fake" = 1 ]; then
@@ -187,9 +207,9 @@ if [ "$use_fake" = 1 ]; then
 The fake Meta on $fake knows one Instagram user, "demo". Have it mint an
 authorization code, as Instagram would after the user consents:
 
-  code=\$(curl -s -X POST $fake/_fake/codes -H 'Content-Type: application/json' \\
-    -d '{"username":"demo","scopes":["instagram_business_basic"],"redirect_uri":"$redirect_uri"}' \\
-    | sed -n 's/.*"code" *: *"\([^"]*\)".*/\1/p')
+  code=\$(curl -fsS "\$FAKE_META/_fake/codes" \\
+    -d '{"username":"demo","scopes":["instagram_business_basic"],"redirect_uri":"'"\$REDIRECT_URI"'"}' \\
+    | sed -n 's/.*"code":"\([^"]*\)".*/\1/p')
 
 EOF
 else
@@ -211,7 +231,7 @@ if [ "$use_fake" = 1 ]; then
   cat <<EOF
 Register the account, then read what applications and operators see:
 
-  vault write instagram/accounts/demo code="\$code"
+  vault write instagram/accounts/demo code="\${code:?no code from the fake Meta}"
 EOF
 else
   printf 'Then read what applications and operators see:\n\n'
@@ -220,6 +240,7 @@ cat <<EOF
   vault read instagram/token/demo
   vault read instagram/accounts/demo
 
+Refreshes, the authorization flow, failures: docs/make-dev.md.
 Ctrl-C stops Vault$([ "$use_fake" = 1 ] && echo " and the fake Meta"). Everything is in memory: a restart starts clean.
 EOF
 
