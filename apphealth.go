@@ -225,17 +225,17 @@ func missingScopes(granted, configured []string) []string {
 	return out
 }
 
-// appLevelFailure answers a refresh or health check that met an app-level
-// problem. metaObserver has recorded it once and paused every call; the
-// account is left as stored, since nothing was learned about its token, and
-// is due again as soon as the pause ends. secrets are redacted from the
-// message.
-func (b *backend) appLevelFailure(stored *account, err error, secrets ...string) error {
+// appLevelFailure handles a refresh or health check that met an app-level
+// problem, and says what happened. metaObserver has recorded it once and
+// paused every call; the account is left as stored, since nothing was
+// learned about its token, and is due again as soon as the pause ends.
+// secrets are redacted from the message.
+func (b *backend) appLevelFailure(stored *account, err error, secrets ...string) string {
 	b.sched.set(stored.Name, stored.timing())
 	p, _ := graph.AppProblemOf(err)
-	return &refreshError{account: stored.Name, class: graph.Classify(err), msg: fmt.Sprintf(
+	return fmt.Sprintf(
 		"Meta reports a problem with the app itself (%s), not with this account, whose token is unchanged; calls to Meta are paused until %s: %s",
-		p.Kind, formatTime(b.appPausedAt()), redact(err.Error(), secrets...))}
+		p.Kind, formatTime(b.appPausedAt()), redact(err.Error(), secrets...))
 }
 
 // addAppHealth adds the app-level figures and verdict to a status answer,

@@ -69,9 +69,9 @@ func errNoRefreshGrant(name string) error {
 		errRefreshRefused, name, name)
 }
 
-// checkFacebookAccount is the periodic work for a Facebook Login account:
-// a debug_token health check. The caller holds the account's lock and has
-// loaded stored from storage. A token Meta reports invalid (is_valid false,
+// checkFacebookAccount is the periodic work for a Facebook Login account
+// once its check is due (decideDue): a debug_token health check. The caller
+// holds the account's lock and has loaded stored from storage. A token Meta reports invalid (is_valid false,
 // or code 190) marks the account needs_reauth; an expired user token does so
 // without a call; a user token within the refresh window is reported
 // expiring. A check Meta cannot answer is recorded on the account and
@@ -79,14 +79,6 @@ func errNoRefreshGrant(name string) error {
 // nothing was learned about the token. The token itself is never changed.
 func (b *backend) checkFacebookAccount(ctx context.Context, s logical.Storage, fb facebookClient, cfg *config, stored *account, now time.Time) (*account, error) {
 	name := stored.Name
-	if stored.Status == statusNeedsReauth || stored.AccessToken == "" ||
-		stored.timing().dueAt(cfg.RefreshWindow).After(now) {
-		// Parked, or not due after all (a concurrent write moved it):
-		// requeue from what is stored.
-		b.sched.putBack(name, stored.timing(), now, claimLease)
-		return stored, nil
-	}
-
 	next := stored.clone()
 	if stored.expired(now) {
 		next.recordCheckNeedsReauth(now, fmt.Sprintf("the %s expired at %s: Facebook cannot renew it; the owner must authorize again (auth-url)", stored.tokenNoun(), formatTime(stored.ExpiresAt)))
@@ -98,7 +90,8 @@ func (b *backend) checkFacebookAccount(ctx context.Context, s logical.Storage, f
 	})
 	if _, app := graph.AppProblemOf(err); app {
 		b.stats.recordHealthCheck(false)
-		return stored, b.appLevelFailure(stored, err, stored.AccessToken, stored.UserAccessToken, cfg.AppSecret)
+		return stored, &checkError{account: name, class: graph.Classify(err),
+			msg: b.appLevelFailure(stored, err, stored.AccessToken, stored.UserAccessToken, cfg.AppSecret)}
 	}
 	if err != nil {
 		// debug_token's own errors concern the call (the app's
@@ -135,7 +128,7 @@ func (b *backend) saveFailedCheck(ctx context.Context, s logical.Storage, stored
 	}
 	b.Logger().Warn("health check failed", "account", next.Name, "consecutive_failures", next.ConsecutiveFailures,
 		"next_check_at", formatTime(next.timing().nextCheckAt()), "error", next.LastError)
-	return next, &refreshError{account: next.Name, class: class, msg: next.LastError}
+	return next, &checkError{account: next.Name, class: class, msg: next.LastError}
 }
 
 // saveCheck stores the outcome of a health check; class is the failure's
@@ -151,5 +144,17 @@ func (b *backend) saveCheck(ctx context.Context, s logical.Storage, stored, next
 	}
 	b.stats.recordHealthCheck(false)
 	b.Logger().Warn("account needs re-authorization", "account", next.Name, "error", next.LastError)
-	return next, &refreshError{account: next.Name, class: class, msg: next.LastError}
+	return next, &checkError{account: next.Name, class: class, msg: next.LastError}
+}
+
+// checkError is a health check that failed, or found the token dead. The
+// periodic work only counts it; no request answers it.
+type checkError struct {
+	account string
+	class   graph.Class
+	msg     string
+}
+
+func (e *checkError) Error() string {
+	return fmt.Sprintf("health check of account %q failed (%s): %s", e.account, e.class, e.msg)
 }

@@ -64,7 +64,8 @@ func (b *backend) checkInstagramAccount(ctx context.Context, s logical.Storage, 
 
 	if _, app := graph.AppProblemOf(err); app {
 		b.stats.recordHealthCheck(false)
-		return stored, b.appLevelFailure(stored, err, stored.AccessToken, cfg.AppSecret)
+		return stored, &checkError{account: stored.Name, class: graph.Classify(err),
+			msg: b.appLevelFailure(stored, err, stored.AccessToken, cfg.AppSecret)}
 	}
 	msg := "health check (me) failed: " + redact(err.Error(), stored.AccessToken, cfg.AppSecret)
 	class := graph.Classify(err)

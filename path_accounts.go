@@ -227,11 +227,7 @@ func (b *backend) pathAccountRead(ctx context.Context, req *logical.Request, _ *
 
 // accountMetadata is what operators see of an account: everything but the token.
 func (b *backend) accountMetadata(ctx context.Context, s logical.Storage, a *account) map[string]any {
-	// A Facebook Login account is never refreshed, only checked.
-	nextRefresh := b.nextRefresh(ctx, s, a)
-	if a.facebook() {
-		nextRefresh = time.Time{}
-	}
+	nextRefresh := b.nextRefresh(ctx, s, a) // zero for Facebook Login: never refreshed, only checked
 	nextCheck := a.timing().nextCheckAt()
 	return map[string]any{
 		"name":                 a.Name,

@@ -144,95 +144,104 @@ const (
 	workCheck               // a health check (Facebook Login, or an Instagram token's daily check)
 )
 
-// periodicWork does what is due for one account the schedule handed out.
+// periodicWork does what is due for one account the schedule handed out,
+// under the account's lock: decideDue says what, from the account as
+// stored, and one step does it.
 func (b *backend) periodicWork(ctx context.Context, s logical.Storage, name string) (work, error) {
 	unlock := b.lockAccount(name)
 	defer unlock()
-	_, did, err := b.refreshLocked(ctx, s, name, false)
-	return did, err
-}
-
-// refreshAccount refreshes one account's token on an operator's request: it
-// refuses, as a 400, what Instagram would refuse, and a Facebook Login
-// account, which has no refresh grant. On failure the stored token stays as
-// it was and the failure is recorded on the account.
-func (b *backend) refreshAccount(ctx context.Context, s logical.Storage, name string) (*account, error) {
-	unlock := b.lockAccount(name)
-	defer unlock()
-	a, _, err := b.refreshLocked(ctx, s, name, true)
-	return a, err
-}
-
-// refreshLocked does an account's work under its lock, which the caller
-// holds, and returns the account as it stands afterwards. A periodic call
-// (manual false) does nothing unless something is due: the refresh, or else
-// a health check. Facebook Login accounts, which have no refresh grant, are
-// only ever checked (checkFacebookAccount); working Instagram Login accounts
-// are checked daily between refreshes (checkInstagramAccount).
-func (b *backend) refreshLocked(ctx context.Context, s logical.Storage, name string, manual bool) (*account, work, error) {
-	stored, err := loadAccount(ctx, s, name)
+	stored, err := b.loadOrUnschedule(ctx, s, name)
 	if err != nil || stored == nil {
-		if stored == nil && err == nil {
-			b.sched.remove(name)
-		}
-		return nil, workNone, err
+		return workNone, err
 	}
 	meta, cfg, err := b.metaFor(ctx, s)
 	if err != nil {
-		return stored, workNone, err
+		return workNone, err
 	}
 	now := b.clock.Now()
-	if stored.facebook() {
-		// No refresh grant: the periodic work checks the token instead.
-		if manual {
-			return stored, workNone, errNoRefreshGrant(name)
-		}
-		a, err := b.checkFacebookAccount(ctx, s, meta, cfg, stored, now)
-		return a, workCheck, err
+	due := decideDue(stored.timing(), stored.AccessToken != "", cfg.RefreshWindow, now)
+	switch due.kind {
+	case dueNothing:
+		b.sched.putBack(name, stored.timing(), now, claimLease)
+		return workNone, nil
+	case dueRefused:
+		b.sched.putBack(name, stored.timing(), now, claimLease)
+		return workRefresh, fmt.Errorf("%w: account %q: %s", errRefreshRefused, name, due.why)
+	case dueNeedsReauth:
+		_, err := b.saveNeedsReauth(ctx, s, stored, now, due.why)
+		return workRefresh, err
+	case dueInstagramCheck:
+		_, err := b.checkInstagramAccount(ctx, s, meta, cfg, stored, now)
+		return workCheck, err
+	case dueFacebookCheck:
+		_, err := b.checkFacebookAccount(ctx, s, meta, cfg, stored, now)
+		return workCheck, err
 	}
-	t := stored.timing()
-	if !manual && stored.Status != statusNeedsReauth {
-		if why := beyondRefresh(stored, now); why != "" {
-			// Nothing but the owner can save this token: say so on the
-			// account and stop handing it out, rather than claim it
-			// again at every tick.
-			a, err := b.saveNeedsReauth(ctx, s, stored, now, why)
-			return a, workRefresh, err
-		}
-	}
-	if !manual && stored.AccessToken != "" && t.instagramCheckDue(cfg.RefreshWindow, now) {
-		a, err := b.checkInstagramAccount(ctx, s, meta, cfg, stored, now)
-		return a, workCheck, err
-	}
-	if err := refreshable(stored, now, manual); err != nil {
-		if !manual {
-			// Not due after all (a concurrent write moved it): requeue
-			// from what is stored.
-			b.sched.putBack(name, t, now, claimLease)
-		}
-		return stored, workRefresh, err
-	}
-	if !manual && t.refreshDueAt(cfg.RefreshWindow).After(now) {
-		b.sched.putBack(name, t, now, claimLease)
-		return stored, workNone, nil
-	}
+	_, err = b.refreshToken(ctx, s, meta, cfg, stored, now)
+	return workRefresh, err
+}
 
+// refreshAccount refreshes one account's token on an operator's request,
+// whether or not the refresh is due: it refuses, as a 400, what Instagram
+// would refuse (refreshRefusal), and a Facebook Login account, which has
+// no refresh grant. On failure the stored token stays as it was and the
+// failure is recorded on the account. It returns the account as it stands
+// afterwards; nil when no such account is stored.
+func (b *backend) refreshAccount(ctx context.Context, s logical.Storage, name string) (*account, error) {
+	unlock := b.lockAccount(name)
+	defer unlock()
+	stored, err := b.loadOrUnschedule(ctx, s, name)
+	if err != nil || stored == nil {
+		return nil, err
+	}
+	meta, cfg, err := b.metaFor(ctx, s)
+	if err != nil {
+		return stored, err
+	}
+	if stored.facebook() {
+		return stored, errNoRefreshGrant(name)
+	}
+	now := b.clock.Now()
+	if err := refreshRefusal(stored, now); err != nil {
+		return stored, err
+	}
+	return b.refreshToken(ctx, s, meta, cfg, stored, now)
+}
+
+// loadOrUnschedule reads an account straight from storage for work on it;
+// one no longer stored is taken off the schedule (nil, nil). The caller
+// holds the account's lock.
+func (b *backend) loadOrUnschedule(ctx context.Context, s logical.Storage, name string) (*account, error) {
+	stored, err := loadAccount(ctx, s, name)
+	if err == nil && stored == nil {
+		b.sched.remove(name)
+	}
+	return stored, err
+}
+
+// refreshToken refreshes an Instagram Login account's token at Meta and
+// stores the outcome: the new token, or the failure (recordFailure) with
+// the old token kept. The caller holds the account's lock and has loaded
+// stored from storage. It returns the account as it stands afterwards.
+func (b *backend) refreshToken(ctx context.Context, s logical.Storage, meta metaClient, cfg *config, stored *account, now time.Time) (*account, error) {
+	name := stored.Name
 	tok, err := callMeta(ctx, cfg, func(ctx context.Context) (*graph.LongLivedToken, error) {
 		return meta.Refresh(ctx, stored.AccessToken)
 	})
 	next := stored.clone()
 	if _, app := graph.AppProblemOf(err); app {
 		b.stats.recordRefreshFailed(failureClassApp)
-		return stored, workRefresh, b.appLevelFailure(stored, err, stored.AccessToken, cfg.AppSecret)
+		return stored, &refreshError{account: name, class: graph.Classify(err),
+			msg: b.appLevelFailure(stored, err, stored.AccessToken, cfg.AppSecret)}
 	}
 	if err != nil {
 		b.recordFailure(next, err, now, cfg.AppSecret)
 		if serr := b.saveAccount(ctx, s, next); serr != nil {
-			return stored, workRefresh, serr
+			return stored, serr
 		}
 		b.Logger().Warn("refresh failed", "account", name, "status", next.Status,
 			"consecutive_failures", next.ConsecutiveFailures, "retry_at", formatTime(next.RetryAt), "error", next.LastError)
-		return next, workRefresh, &refreshError{account: name, class: graph.Classify(err), msg: next.LastError}
+		return next, &refreshError{account: name, class: graph.Classify(err), msg: next.LastError}
 	}
 
 	// Crash safety is by write ordering, not a WAL: nothing is written
@@ -247,26 +256,11 @@ func (b *backend) refreshLocked(ctx context.Context, s logical.Storage, name str
 	// while Meta's answers are on their way back, and checks exactly this.
 	next.recordRefreshSuccess(now, tok)
 	if err := b.saveAccount(ctx, s, next); err != nil {
-		return stored, workRefresh, err
+		return stored, err
 	}
 	b.stats.recordRefresh(true)
 	b.Logger().Debug("token refreshed", "account", name, "expires_at", formatTime(next.ExpiresAt))
-	return next, workRefresh, nil
-}
-
-// beyondRefresh says why an Instagram Login account's token can never be
-// refreshed again, if it cannot: it expired (Instagram refuses expired
-// tokens: only its owner authorizing again renews it), or the account
-// holds none. "" while a refresh can still save it.
-func beyondRefresh(a *account, now time.Time) string {
-	switch {
-	case a.AccessToken == "":
-		return "the account holds no token; the owner must authorize again (auth-url)"
-	case a.expired(now):
-		return fmt.Sprintf("the token expired at %s before it could be refreshed, and Instagram cannot refresh an expired token; the owner must authorize again (auth-url)",
-			formatTime(a.ExpiresAt))
-	}
-	return ""
+	return next, nil
 }
 
 // saveNeedsReauth marks an account whose token nothing but its owner can
@@ -282,19 +276,19 @@ func (b *backend) saveNeedsReauth(ctx context.Context, s logical.Storage, stored
 	return next, &refreshError{account: next.Name, class: graph.ClassReauth, msg: next.LastError}
 }
 
-// refreshable says why a token cannot be refreshed now, if it cannot.
-func refreshable(a *account, now time.Time, manual bool) error {
+// refreshRefusal says why Instagram would refuse to refresh the token now,
+// if it would: the account holds none, it expired, or it is younger than
+// 24 hours. An operator may refresh an account that needs
+// re-authorization: a token that Meta takes again makes it valid.
+func refreshRefusal(a *account, now time.Time) error {
 	switch {
 	case a.AccessToken == "":
 		return fmt.Errorf("%w: account %q holds no token; re-authorize it", errRefreshRefused, a.Name)
-	case a.Status == statusNeedsReauth && !manual:
-		return fmt.Errorf("%w: account %q needs re-authorization", errRefreshRefused, a.Name)
 	case a.expired(now):
 		return fmt.Errorf("%w: the token expired at %s and Instagram cannot refresh an expired token; re-authorize account %q",
 			errRefreshRefused, formatTime(a.ExpiresAt), a.Name)
-	case !a.IssuedAt.IsZero() && now.Sub(a.IssuedAt) < minTokenAge:
-		return fmt.Errorf("%w: the token was issued at %s and Instagram refreshes tokens only once they are 24 hours old (from %s)",
-			errRefreshRefused, formatTime(a.IssuedAt), formatTime(a.IssuedAt.Add(minTokenAge)))
+	case tooYoungToRefresh(a.IssuedAt, now):
+		return fmt.Errorf("%w: %s", errRefreshRefused, youngTokenReason(a.IssuedAt))
 	}
 	return nil
 }
@@ -321,7 +315,9 @@ func (b *backend) backoff(n int) time.Duration {
 
 func defaultJitter() float64 { return 0.8 + 0.4*rand.Float64() }
 
-// refreshError is a refresh Meta refused or could not answer.
+// refreshError is a refresh Meta refused or could not answer, or one that
+// can no longer succeed (saveNeedsReauth). Health checks fail with a
+// checkError.
 type refreshError struct {
 	account string
 	class   graph.Class

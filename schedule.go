@@ -60,25 +60,33 @@ func (t timing) mayBeOwnedBy(h uint64) bool {
 // Facebook Login account it is the next health check (checkDueAt): those
 // tokens are never refreshed.
 func (t timing) dueAt(window time.Duration) time.Time {
-	due := t.nextRefreshAt(window)
-	if check := t.nextCheckAt(); !check.IsZero() && check.Before(due) {
-		due = check
+	refresh, check := t.nextRefreshAt(window), t.nextCheckAt()
+	if refresh.IsZero() || (!check.IsZero() && check.Before(refresh)) {
+		return check
 	}
-	return due
+	return refresh
 }
 
-// nextRefreshAt is what the engine reports as an account's next refresh
-// (and what a token read's ttl runs to): the refresh for an Instagram Login
-// account, the next health check for a Facebook Login one; zero when
-// parked.
+// nextRefreshAt is an account's next refresh: zero for a Facebook Login
+// account, which is never refreshed, and for one that needs
+// re-authorization.
 func (t timing) nextRefreshAt(window time.Duration) time.Time {
-	if t.status == statusNeedsReauth {
+	if t.status == statusNeedsReauth || t.login == loginFacebook {
 		return time.Time{}
 	}
-	if t.login == loginFacebook {
-		return t.checkDueAt()
-	}
 	return t.refreshDueAt(window)
+}
+
+// tokenFreshUntil is when the engine next takes a look at the token it
+// serves that may replace or condemn it, so the end of a token read's ttl:
+// the refresh of an Instagram Login token (not its daily check), the next
+// health check of a Facebook Login one; zero when the account needs
+// re-authorization.
+func (t timing) tokenFreshUntil(window time.Duration) time.Time {
+	if t.login == loginFacebook {
+		return t.nextCheckAt()
+	}
+	return t.nextRefreshAt(window)
 }
 
 // nextCheckAt is the account's next health check: hourly for a Facebook

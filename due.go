@@ -1,0 +1,113 @@
+package instagram
+
+import (
+	"fmt"
+	"time"
+)
+
+// What the periodic work does with an account the schedule hands out is a
+// decision on the account's timing alone (decideDue): no storage, no Meta,
+// no Vault types, so that it can be tested at its edges as a table
+// (due_test.go) and move with the rest of the timing rules.
+
+// dueKind is one thing the periodic work can do with an account.
+type dueKind int
+
+const (
+	// dueNothing: not due after all (a write since the account was
+	// queued moved it, or it is parked); it goes back in the queue as
+	// stored.
+	dueNothing dueKind = iota
+	// dueRefused: the refresh was due but Instagram would refuse it now
+	// (the account needs re-authorization, or a write since it was queued
+	// left a token younger than 24 hours). Back in the queue as stored,
+	// and counted as a failed refresh.
+	dueRefused
+	// dueNeedsReauth: an Instagram Login token that nothing but its owner
+	// can save (expired, or none held): marked needs_reauth.
+	dueNeedsReauth
+	// dueInstagramCheck: a working Instagram Login token's daily check.
+	dueInstagramCheck
+	// dueFacebookCheck: a Facebook Login token's hourly check.
+	dueFacebookCheck
+	// dueRefresh: an Instagram Login token's refresh.
+	dueRefresh
+)
+
+// dueWork is decideDue's answer.
+type dueWork struct {
+	kind dueKind
+	// why is what dueNeedsReauth records on the account, and why a
+	// dueRefused refresh would be refused.
+	why string
+}
+
+// decideDue says what is due now for an account with timing t. holdsToken
+// is whether it holds a token at all (a deauthorized account does not);
+// window is the configured refresh window.
+//
+// Facebook Login accounts have no refresh grant and are only ever checked.
+// An Instagram Login account whose token can no longer be refreshed is
+// marked needs_reauth; a working one is checked daily while its refresh is
+// not due, and refreshed once it is.
+func decideDue(t timing, holdsToken bool, window time.Duration, now time.Time) dueWork {
+	if t.login == loginFacebook {
+		if t.status == statusNeedsReauth || !holdsToken || t.dueAt(window).After(now) {
+			return dueWork{kind: dueNothing}
+		}
+		return dueWork{kind: dueFacebookCheck}
+	}
+	if t.status != statusNeedsReauth {
+		if why := beyondRefresh(t, holdsToken, now); why != "" {
+			// Say so on the account and stop handing it out, rather
+			// than claim it again at every tick.
+			return dueWork{kind: dueNeedsReauth, why: why}
+		}
+	}
+	if holdsToken && t.instagramCheckDue(window, now) {
+		return dueWork{kind: dueInstagramCheck}
+	}
+	switch {
+	case t.status == statusNeedsReauth:
+		return dueWork{kind: dueRefused, why: "needs re-authorization"}
+	case tooYoungToRefresh(t.issuedAt, now):
+		return dueWork{kind: dueRefused, why: youngTokenReason(t.issuedAt)}
+	case t.refreshDueAt(window).After(now):
+		return dueWork{kind: dueNothing}
+	}
+	return dueWork{kind: dueRefresh}
+}
+
+// beyondRefresh says why an Instagram Login token can never be refreshed
+// again, if it cannot: it expired (Instagram refuses expired tokens: only
+// its owner authorizing again renews it), or the account holds none. ""
+// while a refresh can still save it.
+func beyondRefresh(t timing, holdsToken bool, now time.Time) string {
+	switch {
+	case !holdsToken:
+		return "the account holds no token; the owner must authorize again (auth-url)"
+	case t.expired(now):
+		return fmt.Sprintf("the token expired at %s before it could be refreshed, and Instagram cannot refresh an expired token; the owner must authorize again (auth-url)",
+			formatTime(t.expiresAt))
+	}
+	return ""
+}
+
+// expired reports whether the token is past its known expiry.
+func (t timing) expired(now time.Time) bool {
+	return !t.expiresAt.IsZero() && !now.Before(t.expiresAt)
+}
+
+// tooYoungToRefresh reports whether a token issued at issuedAt (zero:
+// unknown) is younger than the 24 hours Instagram requires before a
+// refresh.
+func tooYoungToRefresh(issuedAt, now time.Time) bool {
+	return !issuedAt.IsZero() && now.Sub(issuedAt) < minTokenAge
+}
+
+// youngTokenReason says why a token issued at issuedAt cannot be
+// refreshed yet, and from when it can.
+func youngTokenReason(issuedAt time.Time) string {
+	return fmt.Sprintf("the token was issued at %s and Instagram refreshes tokens only once they are 24 hours old (from %s)",
+		formatTime(issuedAt), formatTime(issuedAt.Add(minTokenAge)))
+}
