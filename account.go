@@ -168,28 +168,49 @@ func (a *account) tokenNoun() string {
 
 // saveAccount stores the account and updates the cache and the schedule.
 // The caller holds the account's write lock.
+//
+// The schedule index record goes first, the account second (index.go): a
+// crash between the two leaves a pending record, which the next start
+// makes due at once, and never an account the index does not know.
 func (b *backend) saveAccount(ctx context.Context, s logical.Storage, a *account) error {
 	a.SchemaVersion = accountSchemaVersion
 	entry, err := logical.StorageEntryJSON(accountStoragePrefix+a.Name, a)
 	if err != nil {
 		return err
 	}
+	t := a.timing()
+	if err := b.announceIndex(ctx, s, a.Name, t); err != nil {
+		return err
+	}
+	if b.crashPoint != nil {
+		b.crashPoint(b.Logger(), crashAfterIndexWrite, a.Name)
+	}
 	if err := s.Put(ctx, entry); err != nil {
+		b.settleIndex(a.Name, t, false)
 		return fmt.Errorf("writing account %q: %w", a.Name, err)
 	}
 	b.cache.update(a.Name, a)
-	b.sched.set(a.Name, a.timing())
+	b.sched.set(a.Name, t)
+	b.settleIndex(a.Name, t, true)
 	return nil
 }
 
 // deleteAccount removes the account everywhere. The caller holds its lock.
+// The account goes first, its schedule index record second (index.go): a
+// crash between the two leaves a record without an account, which the
+// periodic work forgets when it finds the account gone.
 func (b *backend) deleteAccount(ctx context.Context, s logical.Storage, name string) error {
 	if err := s.Delete(ctx, accountStoragePrefix+name); err != nil {
 		return fmt.Errorf("deleting account %q: %w", name, err)
 	}
 	b.cache.drop(name)
+	_, known := b.sched.timingOf(name)
 	b.sched.remove(name)
-	return nil
+	if !known && b.sched.isBuilt() {
+		// Memory holds every record of the index: there is none to drop.
+		return nil
+	}
+	return b.dropFromIndex(ctx, s, name)
 }
 
 // accountCache keeps decoded accounts in memory so token reads need no

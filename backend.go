@@ -29,7 +29,7 @@ long-lived token before it expires, from Vault's periodic function.
 
 // Factory is the logical.Factory Vault calls to create a mount of the plugin.
 func Factory(ctx context.Context, conf *logical.BackendConfig) (logical.Backend, error) {
-	b := newBackend(backendOptions{})
+	b := newBackend(backendOptions{crashPoint: crashPointFromEnv()})
 	if err := b.Setup(ctx, conf); err != nil {
 		return nil, err
 	}
@@ -43,6 +43,8 @@ type backendOptions struct {
 	// jitter returns a factor in [0.8, 1.2) applied to back-off delays; tests
 	// make it deterministic.
 	jitter func() float64
+	// crashPoint stops writes at named points (test builds only).
+	crashPoint crashPointFunc
 	// tickBudget returns the context that bounds handing out one periodic
 	// run's work (default: tickBudget from now); tests end it when they
 	// choose.
@@ -99,6 +101,10 @@ type backend struct {
 	sched     *schedule
 	ticking   atomic.Bool
 	rebuildMu sync.Mutex
+	// index orders the writers of the schedule index's shards (index.go).
+	index scheduleIndex
+	// crashPoint is nil but in test builds (crashpoint.go).
+	crashPoint crashPointFunc
 
 	// Background work: bgCtx ends, and bgWG waits for, what runs beyond a
 	// request (the schedule rebuild) when the mount goes.
@@ -138,6 +144,7 @@ func newBackend(opts backendOptions) *backend {
 		clock:      opts.clock,
 		httpClient: opts.httpClient,
 		jitter:     opts.jitter,
+		crashPoint: opts.crashPoint,
 		tickBudget: opts.tickBudget,
 		locks:      locksutil.CreateLocks(),
 		cache:      newAccountCache(),

@@ -44,7 +44,7 @@ func scrapeBackend(tb testing.TB, n int) (*backend, logical.Storage) {
 	if _, err := b.readConfig(context.Background(), s); err != nil {
 		tb.Fatal(err)
 	}
-	b.sched.replace(cfg.RefreshWindow, timings, now)
+	b.sched.replace(cfg.RefreshWindow, recordsOf(timings), now)
 	return b, s
 }
 

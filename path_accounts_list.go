@@ -36,16 +36,32 @@ func (b *backend) pathAccountsList(ctx context.Context, req *logical.Request, d 
 		}
 	}
 
-	names, more, built := b.sched.namesAfter(after, limit)
+	names, unverified, more, built := b.sched.namesAfter(after, limit)
 	if !built {
 		var err error
 		if names, more, err = listStoredNamesAfter(ctx, req.Storage, after, limit); err != nil {
 			return nil, err
 		}
 	}
+	var next string
+	if more {
+		next = names[len(names)-1]
+	}
+	// A name the schedule has not confirmed since a crash (or a failed
+	// write) is listed only if its account is stored; the periodic work
+	// confirms or forgets it within a minute.
+	for i := len(unverified) - 1; i >= 0; i-- {
+		at := unverified[i]
+		a, err := loadAccount(ctx, req.Storage, names[at])
+		if err != nil {
+			return nil, err
+		}
+		if a == nil {
+			names = slices.Delete(names, at, at+1)
+		}
+	}
 	resp := logical.ListResponse(names)
 	if more {
-		next := names[len(names)-1]
 		resp.Data["next"] = next
 		if _, paging := d.Raw["after"]; !paging {
 			if _, paging = d.Raw["limit"]; !paging {

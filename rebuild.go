@@ -34,8 +34,11 @@ func (b *backend) startScheduleRebuild(s logical.Storage) {
 	}()
 }
 
-// rebuildSchedule loads every account's timing from storage and swaps it in,
-// keeping changes written while it read (see schedule.beginRebuild).
+// rebuildSchedule builds the schedule from the schedule index (index.go)
+// and swaps it in, keeping changes written while it read (see
+// schedule.beginRebuild). A mount without an index (created by a version
+// before it) builds the schedule from its accounts, once, and then the
+// index from the schedule.
 func (b *backend) rebuildSchedule(ctx context.Context, s logical.Storage) error {
 	if !b.rebuildMu.TryLock() {
 		return errRebuildRunning
@@ -45,7 +48,7 @@ func (b *backend) rebuildSchedule(ctx context.Context, s logical.Storage) error 
 	// Journal first, then read the config: a config write that changes
 	// the window after the read is then journaled (windowChanged) and
 	// replace keeps it. Read the other way round, a write between the two
-	// would be undone by replace until the next rebuild, an hour later.
+	// would be undone by replace until the next start.
 	b.sched.beginRebuild()
 	window := defaultRefreshWindow
 	cfg, err := b.readConfig(ctx, s)
@@ -56,22 +59,33 @@ func (b *backend) rebuildSchedule(ctx context.Context, s logical.Storage) error 
 	if cfg != nil {
 		window = cfg.RefreshWindow
 	}
-	timings, err := loadTimings(ctx, s)
+	records, err := loadIndex(ctx, s)
+	migrate := errors.Is(err, errNoIndex)
+	if migrate {
+		b.Logger().Info("building the schedule index from the accounts", "reason", err.Error())
+		records, err = loadTimings(ctx, s)
+	}
 	if err != nil {
 		b.sched.abortRebuild()
 		return err
 	}
-	b.sched.replace(window, timings, b.clock.Now())
+	b.sched.replace(window, records, b.clock.Now())
+	if migrate && b.WriteSafeReplicationState() {
+		if err := b.buildIndex(ctx, s); err != nil {
+			return err
+		}
+		b.Logger().Info("schedule index built", "accounts", len(records))
+	}
 	return nil
 }
 
-// loadTimings reads every stored account and returns their timings.
-func loadTimings(ctx context.Context, s logical.Storage) (map[string]timing, error) {
-	var timings map[string]timing
-	err := forEveryAccount(ctx, s, func(n int) { timings = make(map[string]timing, n) }, func(name string, a *account) {
-		timings[name] = a.timing()
+// loadTimings reads every stored account and returns their records.
+func loadTimings(ctx context.Context, s logical.Storage) ([]indexRecord, error) {
+	var records []indexRecord
+	err := forEveryAccount(ctx, s, func(n int) { records = make([]indexRecord, 0, n) }, func(name string, a *account) {
+		records = append(records, indexRecord{name: name, timing: a.timing()})
 	})
-	return timings, err
+	return records, err
 }
 
 // forEveryAccount reads every stored account straight from storage (not

@@ -31,8 +31,8 @@ const (
 	// maxClaimsPerTick caps the work one tick takes on.
 	maxClaimsPerTick = 10000
 
-	// rescanEvery is the safety net: the schedule is rebuilt from storage
-	// this often, in case anything ever drifted.
+	// rescanEvery is the safety net: the schedule is checked against
+	// storage this often, in case anything ever drifted (checkIndex).
 	rescanEvery = time.Hour
 
 	backoffBase = time.Minute
@@ -63,7 +63,7 @@ func (b *backend) periodic(ctx context.Context, req *logical.Request) error {
 func (b *backend) tick(ctx context.Context, s logical.Storage) error {
 	start := b.clock.Now()
 	b.stats.recordPeriodic(start)
-	if b.sched.needsRebuild(start, rescanEvery) {
+	if !b.sched.isBuilt() {
 		switch err := b.rebuildSchedule(ctx, s); {
 		case errors.Is(err, errRebuildRunning):
 			// The start-up rebuild is still reading storage: what is due
@@ -72,7 +72,18 @@ func (b *backend) tick(ctx context.Context, s logical.Storage) error {
 		case err != nil:
 			return err
 		}
+	} else if b.sched.needsRebuild(start, rescanEvery) {
+		if err := b.checkIndex(ctx, s); err != nil {
+			b.Logger().Warn("the hourly check of the schedule against storage failed; the next periodic run retries", "error", err)
+		}
 	}
+	// Whatever this run does, the schedule index's shards that memory has
+	// moved past are written at its end (index.go).
+	defer func() {
+		if err := b.flushIndex(ctx, s); err != nil {
+			b.Logger().Warn("could not write the schedule index; the next periodic run retries", "error", err)
+		}
+	}()
 	b.sweepExpiredStates(ctx, s, start)
 	cfg, err := b.readConfig(ctx, s)
 	if err != nil || cfg == nil {

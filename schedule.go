@@ -139,6 +139,12 @@ type schedule struct {
 	// accounts/ costs O(log n + page) (namesAfter).
 	byName *btree.BTreeG[*schedEntry]
 
+	// shards lists the entries by schedule index shard (index.go), so that
+	// a shard's storage entry is written from memory; dirty marks the
+	// shards whose storage entry may differ from memory (shardRecords).
+	shards [indexShards][]*schedEntry
+	dirty  [indexShards / 64]uint64
+
 	// built is false until the schedule has been loaded from storage once.
 	built       bool
 	lastRebuild time.Time
@@ -155,9 +161,10 @@ type schedule struct {
 }
 
 type journalEntry struct {
-	name    string
-	timing  timing
-	removed bool
+	name       string
+	timing     timing
+	removed    bool
+	unverified bool
 }
 
 type schedEntry struct {
@@ -170,6 +177,12 @@ type schedEntry struct {
 	scopeBits   uint64 // granted scopes (figs.scopes)
 	scopesKnown bool
 	counted     bool // in figs (assignLocked)
+
+	shardPos int32 // position in its index shard's list
+	// unverified: the stored account may not match timing (its index
+	// record was pending, or its write failed): it is due at once, so the
+	// periodic work reads it, and stays pending in the index until then.
+	unverified bool
 }
 
 func newSchedule() *schedule {
@@ -201,6 +214,7 @@ func (s *schedule) set(name string, t timing) {
 
 func (s *schedule) setLocked(name string, t timing) {
 	e := s.entryLocked(name)
+	s.verifiedLocked(e)
 	s.assignLocked(e, t)
 	s.requeue(e, t.dueAt(s.window))
 }
@@ -226,6 +240,7 @@ func (s *schedule) entryLocked(name string) *schedEntry {
 		e = &schedEntry{name: name, index: -1, expIndex: -1}
 		s.entries[name] = e
 		s.byName.ReplaceOrInsert(e)
+		s.addToShardLocked(e)
 	}
 	return e
 }
@@ -243,6 +258,7 @@ func (s *schedule) putBack(name string, t timing, now time.Time, lease time.Dura
 		s.journal = append(s.journal, journalEntry{name: name, timing: t})
 	}
 	e := s.entryLocked(name)
+	s.verifiedLocked(e)
 	s.assignLocked(e, t)
 	at := t.dueAt(s.window)
 	if !at.IsZero() && !at.After(now) {
@@ -277,12 +293,15 @@ func (s *schedule) namesOfUser(userID string) ([]string, bool) {
 // namesAfter returns, in name order, up to limit account names that sort
 // after after ("": from the first), and whether more follow; built is false
 // when the schedule cannot say because it has not been built from storage
-// yet. Once built it holds every stored account (see namesOfUser).
-func (s *schedule) namesAfter(after string, limit int) (names []string, more, built bool) {
+// yet. Once built it holds every stored account (see namesOfUser), and
+// perhaps a name whose account is not stored: unverified lists the
+// positions in names of those the schedule has not confirmed since a
+// crash or a failed write (schedEntry.unverified), for the caller to check.
+func (s *schedule) namesAfter(after string, limit int) (names []string, unverified []int, more, built bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !s.built {
-		return nil, false, false
+		return nil, nil, false, false
 	}
 	names = make([]string, 0, min(limit, s.byName.Len()))
 	s.byName.AscendGreaterOrEqual(&schedEntry{name: after}, func(e *schedEntry) bool {
@@ -293,10 +312,13 @@ func (s *schedule) namesAfter(after string, limit int) (names []string, more, bu
 			more = true
 			return false
 		}
+		if e.unverified {
+			unverified = append(unverified, len(names))
+		}
 		names = append(names, e.name)
 		return true
 	})
-	return names, more, true
+	return names, unverified, more, true
 }
 
 // remove forgets an account.
@@ -319,6 +341,7 @@ func (s *schedule) removeLocked(name string) {
 		}
 		delete(s.entries, name)
 		s.byName.Delete(e)
+		s.removeFromShardLocked(e)
 	}
 }
 
@@ -391,7 +414,10 @@ func (s *schedule) reschedule(window time.Duration) {
 	s.queue = s.queue[:0]
 	for _, e := range s.entries {
 		e.index = -1
-		e.at = e.timing.dueAt(window)
+		if !e.unverified {
+			// An unverified entry stays due at once.
+			e.at = e.timing.dueAt(window)
+		}
 		if !e.at.IsZero() {
 			e.index = len(s.queue)
 			s.queue = append(s.queue, e)
@@ -400,8 +426,11 @@ func (s *schedule) reschedule(window time.Duration) {
 	heap.Init(&s.queue)
 }
 
-// replace swaps in a freshly built set of timings (start-up, hourly rescan).
-func (s *schedule) replace(window time.Duration, timings map[string]timing, now time.Time) {
+// replace swaps in a freshly built schedule (start-up, failover, a
+// migration): records read from the schedule index or from the accounts.
+// A pending record (its account write may not have happened) becomes an
+// unverified entry, due at now.
+func (s *schedule) replace(window time.Duration, records []indexRecord, now time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.journaling && s.windowChanged {
@@ -409,16 +438,23 @@ func (s *schedule) replace(window time.Duration, timings map[string]timing, now 
 		window = s.window
 	}
 	s.window = window
-	s.entries = make(map[string]*schedEntry, len(timings))
-	s.queue = make(schedHeap, 0, len(timings))
+	s.entries = make(map[string]*schedEntry, len(records))
+	s.queue = make(schedHeap, 0, len(records))
 	s.byName = newNameTree()
-	for name, t := range timings {
-		e := &schedEntry{name: name, index: -1, expIndex: -1, at: t.dueAt(window), counted: true}
+	s.shards = [indexShards][]*schedEntry{}
+	s.dirty = [indexShards / 64]uint64{}
+	for _, r := range records {
+		t := r.timing
+		e := &schedEntry{name: r.name, index: -1, expIndex: -1, at: t.dueAt(window), counted: true, unverified: r.pending}
+		if r.pending {
+			e.at = earliest(e.at, now)
+		}
 		e.scopeBits, e.scopesKnown = s.figs.scopes.mask(t.scopes)
 		t.scopes = nil
 		e.timing = t
-		s.entries[name] = e
+		s.entries[r.name] = e
 		s.byName.ReplaceOrInsert(e)
+		s.addToShardLocked(e)
 		if !e.at.IsZero() {
 			e.index = len(s.queue)
 			s.queue = append(s.queue, e)
@@ -427,11 +463,17 @@ func (s *schedule) replace(window time.Duration, timings map[string]timing, now 
 	heap.Init(&s.queue)
 	s.figs.rebuild(s.entries)
 	for _, j := range s.journal {
-		if j.removed {
+		switch {
+		case j.removed:
 			s.removeLocked(j.name)
-		} else {
+		case j.unverified:
+			s.setUnverifiedLocked(j.name, j.timing, now)
+		default:
 			s.setLocked(j.name, j.timing)
 		}
+		// What the rebuild read of this account's shard predates the
+		// write: the shard is written again from memory.
+		s.markDirtyLocked(indexShardOf(j.name))
 	}
 	s.endJournal()
 	s.built = true

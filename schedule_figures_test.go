@@ -87,7 +87,7 @@ func TestScheduleFiguresMatchARecount(t *testing.T) {
 			tm := randomTiming()
 			grantedOf[name] = tm.scopes
 			s.set(name, tm) // journaled: it wins over what was read
-			s.replace(defaultRefreshWindow, read, now)
+			s.replace(defaultRefreshWindow, recordsOf(read), now)
 		default:
 			s.reschedule(time.Duration(1+rng.IntN(30)) * 24 * time.Hour)
 		}

@@ -21,7 +21,7 @@ func TestRebuildKeepsChangesMadeWhileItRead(t *testing.T) {
 	s.set("c", fresh)
 	s.reschedule(10 * 24 * time.Hour)
 	// What the rebuild read predates all of that.
-	s.replace(defaultRefreshWindow, map[string]timing{"a": old, "b": old}, now)
+	s.replace(defaultRefreshWindow, []indexRecord{{name: "a", timing: old}, {name: "b", timing: old}}, now)
 
 	if got, want := s.dueTime("a"), fresh.dueAt(10*24*time.Hour); !got.Equal(want) {
 		t.Fatalf("a due %v, want %v (its refresh during the rebuild)", got, want)

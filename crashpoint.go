@@ -1,0 +1,13 @@
+package instagram
+
+import hclog "github.com/hashicorp/go-hclog"
+
+// crashAfterIndexWrite is the point in saveAccount between the schedule
+// index write and the account write.
+const crashAfterIndexWrite = "after-index-write"
+
+// crashPointFunc, when a backend has one, is called at named points of its
+// writes: e2e/ha's crash test builds the plugin with the crashpoints tag
+// (crashpoint_on.go) to stop a write there and kill Vault. Release builds
+// have none (crashpoint_off.go).
+type crashPointFunc func(log hclog.Logger, point, account string)

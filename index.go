@@ -1,0 +1,552 @@
+package instagram
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/vault/sdk/logical"
+)
+
+// The schedule index: what the schedule needs of every account (its timing
+// and owner hashes, about 80 bytes), kept in storage in indexShards entries
+// so that building the schedule at start-up or after a failover reads a few
+// thousand entries rather than every account (DESIGN.md's rebuild read all
+// of them: 11 s at 100,000 accounts in Vault).
+//
+// # Why an account is never missing from it
+//
+// saveAccount writes an account's index record BEFORE the account, marked
+// pending; deleteAccount deletes the account BEFORE its record. So at any
+// instant, and after a crash at any instant, every stored account has a
+// record. A pending record says "the account may not match this timing":
+// the rebuild makes it due at once (schedule.replace), the periodic work
+// then reads the stored account and schedules it from what is stored (or
+// forgets it, when the write that was to create it never happened). A crash
+// between the two writes therefore leaves the account due earlier than
+// needed, never later and never unscheduled. Once the account write has
+// succeeded, memory holds the timing as settled, and the next write of the
+// shard (any writer's, or the periodic flush) stores it settled.
+//
+// # Writing a shard
+//
+// A shard's entry holds all its accounts' records, so writing one account's
+// record rewrites the shard; a per-shard mutex orders its writers. Once the
+// schedule is built the records come from memory (schedule.shardRecords)
+// plus the records being announced (shard.announced), so a write costs one
+// Put; before (the start-up rebuild), from the stored entry, read, changed
+// and written back under the same mutex.
+//
+// Layout: index/<3 hex digits> (shard number, by FNV-1a of the name), and
+// index-meta (indexMeta), written once the index holds every account: a
+// mount without it (created before the index existed) builds it from its
+// accounts once.
+
+const (
+	indexStoragePrefix = "index/"
+	indexMetaPath      = "index-meta"
+
+	// indexShards spreads accounts so that a shard stays small: about 250
+	// records (20 KB) at a million accounts, 25 at 100,000, and a rebuild
+	// reads at most 4,096 entries. It is part of the storage layout
+	// (indexMeta.Shards): a change rebuilds the index from the accounts.
+	indexShards = 4096
+
+	// indexFormat is the shard entries' encoding (encodeShard).
+	indexFormat = 1
+)
+
+// errNoIndex says storage holds no usable index: it must be built from the
+// accounts (a mount created before the index, or a damaged shard).
+var errNoIndex = errors.New("no schedule index")
+
+// indexMeta is stored at indexMetaPath once the index is complete.
+type indexMeta struct {
+	Format  int       `json:"format"`
+	Shards  int       `json:"shards"`
+	BuiltAt time.Time `json:"built_at"`
+}
+
+// indexRecord is one account in the index.
+type indexRecord struct {
+	name    string
+	timing  timing
+	pending bool // written before the account: the account may not match
+}
+
+// indexShardOf is the shard holding name's record: FNV-1a's top bits.
+func indexShardOf(name string) int {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(name); i++ {
+		h ^= uint64(name[i])
+		h *= 1099511628211
+	}
+	return int(h >> (64 - 12))
+}
+
+func indexShardKey(k int) string { return fmt.Sprintf("%s%03x", indexStoragePrefix, k) }
+
+// scheduleIndex is the backend's state for writing the index.
+type scheduleIndex struct {
+	shards [indexShards]indexShard
+}
+
+type indexShard struct {
+	mu sync.Mutex
+	// announced are records written to the shard's entry (pending) whose
+	// account write has not finished: the shard's other writers keep them.
+	// Guarded by mu.
+	announced map[string]timing
+}
+
+// announceIndex is step one of an account write: the account's record,
+// pending, goes to storage before the account does. settleIndex ends it.
+func (b *backend) announceIndex(ctx context.Context, s logical.Storage, name string, t timing) error {
+	k := indexShardOf(name)
+	sh := &b.index.shards[k]
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if sh.announced == nil {
+		sh.announced = make(map[string]timing)
+	}
+	sh.announced[name] = t
+	if err := b.writeShardLocked(ctx, s, k, ""); err != nil {
+		delete(sh.announced, name)
+		return fmt.Errorf("writing the schedule index for account %q: %w", name, err)
+	}
+	return nil
+}
+
+// settleIndex is the last step of an account write, after the account's
+// Put (stored reports whether it succeeded) and, if it did, after the
+// schedule took the new timing: the record is no longer announced. Memory
+// now holds the account settled, or, when the Put failed (perhaps after
+// storing it), unverified: due at once, to be read from storage. Either way
+// the stored shard still says pending, until its next write.
+func (b *backend) settleIndex(name string, t timing, stored bool) {
+	if !stored {
+		b.sched.setUnverified(name, t, b.clock.Now())
+	}
+	k := indexShardOf(name)
+	sh := &b.index.shards[k]
+	sh.mu.Lock()
+	delete(sh.announced, name)
+	sh.mu.Unlock()
+	b.sched.markDirty(k)
+}
+
+// dropFromIndex is the last step of an account delete, after the account
+// and its schedule entry are gone: the shard is written without it.
+func (b *backend) dropFromIndex(ctx context.Context, s logical.Storage, name string) error {
+	k := indexShardOf(name)
+	sh := &b.index.shards[k]
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if err := b.writeShardLocked(ctx, s, k, name); err != nil {
+		return fmt.Errorf("removing account %q from the schedule index: %w", name, err)
+	}
+	return nil
+}
+
+// writeShardLocked writes shard k's entry: from memory once the schedule is
+// built, else from the stored entry without drop; the announced records
+// either way. The caller holds the shard's mutex.
+func (b *backend) writeShardLocked(ctx context.Context, s logical.Storage, k int, drop string) error {
+	sh := &b.index.shards[k]
+	recs, fromMemory := b.sched.shardRecords(k, true)
+	if !fromMemory {
+		var err error
+		if recs, err = readShard(ctx, s, k); err != nil {
+			return err
+		}
+		recs = slices.DeleteFunc(recs, func(r indexRecord) bool { return r.name == drop })
+	}
+	for name, t := range sh.announced {
+		recs = slices.DeleteFunc(recs, func(r indexRecord) bool { return r.name == name })
+		recs = append(recs, indexRecord{name: name, timing: t, pending: true})
+	}
+	err := putShard(ctx, s, k, recs)
+	if err != nil && fromMemory {
+		b.sched.markDirty(k)
+	}
+	return err
+}
+
+// putShard stores a shard's records; an empty shard is deleted.
+func putShard(ctx context.Context, s logical.Storage, k int, recs []indexRecord) error {
+	if len(recs) == 0 {
+		return s.Delete(ctx, indexShardKey(k))
+	}
+	return s.Put(ctx, &logical.StorageEntry{Key: indexShardKey(k), Value: encodeShard(recs)})
+}
+
+// readShard reads shard k's stored records (none if it has no entry).
+func readShard(ctx context.Context, s logical.Storage, k int) ([]indexRecord, error) {
+	entry, err := s.Get(ctx, indexShardKey(k))
+	if err != nil || entry == nil {
+		return nil, err
+	}
+	recs, err := decodeShard(entry.Value)
+	if err != nil {
+		return nil, fmt.Errorf("schedule index shard %03x: %w", k, err)
+	}
+	return recs, nil
+}
+
+// flushIndex writes the shards whose stored entry may be behind memory
+// (settled accounts still pending there, accounts forgotten), while ctx
+// lasts. A crash before it only costs a read of those accounts after the
+// restart. It does nothing before the schedule is built.
+func (b *backend) flushIndex(ctx context.Context, s logical.Storage) error {
+	if !b.sched.isBuilt() {
+		return nil
+	}
+	var firstErr error
+	for _, k := range b.sched.dirtyShards() {
+		if ctx.Err() != nil {
+			break
+		}
+		sh := &b.index.shards[k]
+		sh.mu.Lock()
+		err := b.writeShardLocked(ctx, s, k, "")
+		sh.mu.Unlock()
+		if err != nil && firstErr == nil {
+			firstErr = fmt.Errorf("writing the schedule index: %w", err)
+		}
+	}
+	return firstErr
+}
+
+// loadIndex reads every stored shard, rebuildLoaders at a time: the
+// schedule's records at start-up. errNoIndex when there is none to trust
+// (no indexMeta, another layout, or a shard that does not decode).
+func loadIndex(ctx context.Context, s logical.Storage) ([]indexRecord, error) {
+	entry, err := s.Get(ctx, indexMetaPath)
+	if err != nil {
+		return nil, fmt.Errorf("reading the schedule index: %w", err)
+	}
+	var meta indexMeta
+	if entry == nil {
+		return nil, errNoIndex
+	}
+	if err := entry.DecodeJSON(&meta); err != nil || meta.Format != indexFormat || meta.Shards != indexShards {
+		return nil, fmt.Errorf("%w: index-meta %s", errNoIndex, strings.TrimSpace(string(entry.Value)))
+	}
+	keys, err := s.List(ctx, indexStoragePrefix)
+	if err != nil {
+		return nil, fmt.Errorf("listing the schedule index: %w", err)
+	}
+	var (
+		mu       sync.Mutex
+		shards   = make([][]indexRecord, indexShards)
+		total    int
+		firstErr error
+	)
+	forEachBounded(context.WithoutCancel(ctx), rebuildLoaders, keys, func(key string) {
+		var k int
+		if _, err := fmt.Sscanf(key, "%03x", &k); err != nil || indexShardKey(k) != indexStoragePrefix+key {
+			return // not a shard: ignored
+		}
+		got, err := readShard(ctx, s, k)
+		mu.Lock()
+		defer mu.Unlock()
+		if err != nil {
+			if firstErr == nil {
+				firstErr = err
+			}
+			return
+		}
+		shards[k] = got
+		total += len(got)
+	})
+	if firstErr != nil {
+		var decodeErr *indexDecodeError
+		if errors.As(firstErr, &decodeErr) {
+			return nil, fmt.Errorf("%w: %v", errNoIndex, firstErr)
+		}
+		return nil, firstErr
+	}
+	recs := make([]indexRecord, 0, total)
+	for _, got := range shards {
+		recs = append(recs, got...)
+	}
+	return recs, nil
+}
+
+// buildIndex writes every shard from memory, which the caller has just
+// built from the accounts, deletes stored shards memory has no account for,
+// and then stores indexMeta: from then on start-ups read the index.
+// Writers meanwhile keep their records (writeShardLocked under each
+// shard's mutex); the ordering argument above holds throughout, since
+// memory and the announced records cover every stored account.
+func (b *backend) buildIndex(ctx context.Context, s logical.Storage) error {
+	keys, err := s.List(ctx, indexStoragePrefix)
+	if err != nil {
+		return fmt.Errorf("listing the schedule index: %w", err)
+	}
+	stored := make(map[int]bool, len(keys))
+	for _, key := range keys {
+		var k int
+		if _, err := fmt.Sscanf(key, "%03x", &k); err == nil {
+			stored[k] = true
+		}
+	}
+	for k := range indexShards {
+		recs, ok := b.sched.shardRecords(k, false)
+		if !ok {
+			return errors.New("the schedule is not built")
+		}
+		if len(recs) == 0 && !stored[k] {
+			continue
+		}
+		sh := &b.index.shards[k]
+		sh.mu.Lock()
+		err := b.writeShardLocked(ctx, s, k, "")
+		sh.mu.Unlock()
+		if err != nil {
+			return fmt.Errorf("writing the schedule index: %w", err)
+		}
+	}
+	entry, err := logical.StorageEntryJSON(indexMetaPath, indexMeta{Format: indexFormat, Shards: indexShards, BuiltAt: b.clock.Now()})
+	if err != nil {
+		return err
+	}
+	return s.Put(ctx, entry)
+}
+
+// --- encoding ---
+//
+// A shard entry is a format byte, the shard's scope names (a count, then
+// each length-prefixed, sorted), a record count and the records, each: the
+// name (length-prefixed), a flags byte (1: pending), status and login (a
+// byte from indexStatuses/indexLogins, or 0xff and the string), the five
+// times as zig-zag varints of Unix nanoseconds (0: zero time), the two
+// owner hashes, 8 bytes each, and the scopes as a count and positions in
+// the shard's names (a few bytes, where the names would take a hundred).
+// checkOffset is not stored: it is the name's.
+
+var (
+	indexStatuses = []string{statusValid, statusRefreshFailing, statusNeedsReauth, statusExpiring}
+	indexLogins   = []string{loginInstagram, loginFacebook}
+)
+
+const indexOtherCode = 0xff
+
+// indexDecodeError is a shard entry that does not decode.
+type indexDecodeError struct{ msg string }
+
+func (e *indexDecodeError) Error() string { return "undecodable shard: " + e.msg }
+
+func encodeShard(recs []indexRecord) []byte {
+	slices.SortFunc(recs, func(a, b indexRecord) int { return strings.Compare(a.name, b.name) })
+	var names []string
+	for _, r := range recs {
+		names = append(names, r.timing.scopes...)
+	}
+	slices.Sort(names)
+	names = slices.Compact(names)
+	table := make(map[string]int, len(names))
+	buf := make([]byte, 0, 8+len(recs)*96)
+	buf = append(buf, indexFormat)
+	buf = binary.AppendUvarint(buf, uint64(len(names)))
+	for i, n := range names {
+		table[n] = i
+		buf = appendString(buf, n)
+	}
+	buf = binary.AppendUvarint(buf, uint64(len(recs)))
+	for _, r := range recs {
+		buf = appendRecord(buf, r, table)
+	}
+	return buf
+}
+
+// recordKey is a record's encoding on its own (scope names inline): two
+// records are the same when their keys are.
+func recordKey(r indexRecord) string { return string(appendRecord(nil, r, nil)) }
+
+// appendRecord encodes r; its scopes as positions in table, or, with a nil
+// table, as sorted names.
+func appendRecord(buf []byte, r indexRecord, table map[string]int) []byte {
+	t := r.timing
+	buf = appendString(buf, r.name)
+	var flags byte
+	if r.pending {
+		flags |= 1
+	}
+	buf = append(buf, flags)
+	buf = appendCode(buf, t.status, indexStatuses)
+	buf = appendCode(buf, t.login, indexLogins)
+	for _, at := range [...]time.Time{t.expiresAt, t.issuedAt, t.registeredAt, t.retryAt, t.checkedAt} {
+		var n int64
+		if !at.IsZero() {
+			n = at.UnixNano()
+		}
+		buf = binary.AppendVarint(buf, n)
+	}
+	buf = binary.LittleEndian.AppendUint64(buf, t.owners[0])
+	buf = binary.LittleEndian.AppendUint64(buf, t.owners[1])
+	buf = binary.AppendUvarint(buf, uint64(len(t.scopes)))
+	if table == nil {
+		for _, sc := range slices.Sorted(slices.Values(t.scopes)) {
+			buf = appendString(buf, sc)
+		}
+		return buf
+	}
+	for _, sc := range t.scopes {
+		buf = binary.AppendUvarint(buf, uint64(table[sc]))
+	}
+	return buf
+}
+
+func appendString(buf []byte, s string) []byte {
+	buf = binary.AppendUvarint(buf, uint64(len(s)))
+	return append(buf, s...)
+}
+
+func appendCode(buf []byte, s string, codes []string) []byte {
+	if i := slices.Index(codes, s); i >= 0 {
+		return append(buf, byte(i))
+	}
+	return appendString(append(buf, indexOtherCode), s)
+}
+
+func decodeShard(data []byte) ([]indexRecord, error) {
+	d := decoder{b: data}
+	if f := d.byte(); f != indexFormat {
+		return nil, &indexDecodeError{fmt.Sprintf("format %d", f)}
+	}
+	nNames := d.uvarint()
+	if d.err == nil && nNames > uint64(len(data)) {
+		d.fail("scope count")
+	}
+	var names []string
+	for i := uint64(0); i < nNames && d.err == nil; i++ {
+		names = append(names, d.string())
+	}
+	n := d.uvarint()
+	if d.err == nil && n > uint64(len(data)) {
+		d.fail("record count")
+	}
+	var recs []indexRecord
+	if d.err == nil {
+		recs = make([]indexRecord, 0, n)
+	}
+	for i := uint64(0); i < n && d.err == nil; i++ {
+		var r indexRecord
+		r.name = d.string()
+		r.pending = d.byte()&1 != 0
+		r.timing.status = d.code(indexStatuses)
+		r.timing.login = d.code(indexLogins)
+		for _, at := range [...]*time.Time{&r.timing.expiresAt, &r.timing.issuedAt, &r.timing.registeredAt, &r.timing.retryAt, &r.timing.checkedAt} {
+			if v := d.varint(); v != 0 {
+				*at = time.Unix(0, v).UTC()
+			}
+		}
+		r.timing.owners[0] = d.uint64()
+		r.timing.owners[1] = d.uint64()
+		if k := d.uvarint(); k > 0 && d.err == nil {
+			if k > uint64(len(names)) {
+				d.fail("scope count")
+				break
+			}
+			r.timing.scopes = make([]string, k)
+			for j := range r.timing.scopes {
+				if at := d.uvarint(); at < uint64(len(names)) {
+					r.timing.scopes[j] = names[at]
+				} else {
+					d.fail("scope position")
+				}
+			}
+		}
+		r.timing.checkOffset = healthCheckOffset(r.name)
+		recs = append(recs, r)
+	}
+	if d.err == nil && len(d.b) != 0 {
+		d.fail("trailing bytes")
+	}
+	if d.err != nil {
+		return nil, d.err
+	}
+	return recs, nil
+}
+
+// decoder reads a shard entry; the first error sticks.
+type decoder struct {
+	b   []byte
+	err error
+}
+
+func (d *decoder) fail(what string) {
+	if d.err == nil {
+		d.err = &indexDecodeError{what}
+	}
+	d.b = nil
+}
+
+func (d *decoder) byte() byte {
+	if len(d.b) < 1 {
+		d.fail("short entry")
+		return 0
+	}
+	c := d.b[0]
+	d.b = d.b[1:]
+	return c
+}
+
+func (d *decoder) uvarint() uint64 {
+	v, n := binary.Uvarint(d.b)
+	if n <= 0 {
+		d.fail("bad varint")
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) varint() int64 {
+	v, n := binary.Varint(d.b)
+	if n <= 0 {
+		d.fail("bad varint")
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) uint64() uint64 {
+	if len(d.b) < 8 {
+		d.fail("short entry")
+		return 0
+	}
+	v := binary.LittleEndian.Uint64(d.b)
+	d.b = d.b[8:]
+	return v
+}
+
+func (d *decoder) string() string {
+	n := d.uvarint()
+	if n > uint64(len(d.b)) {
+		d.fail("short string")
+		return ""
+	}
+	s := string(d.b[:n])
+	d.b = d.b[n:]
+	return s
+}
+
+func (d *decoder) code(codes []string) string {
+	c := d.byte()
+	switch {
+	case c == indexOtherCode:
+		return d.string()
+	case int(c) < len(codes):
+		return codes[c]
+	}
+	d.fail("unknown code")
+	return ""
+}

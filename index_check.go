@@ -1,0 +1,165 @@
+package instagram
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/vault/sdk/logical"
+)
+
+// checkIndex is the hourly safety net (rescanEvery), in case the schedule
+// ever drifted from storage: it compares a listing of the accounts' keys,
+// the stored schedule index and memory, shard by shard, and reads only the
+// accounts on which they disagree, to schedule each from what is stored
+// (or forget it) and write its shard again. Reading every account, as the
+// rebuild once did, would take minutes at a million.
+func (b *backend) checkIndex(ctx context.Context, s logical.Storage) error {
+	now := b.clock.Now()
+	// Settled records still pending in storage would all differ.
+	if err := b.flushIndex(ctx, s); err != nil {
+		return err
+	}
+	meta, err := s.Get(ctx, indexMetaPath)
+	if err != nil {
+		return fmt.Errorf("reading the schedule index: %w", err)
+	}
+	if meta == nil {
+		// The start-up migration could not finish writing the index.
+		if err := b.buildIndex(ctx, s); err != nil {
+			return err
+		}
+	}
+	names, err := s.List(ctx, accountStoragePrefix)
+	if err != nil {
+		return fmt.Errorf("listing accounts: %w", err)
+	}
+	listed := make([][]string, indexShards)
+	for _, name := range names {
+		k := indexShardOf(name)
+		listed[k] = append(listed[k], name)
+	}
+	shards := make([]int, indexShards)
+	for k := range shards {
+		shards[k] = k
+	}
+	var (
+		mu       sync.Mutex
+		suspects []string
+		firstErr error
+	)
+	forEachBounded(context.WithoutCancel(ctx), rebuildLoaders, shards, func(k int) {
+		stored, err := readShard(ctx, s, k)
+		mem, _ := b.sched.shardRecords(k, false)
+		mu.Lock()
+		defer mu.Unlock()
+		if err != nil {
+			if firstErr == nil {
+				firstErr = err
+			}
+			return
+		}
+		suspects = append(suspects, disagreements(listed[k], stored, mem)...)
+	})
+	if firstErr != nil {
+		return firstErr
+	}
+	fixed := 0
+	for _, name := range suspects {
+		changed, err := b.recheckAccount(ctx, s, name)
+		if err != nil {
+			return err
+		}
+		if changed {
+			fixed++
+		}
+	}
+	if fixed > 0 {
+		b.Logger().Warn("the hourly check found the schedule behind storage and fixed it", "accounts", fixed)
+	}
+	if err := b.flushIndex(ctx, s); err != nil {
+		return err
+	}
+	b.sched.checked(now)
+	return nil
+}
+
+// disagreements lists the names of one shard that are not listed, stored
+// in the index and held in memory alike, with the same record.
+func disagreements(listed []string, stored, mem []indexRecord) []string {
+	records := func(recs []indexRecord) map[string]string {
+		m := make(map[string]string, len(recs))
+		for _, r := range recs {
+			m[r.name] = recordKey(r)
+		}
+		return m
+	}
+	inIndex, inMemory := records(stored), records(mem)
+	seen := make(map[string]bool, len(listed))
+	var out []string
+	for _, name := range listed {
+		seen[name] = true
+		i, ok1 := inIndex[name]
+		m, ok2 := inMemory[name]
+		if !ok1 || !ok2 || i != m {
+			out = append(out, name)
+		}
+	}
+	for _, recs := range [][]indexRecord{stored, mem} {
+		for _, r := range recs {
+			if !seen[r.name] {
+				seen[r.name] = true
+				out = append(out, r.name)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// recheckAccount schedules name from what storage holds, under its lock
+// (so no write of it is in flight), and reports whether memory changed.
+func (b *backend) recheckAccount(ctx context.Context, s logical.Storage, name string) (bool, error) {
+	unlock := b.lockAccount(name)
+	defer unlock()
+	a, err := loadAccount(ctx, s, name)
+	if err != nil {
+		return false, err
+	}
+	before, known := b.sched.recordOf(name)
+	if a == nil {
+		b.sched.remove(name)
+		return known, nil
+	}
+	t := a.timing()
+	b.sched.set(name, t)
+	b.sched.markDirty(indexShardOf(name))
+	return !known || recordKey(before) != recordKey(indexRecord{name: name, timing: t}), nil
+}
+
+// checked records a completed safety-net check.
+func (s *schedule) checked(now time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.lastRebuild = now
+}
+
+// timingOf is name's timing in memory (its scopes included), and whether
+// it has an entry.
+func (s *schedule) timingOf(name string) (timing, bool) {
+	r, ok := s.recordOf(name)
+	return r.timing, ok
+}
+
+// recordOf is name's entry as an index record, and whether it has one.
+func (s *schedule) recordOf(name string) (indexRecord, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if e, ok := s.entries[name]; ok {
+		var names []string
+		return s.recordLocked(e, &names), true
+	}
+	return indexRecord{}, false
+}
