@@ -9,6 +9,7 @@ import (
 	"github.com/hashicorp/vault/sdk/logical"
 
 	"github.com/igvault/vault-plugin-secrets-instagram/graph"
+	rules "github.com/igvault/vault-plugin-secrets-instagram/internal/schedule"
 )
 
 const (
@@ -20,7 +21,7 @@ const (
 	// Instagram long-lived tokens live 60 days; a refresh is allowed once a
 	// token is 24 hours old.
 	longLivedLifetime = 60 * 24 * time.Hour
-	minTokenAge       = 24 * time.Hour
+	minTokenAge       = rules.MinTokenAge
 
 	defaultRefreshWindow      = 30 * 24 * time.Hour
 	defaultRequestTimeout     = 10 * time.Second

@@ -3,12 +3,12 @@ package instagram
 import (
 	"context"
 	"fmt"
-	"hash/fnv"
 	"time"
 
 	"github.com/hashicorp/vault/sdk/logical"
 
 	"github.com/igvault/vault-plugin-secrets-instagram/graph"
+	rules "github.com/igvault/vault-plugin-secrets-instagram/internal/schedule"
 )
 
 // Facebook Login tokens cannot be refreshed: a long-lived user token lives
@@ -20,38 +20,14 @@ import (
 const (
 	// healthCheckInterval is the least time between two health checks of
 	// one account.
-	healthCheckInterval = time.Hour
+	healthCheckInterval = rules.FacebookCheckInterval
 
 	// healthCheckSpread is the range of the per-account offset added to
 	// the interval, so that accounts registered together (a restore, a
 	// script) are not all checked in the same periodic run for ever: each
 	// account's checks come every hour plus its own offset.
-	healthCheckSpread = 30 * time.Minute
+	healthCheckSpread = rules.CheckSpread
 )
-
-// healthCheckOffset is name's fixed share of the spread, in whole seconds:
-// stable across restarts and nodes, different between accounts.
-func healthCheckOffset(name string) time.Duration {
-	h := fnv.New32a()
-	_, _ = h.Write([]byte(name))
-	return time.Duration(h.Sum32()%uint32(healthCheckSpread/time.Second)) * time.Second
-}
-
-// checkDueAt is when a Facebook Login account is next checked: an hour and
-// its offset after the last check (registration counts as one), or at its
-// token's expiry if that comes first, when the account is marked
-// needs_reauth without asking Meta.
-func (t timing) checkDueAt() time.Time {
-	base := t.checkedAt
-	if base.IsZero() {
-		base = t.registeredAt
-	}
-	due := base.Add(healthCheckInterval + t.checkOffset)
-	if !t.expiresAt.IsZero() && t.expiresAt.Before(due) {
-		due = t.expiresAt
-	}
-	return due
-}
 
 // reauthDueAt is when a Facebook Login account's owner must authorize
 // again at the latest: its token's expiry; zero for a Page token (and for

@@ -16,34 +16,8 @@ import (
 // applications would be handed a dead token, reported valid, for weeks. So
 // the periodic work also checks each working Instagram Login token once a
 // day with the cheapest call it allows, graph.instagram.com/me: one Graph
-// call a day per account, far inside Meta's per-account limits.
-const instagramCheckInterval = 24 * time.Hour
-
-// instagramCheckDueAt is when a working Instagram Login account is next
-// checked: a day and its offset (healthCheckOffset) after the last sign of
-// life of its token (a check, its issue or its registration). false for an
-// account that is not checked: a Facebook Login one (checkDueAt), one that
-// needs re-authorization, and one whose refresh is failing, which its
-// retries already watch.
-func (t timing) instagramCheckDueAt() (time.Time, bool) {
-	if t.login == loginFacebook || t.status != statusValid || !t.retryAt.IsZero() {
-		return time.Time{}, false
-	}
-	base := t.registeredAt
-	for _, at := range []time.Time{t.issuedAt, t.checkedAt} {
-		if at.After(base) {
-			base = at
-		}
-	}
-	return base.Add(instagramCheckInterval + t.checkOffset), true
-}
-
-// instagramCheckDue reports whether the account's daily check, and not its
-// refresh, is what is due now.
-func (t timing) instagramCheckDue(window time.Duration, now time.Time) bool {
-	check, ok := t.instagramCheckDueAt()
-	return ok && !check.After(now) && t.refreshDueAt(window).After(now)
-}
+// call a day per account, far inside Meta's per-account limits. When each
+// check falls due is internal/schedule's rule (InstagramCheckDueAt).
 
 // checkInstagramAccount is the daily health check of an Instagram Login
 // account whose refresh is not due. The caller holds the account's lock and
