@@ -21,7 +21,7 @@ import (
 const listPageLimit = 1000
 
 // TestListAccountsInPages registers one account more than a page holds and
-// lists them the ways the README shows, with the real Vault CLI and HTTP
+// lists them the ways docs/paths.md shows, with the real Vault CLI and HTTP
 // API: `vault list` answers the first page and a warning naming the next
 // page's after; `vault read ... list=true after=... limit=...` (the CLI's
 // list takes no parameters) and an HTTP LIST with them as query parameters
@@ -112,7 +112,7 @@ func TestListAccountsInPages(t *testing.T) {
 		t.Errorf("vault read list=true limit=2: %+v", page)
 	}
 
-	// The HTTP API, as the README's curl: LIST with after and limit as
+	// The HTTP API, as the curl in docs/paths.md: LIST with after and limit as
 	// query parameters.
 	req, err := http.NewRequestWithContext(context.Background(), "LIST",
 		e.addr+"/v1/"+mountPath+"/accounts?after="+names[1]+"&limit=3", nil)
