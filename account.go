@@ -12,10 +12,6 @@ import (
 const (
 	accountStoragePrefix = "accounts/"
 
-	// accountSchemaVersion is stored on every record so a later format
-	// change can recognise and migrate older records. 2: token_kind.
-	accountSchemaVersion = 2
-
 	// Token kinds (account.TokenKind): what the owner's authorization gave.
 	// Instagram Login and classic Facebook Login give user tokens; a
 	// Facebook Login for Business configuration gives a user token or a
@@ -137,21 +133,8 @@ func loadAccount(ctx context.Context, s logical.Storage, name string) (*account,
 	if err := entry.DecodeJSON(a); err != nil {
 		return nil, fmt.Errorf("decoding account %q: %w", name, err)
 	}
-	migrateAccount(a)
+	migrateAccount(a) // migrate.go
 	return a, nil
-}
-
-// migrateAccount upgrades records written by older versions in memory; the
-// next save stores the current format.
-func migrateAccount(a *account) {
-	if a.SchemaVersion < 2 && a.TokenKind == "" {
-		// Before Facebook Login for Business every token was a user's.
-		a.TokenKind = tokenKindUser
-	}
-	if a.SchemaVersion < accountSchemaVersion {
-		a.SchemaVersion = accountSchemaVersion
-	}
-	a.migrateStatus()
 }
 
 // systemUser reports whether the account's authorization gave a Business

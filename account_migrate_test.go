@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -26,27 +28,33 @@ func TestAccountWithoutSchemaVersionIsMigrated(t *testing.T) {
 	tok := e.meta.MintLongLivedToken(u.UserID, []string{"instagram_business_basic"}, issued)
 	e.secrets = append(e.secrets, tok)
 
+	// The record as such a version stored it (testdata/storage), with the
+	// fake's fresh token and user in place of the ones it was written with.
 	// The field names are the storage format: a renamed JSON tag would
 	// make records written by older versions unreadable, and fail here.
-	old := fmt.Sprintf(`{
-		"name": "legacy",
-		"login": "instagram",
-		"access_token": %q,
-		"token_type": "bearer",
-		"user_id": %q,
-		"username": "legacy_owner",
-		"scopes": ["instagram_business_basic"],
-		"expires_at": %q,
-		"issued_at": %q,
-		"registered_at": %q,
-		"last_refreshed_at": "0001-01-01T00:00:00Z",
-		"retry_at": "0001-01-01T00:00:00Z",
-		"last_error_at": "0001-01-01T00:00:00Z",
-		"consecutive_failures": 0
-	}`, tok, u.UserID,
-		issued.Add(longLivedLifetime).Format(time.RFC3339),
-		issued.Format(time.RFC3339),
-		issued.Format(time.RFC3339))
+	raw, err := os.ReadFile(filepath.Join("testdata", "storage", "account-v0-instagram.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fields map[string]any
+	if err := json.Unmarshal(raw, &fields); err != nil {
+		t.Fatal(err)
+	}
+	if fields["issued_at"] != issued.Format(time.RFC3339) || fields["expires_at"] != issued.Add(longLivedLifetime).Format(time.RFC3339) {
+		t.Fatalf("account-v0-instagram.json: issued_at %v expires_at %v, want 40 days before the test clock and 60 days later", fields["issued_at"], fields["expires_at"])
+	}
+	if _, ok := fields["schema_version"]; ok {
+		t.Fatal("account-v0-instagram.json carries a schema_version")
+	}
+	if _, ok := fields["status"]; ok {
+		t.Fatal("account-v0-instagram.json carries a status")
+	}
+	fields["access_token"], fields["user_id"] = tok, u.UserID
+	oldJSON, err := json.Marshal(fields)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := string(oldJSON)
 	if err := e.storage.Put(ctx, &logical.StorageEntry{Key: accountStoragePrefix + "legacy", Value: []byte(old)}); err != nil {
 		t.Fatal(err)
 	}

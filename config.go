@@ -50,6 +50,9 @@ var defaultScopes = []string{"instagram_business_basic"}
 // config is the stored Meta app configuration. AppSecret never leaves the
 // backend: reads answer app_secret_set instead.
 type config struct {
+	// SchemaVersion is the format the record was written in (migrate.go).
+	SchemaVersion int `json:"schema_version"`
+
 	AppID       string   `json:"app_id"`
 	AppSecret   string   `json:"app_secret"`
 	Login       string   `json:"login"`
@@ -145,6 +148,7 @@ func (b *backend) readConfig(ctx context.Context, s logical.Storage) (*config, e
 	if err := entry.DecodeJSON(cfg); err != nil {
 		return nil, fmt.Errorf("decoding config: %w", err)
 	}
+	migrateConfig(cfg) // migrate.go
 
 	b.configMu.Lock()
 	if b.configGen == gen {
@@ -170,6 +174,7 @@ func (b *backend) cachedConfig() *config {
 // serialised by configWriteMu (held by their handlers), so two writes
 // cannot cache in the other order than they stored.
 func (b *backend) writeConfig(ctx context.Context, s logical.Storage, cfg *config) error {
+	cfg.SchemaVersion = configSchemaVersion
 	entry, err := logical.StorageEntryJSON(configStoragePath, cfg)
 	if err != nil {
 		return err
