@@ -132,20 +132,22 @@ func (b *backend) pathDeauthorizeWrite(ctx context.Context, req *logical.Request
 // to the request's user and was authorized before the request was issued,
 // under the account's lock.
 func (b *backend) deauthorizeAccount(ctx context.Context, s logical.Storage, name string, sr *signedRequest) (bool, error) {
-	unlock := b.lockAccount(name)
-	defer unlock()
-	stored, err := loadAccount(ctx, s, name)
-	if err != nil || stored == nil || !stored.belongsTo(sr.UserID) {
-		return false, err
-	}
-	if stored.authorizedAfter(sr.IssuedAt) {
-		b.Logger().Info("deauthorize callback: account left alone, its owner authorized it after the request was issued",
-			"account", name, "registered_at", formatTime(stored.RegisteredAt), "issued_at", formatTime(sr.IssuedAt))
-		return false, nil
-	}
-	next := stored.clone()
-	next.markDeauthorized(b.clock.Now())
-	return true, b.saveAccount(ctx, s, next)
+	changed := false
+	_, err := b.updateAccount(ctx, s, name, func(stored *account) (*account, error) {
+		if stored == nil || !stored.belongsTo(sr.UserID) {
+			return nil, nil
+		}
+		if stored.authorizedAfter(sr.IssuedAt) {
+			b.Logger().Info("deauthorize callback: account left alone, its owner authorized it after the request was issued",
+				"account", name, "registered_at", formatTime(stored.RegisteredAt), "issued_at", formatTime(sr.IssuedAt))
+			return nil, nil
+		}
+		next := stored.clone()
+		next.markDeauthorized(b.clock.Now())
+		changed = true
+		return next, nil
+	})
+	return changed, err
 }
 
 // verifySignedRequest checks a Meta callback's only field and its

@@ -88,22 +88,17 @@ const (
 // registration that raced this one is judged as it stands.
 func (b *backend) registerAccount(ctx context.Context, s logical.Storage, name string, a *account, via string, repl replacement) error {
 	a.Name = name
-	unlock := b.lockAccount(name)
-	defer unlock()
-	if repl != replaceAny {
-		existing, err := loadAccount(ctx, s, name)
-		if err != nil {
-			return err
-		}
+	_, err := b.updateAccount(ctx, s, name, func(existing *account) (*account, error) {
 		switch {
-		case existing == nil:
+		case existing == nil || repl == replaceAny:
 		case repl == replaceNone:
-			return errAccountExists
+			return nil, errAccountExists
 		case !sameOwner(existing, a):
-			return errUserChanged
+			return nil, errUserChanged
 		}
-	}
-	if err := b.saveAccount(ctx, s, a); err != nil {
+		return a, nil
+	})
+	if err != nil {
 		return err
 	}
 	b.Logger().Info("account registered", "account", name, "username", a.Username, "via", via)

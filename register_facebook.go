@@ -190,30 +190,26 @@ func (b *backend) pathAccountChoosePage(ctx context.Context, req *logical.Reques
 		return respondErr(err)
 	}
 
-	unlock := b.lockAccount(name)
-	defer unlock()
-	stored, err := loadAccount(ctx, req.Storage, name)
+	next, err := b.updateAccount(ctx, req.Storage, name, func(stored *account) (*account, error) {
+		now := b.clock.Now()
+		switch {
+		case stored == nil:
+			return nil, badField("code", "exactly one of code or access_token is required; page_id alone chooses the Page of an account already registered through Facebook Login, and no account %q is registered", name)
+		case !stored.facebook():
+			return nil, badField("page_id", "account %q came through Instagram Login; Pages belong to Facebook Login accounts: register it again with code or access_token", name)
+		case stored.UserAccessToken == "" || stored.Status == statusNeedsReauth:
+			return nil, badField("page_id", "account %q needs re-authorization: register it again with code or access_token, and page_id", name)
+		case !stored.UserTokenExpiresAt.IsZero() && !now.Before(stored.UserTokenExpiresAt):
+			return nil, badField("page_id", "the user token of account %q expired at %s: register it again with code or access_token, and page_id", name, formatTime(stored.UserTokenExpiresAt))
+		}
+		next := stored.clone()
+		if err := b.withPage(ctx, meta, cfg, next, pageID); err != nil {
+			return nil, err
+		}
+		return next, nil
+	})
 	if err != nil {
-		return nil, err
-	}
-	now := b.clock.Now()
-	switch {
-	case stored == nil:
-		return respondErr(badField("code", "exactly one of code or access_token is required; page_id alone chooses the Page of an account already registered through Facebook Login, and no account %q is registered", name))
-	case !stored.facebook():
-		return respondErr(badField("page_id", "account %q came through Instagram Login; Pages belong to Facebook Login accounts: register it again with code or access_token", name))
-	case stored.UserAccessToken == "" || stored.Status == statusNeedsReauth:
-		return respondErr(badField("page_id", "account %q needs re-authorization: register it again with code or access_token, and page_id", name))
-	case !stored.UserTokenExpiresAt.IsZero() && !now.Before(stored.UserTokenExpiresAt):
-		return respondErr(badField("page_id", "the user token of account %q expired at %s: register it again with code or access_token, and page_id", name, formatTime(stored.UserTokenExpiresAt)))
-	}
-
-	next := stored.clone()
-	if err := b.withPage(ctx, meta, cfg, next, pageID); err != nil {
 		return respondErr(err)
-	}
-	if err := b.saveAccount(ctx, req.Storage, next); err != nil {
-		return nil, err
 	}
 	b.Logger().Info("account now serves a Page token", "account", name, "page_id", next.PageID, "instagram_user_id", next.InstagramUserID)
 	return &logical.Response{Data: b.accountMetadata(ctx, req.Storage, next)}, nil
