@@ -3,6 +3,8 @@ package instagram
 import (
 	"fmt"
 	"time"
+
+	rules "github.com/igvault/vault-plugin-secrets-instagram/internal/schedule"
 )
 
 // What the periodic work does with an account the schedule hands out is a
@@ -51,8 +53,12 @@ type dueWork struct {
 // marked needs_reauth; a working one is checked daily while its refresh is
 // not due, and refreshed once it is.
 func decideDue(t timing, holdsToken bool, window time.Duration, now time.Time) dueWork {
+	// When the refresh or a check falls due is internal/schedule's rule;
+	// what can be done about it takes the token too. No app pause here:
+	// the periodic run stops handing out work while one holds.
+	due := rules.Decide(t.rules(), rules.Config{Window: window}, now)
 	if t.login == loginFacebook {
-		if t.status == statusNeedsReauth || !holdsToken || t.dueAt(window).After(now) {
+		if !holdsToken || due.Work != rules.Check {
 			return dueWork{kind: dueNothing}
 		}
 		return dueWork{kind: dueFacebookCheck}
@@ -64,7 +70,7 @@ func decideDue(t timing, holdsToken bool, window time.Duration, now time.Time) d
 			return dueWork{kind: dueNeedsReauth, why: why}
 		}
 	}
-	if holdsToken && t.instagramCheckDue(window, now) {
+	if holdsToken && due.Work == rules.Check {
 		return dueWork{kind: dueInstagramCheck}
 	}
 	switch {
@@ -72,7 +78,7 @@ func decideDue(t timing, holdsToken bool, window time.Duration, now time.Time) d
 		return dueWork{kind: dueRefused, why: "needs re-authorization"}
 	case tooYoungToRefresh(t.issuedAt, now):
 		return dueWork{kind: dueRefused, why: youngTokenReason(t.issuedAt)}
-	case t.refreshDueAt(window).After(now):
+	case due.Work != rules.Refresh:
 		return dueWork{kind: dueNothing}
 	}
 	return dueWork{kind: dueRefresh}
