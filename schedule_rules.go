@@ -61,18 +61,6 @@ func (t timing) tokenFreshUntil(window time.Duration) time.Time {
 // none (rules.Timing.NextCheckAt).
 func (t timing) nextCheckAt() time.Time { return t.rules().NextCheckAt() }
 
-// refreshDueAt is when an Instagram Login token should next be refreshed
-// (rules.Timing.RefreshDueAt).
-func (t timing) refreshDueAt(window time.Duration) time.Time {
-	return t.rules().RefreshDueAt(window)
-}
-
 // instagramCheckDueAt is when a working Instagram Login account is next
 // checked, and false when it is not checked (rules.Timing.InstagramCheckDueAt).
 func (t timing) instagramCheckDueAt() (time.Time, bool) { return t.rules().InstagramCheckDueAt() }
-
-// instagramCheckDue reports whether the account's daily check, and not its
-// refresh, is what is due now (rules.Timing.InstagramCheckDue).
-func (t timing) instagramCheckDue(window time.Duration, now time.Time) bool {
-	return t.rules().InstagramCheckDue(window, now)
-}
