@@ -27,7 +27,7 @@ RACE = $(shell [ "$$(go env CGO_ENABLED)" = 1 ] && command -v "$$(go env CC | cu
 GOVULNCHECK_VERSION ?= v1.9.0
 GOTESTFLAGS ?=
 E2E_TIMEOUT ?= 20m
-HA_TIMEOUT ?= 12m
+HA_TIMEOUT ?= 20m
 # e.g. BENCHFLAGS="-rounds 5" or "-scale 100000"; `go run ./bench -h` lists them.
 BENCHFLAGS ?=
 
@@ -101,7 +101,7 @@ chromium:
 
 ## test-ha: the engine on a three-node Vault Raft cluster through the loss of
 ## its active node, and on a lone server killed and restarted mid-refresh
-## (about 5-7 minutes; the last part of test)
+## (about 8-10 minutes; the last part of test)
 test-ha:
 	@vault_bin="$$(scripts/build-vault.sh)"; \
 	eval "$$(scripts/build-plugin.sh)"; \

@@ -64,21 +64,17 @@ type node struct {
 	proc *vaultproc.Process // nil while the node is down
 }
 
-// startCluster brings up a cluster of size nodes with the plugin registered
-// and mounted, and registers the cleanup that stops every node by its
-// process group (plugins included). name prefixes the nodes' log files.
+// startClusterWith brings up a cluster of size nodes with build p of the
+// plugin registered and mounted, and registers the cleanup that stops every
+// node by its process group (plugins included). name prefixes the nodes' log files.
 //
 // Node 1 is initialised (one key share, threshold one: a test cluster) and
 // unsealed; the others join it through sys/storage/raft/join and are
 // unsealed with the same key, which completes their join. The call returns
 // once all are Raft voters, so a three-node cluster keeps its quorum when
 // any one node is lost.
-func startCluster(t *testing.T, name string, size int) *cluster {
+func startClusterWith(t *testing.T, name string, size int, p vaultproc.Build) *cluster {
 	t.Helper()
-	p, err := findPlugin()
-	if err != nil {
-		t.Fatal(err)
-	}
 	c := &cluster{t: t, p: p, size: size}
 	logDir := os.Getenv("HA_LOG_DIR")
 	if logDir == "" {

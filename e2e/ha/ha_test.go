@@ -75,11 +75,20 @@ func TestHACluster(t *testing.T) {
 // newWorld starts a cluster of size nodes and a fake Meta; name prefixes
 // the nodes' log files.
 func newWorld(t *testing.T, name string, size int) *world {
+	p, err := findPlugin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return newWorldWith(t, name, size, p)
+}
+
+// newWorldWith is newWorld with another build of the plugin.
+func newWorldWith(t *testing.T, name string, size int, p vaultproc.Build) *world {
 	w := &world{t: t, secrets: &vaultproc.Secrets{}, appID: "ha-app-" + vaultproc.RandHex(4), accounts: map[string]*account{}}
 	appSecret := w.secrets.Add("app secret", "ha-secret-"+vaultproc.RandHex(16))
 	w.meta = newFakeMeta(w.appID, appSecret)
 	t.Cleanup(w.meta.Close)
-	w.c = startCluster(t, name, size)
+	w.c = startClusterWith(t, name, size, p)
 	// After every node has stopped, their logs are complete: scan them.
 	t.Cleanup(func() {
 		w.c.stopAll()
