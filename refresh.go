@@ -94,12 +94,12 @@ func (b *backend) tick(ctx context.Context, s logical.Storage) error {
 	if until, _ := b.appPaused(start); !until.IsZero() {
 		// Meta throttles the whole app: calling for any account now would
 		// only extend the throttle. Everything due stays due.
-		b.stats.recordTick(start, 0, 0, 0)
+		b.stats.recordTick(start, b.clock.Now().Sub(start), 0, 0)
 		return nil
 	}
 	claims := b.sched.claimDue(start, maxClaimsPerTick, claimLease)
 	if len(claims) == 0 {
-		b.stats.recordTick(start, 0, 0, 0)
+		b.stats.recordTick(start, b.clock.Now().Sub(start), 0, 0)
 		return nil
 	}
 

@@ -195,6 +195,9 @@ func run(ctx context.Context, o options) (err error) {
 		if err := e.measureReload(ctx, o.scale); err != nil {
 			return err
 		}
+		if err := e.measureScale(ctx, o.scale, e.report.reloads[len(e.report.reloads)-1]); err != nil {
+			return err
+		}
 	}
 	e.report.loadAfter = loadAvg()
 
@@ -279,7 +282,7 @@ func (e *env) setup(ctx context.Context, appSecret string) error {
 		Name: nullPluginName, Type: api.PluginTypeSecrets, Command: nullPluginName,
 		SHA256: e.b.nullSHA, Env: []string{
 			"NULLPLUGIN_RESPONSE=" + string(data),
-			"NULLPLUGIN_LIST_KEYS=" + strconv.Itoa(min(e.o.accounts, listPage)),
+			"NULLPLUGIN_LIST_KEYS=" + strconv.Itoa(e.o.accounts),
 		},
 	}); err != nil {
 		return fmt.Errorf("register %s: %w", nullPluginName, err)
@@ -410,10 +413,6 @@ func (e *env) registerMany(ctx context.Context, from, to int) error {
 	return nil
 }
 
-// listPage is the first page of LIST accounts/: the engine's default and
-// largest limit.
-const listPage = 1000
-
 // checkList makes sure LIST accounts/ answers its first page of n accounts,
 // and the null plugin's LIST keys/ the same keys.
 func (e *env) checkList(n int) error {
@@ -422,7 +421,7 @@ func (e *env) checkList(n int) error {
 		return fmt.Errorf("list instagram/accounts: %v", err)
 	}
 	keys, _ := sec.Data["keys"].([]any)
-	if want := min(n, listPage); len(keys) != want {
+	if want := min(n, nullbackend.ListPage); len(keys) != want {
 		return fmt.Errorf("list instagram/accounts: %d keys, want %d", len(keys), want)
 	}
 	e.report.listKeys = len(keys)
@@ -508,7 +507,7 @@ func (e *env) measureReload(ctx context.Context, n int) error {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	r := reload{accounts: n, call: reloadCall, ready: time.Since(start)}
+	r := reload{accounts: n, at: start, call: reloadCall, ready: time.Since(start)}
 	time.Sleep(100 * time.Millisecond) // a probe or two after
 	stopProbe()
 	r.probe = <-probeDone

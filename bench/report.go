@@ -43,6 +43,7 @@ type memSnapshot struct {
 
 type reload struct {
 	accounts    int
+	at          time.Time // when the reload was asked for
 	call, ready time.Duration
 	rss         int64
 	oldPID, pid int
@@ -65,6 +66,7 @@ type report struct {
 	rssAtAccounts, rssAtScale   memSnapshot
 	reloads                     []reload
 	metrics                     []metricsScrape
+	scale                       []scaleResult
 }
 
 func newReport(o options, b builds) *report {
@@ -191,6 +193,7 @@ func (r *report) markdown() string {
 	p("\n")
 
 	r.metricsMarkdown(p)
+	r.scaleMarkdown(p)
 
 	if len(r.reloads) > 0 {
 		p("| plugin reload (`PUT sys/plugins/reload/backend`) | accounts | reload call | until `status` reports them all | `token/shop` read every 50 ms meanwhile |\n|---|---:|---:|---:|---|\n")

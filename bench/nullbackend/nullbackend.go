@@ -52,6 +52,16 @@ func AccountNames(n int) []string {
 	return out
 }
 
+// ListPage is the instagram engine's first page of LIST accounts/: its
+// default and largest limit.
+const ListPage = 1000
+
+// FirstPage is the first page of LIST accounts/ with n accounts registered.
+func FirstPage(n int) []string {
+	names := AccountNames(n)
+	return names[:min(len(names), ListPage)]
+}
+
 // New returns a framework backend that answers constant on token/<name>
 // and listKeys on LIST keys/.
 func New(constant map[string]any, listKeys []string) *framework.Backend {

@@ -7,8 +7,8 @@
 // The constant token/<name> answer is the JSON object in the environment
 // variable NULLPLUGIN_RESPONSE, which the benchmark sets at registration to
 // the instagram mount's own token/shop answer, so fields and sizes match.
-// LIST keys/ answers the names of NULLPLUGIN_LIST_KEYS accounts as the
-// benchmark names them (the keys themselves would overflow an environment
+// LIST keys/ answers the first page (nullbackend.FirstPage) of the names of
+// NULLPLUGIN_LIST_KEYS accounts as the benchmark names them (the keys themselves would overflow an environment
 // variable). See bench/nullbackend for the paths.
 package main
 
@@ -66,7 +66,7 @@ func factory(ctx context.Context, conf *logical.BackendConfig) (logical.Backend,
 			return nil, fmt.Errorf("%s: %q is not a count", listKeysEnv, raw)
 		}
 	}
-	b := nullbackend.New(constant, nullbackend.AccountNames(n))
+	b := nullbackend.New(constant, nullbackend.FirstPage(n))
 	if err := b.Setup(ctx, conf); err != nil {
 		return nil, err
 	}
