@@ -157,7 +157,7 @@ func (s *schedule) timingOf(name string) (timing, bool) {
 func (s *schedule) recordOf(name string) (indexRecord, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if e, ok := s.entries[name]; ok {
+	if e, ok := s.lookupLocked(name); ok {
 		var names []string
 		return s.recordLocked(e, &names), true
 	}

@@ -155,9 +155,9 @@ func (e *testEnv) scheduleState() map[string]string {
 	defer s.mu.Unlock()
 	out := map[string]string{}
 	var names []string
-	for name, en := range s.entries {
-		out[name] = fmt.Sprintf("due %s record %x", en.at.Format(time.RFC3339Nano), recordKey(s.recordLocked(en, &names)))
-	}
+	s.eachLocked(func(en *schedEntry) {
+		out[en.name] = fmt.Sprintf("due %d record %x", en.at, recordKey(s.recordLocked(en, &names)))
+	})
 	return out
 }
 
@@ -479,7 +479,8 @@ func TestHourlyCheckReadsOnlyWhatDiffers(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.b.sched.mu.Lock()
-	e.b.sched.entries["a00042"].timing.status = statusNeedsReauth
+	drifted, _ := e.b.sched.lookupLocked("a00042")
+	drifted.status = codeNeedsReauth
 	e.b.sched.mu.Unlock()
 
 	rec := &recordingStorage{Storage: e.storage}

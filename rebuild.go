@@ -59,23 +59,29 @@ func (b *backend) rebuildSchedule(ctx context.Context, s logical.Storage) error 
 	if cfg != nil {
 		window = cfg.RefreshWindow
 	}
-	records, err := loadIndex(ctx, s)
-	migrate := errors.Is(err, errNoIndex)
-	if migrate {
+	index, err := loadIndex(ctx, s)
+	if errors.Is(err, errNoIndex) {
 		b.Logger().Info("building the schedule index from the accounts", "reason", err.Error())
-		records, err = loadTimings(ctx, s)
+		records, err := loadTimings(ctx, s)
+		if err != nil {
+			b.sched.abortRebuild()
+			return err
+		}
+		b.sched.replace(window, records, b.clock.Now())
+		if !b.WriteSafeReplicationState() {
+			return nil // a replica reads what the primary's active node writes
+		}
+		if err := b.buildIndex(ctx, s); err != nil {
+			return err
+		}
+		b.Logger().Info("schedule index built", "accounts", len(records))
+		return nil
 	}
 	if err != nil {
 		b.sched.abortRebuild()
 		return err
 	}
-	b.sched.replace(window, records, b.clock.Now())
-	if migrate && b.WriteSafeReplicationState() {
-		if err := b.buildIndex(ctx, s); err != nil {
-			return err
-		}
-		b.Logger().Info("schedule index built", "accounts", len(records))
-	}
+	b.sched.replaceFrom(window, index.n, index.all(), b.clock.Now())
 	return nil
 }
 

@@ -49,11 +49,11 @@ func dueNames(s *schedule, now time.Time) []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out []string
-	for name, e := range s.entries {
-		if e.index >= 0 && !e.at.After(now) {
-			out = append(out, name)
+	s.eachLocked(func(e *schedEntry) {
+		if e.index >= 0 && e.at <= packTime(now) {
+			out = append(out, e.name)
 		}
-	}
+	})
 	sort.Strings(out)
 	return out
 }

@@ -3,6 +3,8 @@ package instagram
 import (
 	"container/heap"
 	"hash/fnv"
+	"iter"
+	"slices"
 	"sync"
 	"time"
 
@@ -47,23 +49,21 @@ func ownerHash(id string) uint64 {
 	return h.Sum64() | 1 // never 0, which stands for no id
 }
 
-// mayBeOwnedBy reports whether the timing's account may belong to the Meta
-// user whose ownerHash is h.
-func (t timing) mayBeOwnedBy(h uint64) bool {
-	return h != 0 && (t.owners[0] == h || t.owners[1] == h)
-}
-
 // schedule is the in-memory priority queue of accounts by next refresh time.
 // A periodic tick pops only what is due, so its cost grows with the work due,
 // not with the number of accounts held.
 type schedule struct {
-	mu      sync.Mutex
-	window  time.Duration
-	entries map[string]*schedEntry
-	queue   schedHeap
-	// byName holds the same entries in name order, so that a page of LIST
-	// accounts/ costs O(log n + page) (namesAfter).
+	mu     sync.Mutex
+	window time.Duration
+	queue  schedHeap
+	// byName holds every entry in name order: lookups by name (lookupLocked:
+	// O(log n), a map would cost another 57 bytes an account) and a page of
+	// LIST accounts/ in O(log n + page) (namesAfter). probe is the key of a
+	// lookup, kept here so that a lookup allocates nothing.
 	byName *btree.BTreeG[*schedEntry]
+	probe  schedEntry
+	// codes numbers the status and login strings the entries hold.
+	codes *stringCodes
 
 	// shards lists the entries by schedule index shard (index.go), so that
 	// a shard's storage entry is written from memory; dirty marks the
@@ -93,18 +93,28 @@ type journalEntry struct {
 	unverified bool
 }
 
+// schedEntry is one account in the schedule: its timing packed into 112
+// bytes (a timing is 240), since a mount may hold a million
+// (BenchmarkScheduleMemory, BENCHMARKS.md). timingLocked unpacks it.
 type schedEntry struct {
-	name   string
-	timing timing
-	at     time.Time // zero: parked (not queued)
-	index  int       // position in queue, -1 when not queued
+	name string
+	// The timing's times in Unix nanoseconds, 0 for the zero time
+	// (packTime), its owner hashes, and its status and login as codes
+	// (stringCodes); its scopes are bits (scopeBits); checkOffset is the
+	// name's.
+	expiresAt, issuedAt, registeredAt, retryAt, checkedAt int64
+	owners                                                [2]uint64
+	status, login                                         uint8
 
-	expIndex    int    // position in figs.expiry, -1 when not there
-	scopeBits   uint64 // granted scopes (figs.scopes)
+	at        int64  // when due, Unix nanoseconds; 0: parked (not queued)
+	scopeBits uint64 // granted scopes (figs.scopes)
+
+	index    int32 // position in queue, -1 when not queued
+	expIndex int32 // position in figs.expiry, -1 when not there
+	shardPos int32 // position in its index shard's list
+
 	scopesKnown bool
 	counted     bool // in figs (assignLocked)
-
-	shardPos int32 // position in its index shard's list
 	// unverified: the stored account may not match timing (its index
 	// record was pending, or its write failed): it is due at once, so the
 	// periodic work reads it, and stays pending in the index until then.
@@ -112,12 +122,27 @@ type schedEntry struct {
 }
 
 func newSchedule() *schedule {
+	codes := newStringCodes()
 	return &schedule{
-		window:  defaultRefreshWindow,
-		entries: make(map[string]*schedEntry),
-		byName:  newNameTree(),
-		figs:    newScheduleFigures(),
+		window: defaultRefreshWindow,
+		byName: newNameTree(),
+		codes:  codes,
+		figs:   newScheduleFigures(codes),
 	}
+}
+
+// lookupLocked is name's entry. Caller holds mu.
+func (s *schedule) lookupLocked(name string) (*schedEntry, bool) {
+	s.probe.name = name
+	return s.byName.Get(&s.probe)
+}
+
+// eachLocked calls fn for every entry, in name order. Caller holds mu.
+func (s *schedule) eachLocked(fn func(*schedEntry)) {
+	s.byName.Ascend(func(e *schedEntry) bool {
+		fn(e)
+		return true
+	})
 }
 
 // byNameDegree is the B-tree's degree: nodes of up to 63 entries (504 bytes
@@ -151,9 +176,7 @@ func (s *schedule) assignLocked(e *schedEntry, t timing) {
 	if e.counted {
 		s.figs.drop(e)
 	}
-	e.scopeBits, e.scopesKnown = s.figs.scopes.mask(t.scopes)
-	t.scopes = nil
-	e.timing = t
+	s.packLocked(e, t)
 	s.figs.add(e)
 	e.counted = true
 }
@@ -161,10 +184,9 @@ func (s *schedule) assignLocked(e *schedEntry, t timing) {
 // entryLocked returns name's entry, added (not queued) if it had none.
 // Caller holds mu.
 func (s *schedule) entryLocked(name string) *schedEntry {
-	e, ok := s.entries[name]
+	e, ok := s.lookupLocked(name)
 	if !ok {
 		e = &schedEntry{name: name, index: -1, expIndex: -1}
-		s.entries[name] = e
 		s.byName.ReplaceOrInsert(e)
 		s.addToShardLocked(e)
 	}
@@ -208,11 +230,14 @@ func (s *schedule) namesOfUser(userID string) ([]string, bool) {
 	}
 	h := ownerHash(userID)
 	var names []string
-	for name, e := range s.entries {
-		if e.timing.mayBeOwnedBy(h) {
-			names = append(names, name)
-		}
+	if h == 0 {
+		return names, true
 	}
+	s.eachLocked(func(e *schedEntry) {
+		if e.owners[0] == h || e.owners[1] == h {
+			names = append(names, e.name)
+		}
+	})
 	return names, true
 }
 
@@ -258,14 +283,13 @@ func (s *schedule) remove(name string) {
 }
 
 func (s *schedule) removeLocked(name string) {
-	if e, ok := s.entries[name]; ok {
+	if e, ok := s.lookupLocked(name); ok {
 		if e.counted {
 			s.figs.drop(e)
 		}
 		if e.index >= 0 {
-			heap.Remove(&s.queue, e.index)
+			heap.Remove(&s.queue, int(e.index))
 		}
-		delete(s.entries, name)
 		s.byName.Delete(e)
 		s.removeFromShardLocked(e)
 	}
@@ -273,13 +297,13 @@ func (s *schedule) removeLocked(name string) {
 
 // requeue moves e to time at; the zero time parks it. Caller holds mu.
 func (s *schedule) requeue(e *schedEntry, at time.Time) {
-	e.at = at
+	e.at = packTime(at)
 	switch {
 	case at.IsZero() && e.index >= 0:
-		heap.Remove(&s.queue, e.index)
+		heap.Remove(&s.queue, int(e.index))
 	case at.IsZero():
 	case e.index >= 0:
-		heap.Fix(&s.queue, e.index)
+		heap.Fix(&s.queue, int(e.index))
 	default:
 		heap.Push(&s.queue, e)
 	}
@@ -293,14 +317,15 @@ func (s *schedule) claimDue(now time.Time, max int, lease time.Duration) []claim
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out []claim
+	nowNano := packTime(now)
 	for len(s.queue) > 0 && len(out) < max {
 		e := s.queue[0]
-		if e.at.After(now) {
+		if e.at > nowNano {
 			break
 		}
-		c := claim{name: e.name, dueAt: e.at, leasedUntil: now.Add(lease)}
+		c := claim{name: e.name, dueAt: unpackTime(e.at), leasedUntil: now.Add(lease)}
 		out = append(out, c)
-		e.at = c.leasedUntil
+		e.at = packTime(c.leasedUntil)
 		heap.Fix(&s.queue, 0)
 	}
 	return out
@@ -318,7 +343,7 @@ type claim struct {
 func (s *schedule) release(c claim) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if e, ok := s.entries[c.name]; ok && e.at.Equal(c.leasedUntil) {
+	if e, ok := s.lookupLocked(c.name); ok && e.at == packTime(c.leasedUntil) {
 		s.requeue(e, c.dueAt)
 	}
 }
@@ -338,17 +363,17 @@ func (s *schedule) reschedule(window time.Duration) {
 	}
 	s.window = window
 	s.queue = s.queue[:0]
-	for _, e := range s.entries {
+	s.eachLocked(func(e *schedEntry) {
 		e.index = -1
 		if !e.unverified {
 			// An unverified entry stays due at once.
-			e.at = e.timing.dueAt(window)
+			e.at = packTime(s.timingLocked(e).dueAt(window))
 		}
-		if !e.at.IsZero() {
-			e.index = len(s.queue)
+		if e.at != 0 {
+			e.index = int32(len(s.queue))
 			s.queue = append(s.queue, e)
 		}
-	}
+	})
 	heap.Init(&s.queue)
 }
 
@@ -357,6 +382,11 @@ func (s *schedule) reschedule(window time.Duration) {
 // A pending record (its account write may not have happened) becomes an
 // unverified entry, due at now.
 func (s *schedule) replace(window time.Duration, records []indexRecord, now time.Time) {
+	s.replaceFrom(window, len(records), slices.Values(records), now)
+}
+
+// replaceFrom is replace from n records, as records yields them.
+func (s *schedule) replaceFrom(window time.Duration, n int, records iter.Seq[indexRecord], now time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.journaling && s.windowChanged {
@@ -364,30 +394,36 @@ func (s *schedule) replace(window time.Duration, records []indexRecord, now time
 		window = s.window
 	}
 	s.window = window
-	s.entries = make(map[string]*schedEntry, len(records))
-	s.queue = make(schedHeap, 0, len(records))
+	s.queue = make(schedHeap, 0, n)
 	s.byName = newNameTree()
 	s.shards = [indexShards][]*schedEntry{}
 	s.dirty = [indexShards / 64]uint64{}
-	for _, r := range records {
-		t := r.timing
-		e := &schedEntry{name: r.name, index: -1, expIndex: -1, at: t.dueAt(window), counted: true, unverified: r.pending}
-		if r.pending {
-			e.at = earliest(e.at, now)
+	// One allocation for all the entries rather than a million small
+	// ones (a faster rebuild, less for the collector to track). An entry
+	// removed later keeps its slot until the next rebuild.
+	block := make([]schedEntry, 0, n)
+	for r := range records {
+		if len(block) == cap(block) {
+			block = make([]schedEntry, 0, max(n/8, 64)) // more than announced
 		}
-		e.scopeBits, e.scopesKnown = s.figs.scopes.mask(t.scopes)
-		t.scopes = nil
-		e.timing = t
-		s.entries[r.name] = e
+		block = append(block, schedEntry{})
+		e := &block[len(block)-1]
+		*e = schedEntry{name: r.name, index: -1, expIndex: -1, counted: true, unverified: r.pending}
+		s.packLocked(e, r.timing)
+		at := r.timing.dueAt(window)
+		if r.pending {
+			at = earliest(at, now)
+		}
+		e.at = packTime(at)
 		s.byName.ReplaceOrInsert(e)
 		s.addToShardLocked(e)
-		if !e.at.IsZero() {
-			e.index = len(s.queue)
+		if e.at != 0 {
+			e.index = int32(len(s.queue))
 			s.queue = append(s.queue, e)
 		}
 	}
 	heap.Init(&s.queue)
-	s.figs.rebuild(s.entries)
+	s.figs.rebuild(s.byName)
 	for _, j := range s.journal {
 		switch {
 		case j.removed:
@@ -450,8 +486,8 @@ func (s *schedule) snapshot() scheduleSnapshot {
 func (s *schedule) dueTime(name string) time.Time {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if e, ok := s.entries[name]; ok {
-		return e.at
+	if e, ok := s.lookupLocked(name); ok {
+		return unpackTime(e.at)
 	}
 	return time.Time{}
 }
@@ -460,15 +496,15 @@ func (s *schedule) dueTime(name string) time.Time {
 type schedHeap []*schedEntry
 
 func (h schedHeap) Len() int           { return len(h) }
-func (h schedHeap) Less(i, j int) bool { return h[i].at.Before(h[j].at) }
+func (h schedHeap) Less(i, j int) bool { return h[i].at < h[j].at }
 func (h schedHeap) Swap(i, j int) {
 	h[i], h[j] = h[j], h[i]
-	h[i].index = i
-	h[j].index = j
+	h[i].index = int32(i)
+	h[j].index = int32(j)
 }
 func (h *schedHeap) Push(x any) {
 	e := x.(*schedEntry)
-	e.index = len(*h)
+	e.index = int32(len(*h))
 	*h = append(*h, e)
 }
 func (h *schedHeap) Pop() any {

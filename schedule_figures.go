@@ -3,6 +3,8 @@ package instagram
 import (
 	"container/heap"
 	"time"
+
+	"github.com/google/btree"
 )
 
 // scheduleFigures are the aggregates status and metrics report, kept up to
@@ -11,6 +13,8 @@ import (
 // schedule's mutex guards them.
 type scheduleFigures struct {
 	byStatus map[string]int
+	// codes are the schedule's: entries hold their status as a code.
+	codes *stringCodes
 
 	// expiry holds the accounts whose token is usable (anything but
 	// needs_reauth) and has a known expiry, soonest first: its root is
@@ -30,8 +34,8 @@ type scheduleFigures struct {
 // reported, 0 included.
 var allStatuses = []string{statusValid, statusExpiring, statusRefreshFailing, statusNeedsReauth}
 
-func newScheduleFigures() scheduleFigures {
-	f := scheduleFigures{byStatus: make(map[string]int, len(allStatuses)), scopes: scopeTable{bits: map[string]uint64{}}}
+func newScheduleFigures(codes *stringCodes) scheduleFigures {
+	f := scheduleFigures{byStatus: make(map[string]int, len(allStatuses)), codes: codes, scopes: scopeTable{bits: map[string]uint64{}}}
 	for _, st := range allStatuses {
 		f.byStatus[st] = 0
 	}
@@ -46,8 +50,8 @@ func (t timing) usable() bool {
 
 // add counts e, whose timing (and scopeBits) is current.
 func (f *scheduleFigures) add(e *schedEntry) {
-	f.byStatus[e.timing.status]++
-	if e.timing.usable() {
+	f.byStatus[f.codes.str(e.status)]++
+	if e.usable() {
 		heap.Push(&f.expiry, e)
 	}
 	if f.lacksWanted(e) {
@@ -57,11 +61,12 @@ func (f *scheduleFigures) add(e *schedEntry) {
 
 // drop uncounts e, before its timing changes or it goes.
 func (f *scheduleFigures) drop(e *schedEntry) {
-	if f.byStatus[e.timing.status]--; f.byStatus[e.timing.status] <= 0 && !isKnownStatus(e.timing.status) {
-		delete(f.byStatus, e.timing.status)
+	status := f.codes.str(e.status)
+	if f.byStatus[status]--; f.byStatus[status] <= 0 && !isKnownStatus(status) {
+		delete(f.byStatus, status)
 	}
 	if e.expIndex >= 0 {
-		heap.Remove(&f.expiry, e.expIndex)
+		heap.Remove(&f.expiry, int(e.expIndex))
 	}
 	if f.lacksWanted(e) {
 		f.missing--
@@ -78,22 +83,23 @@ func isKnownStatus(st string) bool {
 }
 
 // rebuild recounts everything from entries (after a replace).
-func (f *scheduleFigures) rebuild(entries map[string]*schedEntry) {
+func (f *scheduleFigures) rebuild(entries *btree.BTreeG[*schedEntry]) {
 	scopes, wanted := f.scopes, f.wanted
-	*f = newScheduleFigures()
+	*f = newScheduleFigures(f.codes)
 	f.scopes, f.wanted = scopes, wanted
-	f.expiry = make(expiryHeap, 0, len(entries))
-	for _, e := range entries {
-		f.byStatus[e.timing.status]++
+	f.expiry = make(expiryHeap, 0, entries.Len())
+	entries.Ascend(func(e *schedEntry) bool {
+		f.byStatus[f.codes.str(e.status)]++
 		e.expIndex = -1
-		if e.timing.usable() {
-			e.expIndex = len(f.expiry)
+		if e.usable() {
+			e.expIndex = int32(len(f.expiry))
 			f.expiry = append(f.expiry, e)
 		}
 		if f.lacksWanted(e) {
 			f.missing++
 		}
-	}
+		return true
+	})
 	heap.Init(&f.expiry)
 }
 
@@ -106,18 +112,19 @@ func (f *scheduleFigures) lacksWanted(e *schedEntry) bool {
 
 // setWanted makes scopes the configured ones and recounts the accounts
 // missing one (O(accounts), on a config change only).
-func (f *scheduleFigures) setWanted(scopes []string, entries map[string]*schedEntry) {
+func (f *scheduleFigures) setWanted(scopes []string, entries *btree.BTreeG[*schedEntry]) {
 	wanted, _ := f.scopes.mask(scopes)
 	if wanted == f.wanted {
 		return
 	}
 	f.wanted = wanted
 	f.missing = 0
-	for _, e := range entries {
+	entries.Ascend(func(e *schedEntry) bool {
 		if f.lacksWanted(e) {
 			f.missing++
 		}
-	}
+		return true
+	})
 }
 
 // scopeTable numbers scope names, one bit each. Meta has a few dozen
@@ -145,16 +152,16 @@ type expiryHeap []*schedEntry
 
 func (h expiryHeap) Len() int { return len(h) }
 func (h expiryHeap) Less(i, j int) bool {
-	return h[i].timing.expiresAt.Before(h[j].timing.expiresAt)
+	return h[i].expiresAt < h[j].expiresAt
 }
 func (h expiryHeap) Swap(i, j int) {
 	h[i], h[j] = h[j], h[i]
-	h[i].expIndex = i
-	h[j].expIndex = j
+	h[i].expIndex = int32(i)
+	h[j].expIndex = int32(j)
 }
 func (h *expiryHeap) Push(x any) {
 	e := x.(*schedEntry)
-	e.expIndex = len(*h)
+	e.expIndex = int32(len(*h))
 	*h = append(*h, e)
 }
 func (h *expiryHeap) Pop() any {
@@ -184,7 +191,7 @@ func (s *schedule) figures() figuresSnapshot {
 	defer s.mu.Unlock()
 	snap := figuresSnapshot{
 		byStatus:      make(map[string]int, len(s.figs.byStatus)),
-		total:         len(s.entries),
+		total:         s.byName.Len(),
 		missingScopes: s.figs.missing,
 		ready:         s.built,
 	}
@@ -192,10 +199,10 @@ func (s *schedule) figures() figuresSnapshot {
 		snap.byStatus[st] = n
 	}
 	if len(s.figs.expiry) > 0 {
-		snap.soonestExpiry = s.figs.expiry[0].timing.expiresAt
+		snap.soonestExpiry = unpackTime(s.figs.expiry[0].expiresAt)
 	}
 	if len(s.queue) > 0 {
-		snap.nextDue = s.queue[0].at
+		snap.nextDue = unpackTime(s.queue[0].at)
 		snap.nextName = s.queue[0].name
 	}
 	return snap
@@ -206,7 +213,7 @@ func (s *schedule) figures() figuresSnapshot {
 func (s *schedule) setWantedScopes(scopes []string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.figs.setWanted(scopes, s.entries)
+	s.figs.setWanted(scopes, s.byName)
 }
 
 // accountFigure is one account's line in the per-account metrics.
@@ -223,12 +230,12 @@ type accountFigure struct {
 func (s *schedule) eachAccount(fn func(accountFigure)) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for name, e := range s.entries {
+	s.eachLocked(func(e *schedEntry) {
 		fn(accountFigure{
-			name:          name,
-			status:        e.timing.status,
-			expiresAt:     e.timing.expiresAt,
+			name:          e.name,
+			status:        s.codes.str(e.status),
+			expiresAt:     unpackTime(e.expiresAt),
 			missingScopes: s.figs.lacksWanted(e),
 		})
-	}
+	})
 }

@@ -20,13 +20,14 @@ func bruteFigures(s *schedule, grantedOf map[string][]string, wanted []string) (
 	for _, w := range wanted {
 		want[w] = true
 	}
-	for _, e := range s.entries {
-		byStatus[e.timing.status]++
-		if e.timing.usable() && (soonest.IsZero() || e.timing.expiresAt.Before(soonest)) {
-			soonest = e.timing.expiresAt
+	timings := s.timingsLockedForTest()
+	for _, tm := range timings {
+		byStatus[tm.status]++
+		if tm.usable() && (soonest.IsZero() || tm.expiresAt.Before(soonest)) {
+			soonest = tm.expiresAt
 		}
 	}
-	for name := range s.entries {
+	for name := range timings {
 		if granted := grantedOf[name]; len(granted) > 0 && len(missingScopes(granted, wanted)) > 0 {
 			missing++
 		}

@@ -54,16 +54,16 @@ func (s *schedule) setUnverified(name string, t timing, now time.Time) {
 }
 
 func (s *schedule) setUnverifiedLocked(name string, t timing, now time.Time) {
-	e, known := s.entries[name]
+	e, known := s.lookupLocked(name)
 	if !known {
 		e = s.entryLocked(name)
-		e.timing = t
+		s.assignLocked(e, t)
 	}
 	if !e.unverified {
 		e.unverified = true
 		s.markDirtyLocked(indexShardOf(name))
 	}
-	s.requeue(e, earliest(e.timing.dueAt(s.window), now))
+	s.requeue(e, earliest(s.timingLocked(e).dueAt(s.window), now))
 }
 
 // earliest is the earlier of a due time (zero: parked) and now.
@@ -132,7 +132,7 @@ func (s *schedule) isBuilt() bool {
 // back (the schedule keeps them as bits), pending if unverified. names
 // caches the scope table by bit across calls. Caller holds mu.
 func (s *schedule) recordLocked(e *schedEntry, names *[]string) indexRecord {
-	t := e.timing
+	t := s.timingLocked(e)
 	if e.scopesKnown {
 		if *names == nil {
 			*names = s.scopeNamesLocked()

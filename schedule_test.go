@@ -26,7 +26,7 @@ func TestRebuildKeepsChangesMadeWhileItRead(t *testing.T) {
 	if got, want := s.dueTime("a"), fresh.dueAt(10*24*time.Hour); !got.Equal(want) {
 		t.Fatalf("a due %v, want %v (its refresh during the rebuild)", got, want)
 	}
-	if _, ok := s.entries["b"]; ok {
+	if s.hasForTest("b") {
 		t.Fatal("b, deleted during the rebuild, came back")
 	}
 	if s.dueTime("c").IsZero() {
@@ -47,7 +47,7 @@ func TestRebuildAbortDropsJournal(t *testing.T) {
 	s.beginRebuild()
 	s.remove("a")
 	s.abortRebuild()
-	if _, ok := s.entries["a"]; ok {
+	if s.hasForTest("a") {
 		t.Fatal("a remove during an aborted rebuild was not applied")
 	}
 	if s.journaling {
