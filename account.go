@@ -3,6 +3,7 @@ package instagram
 import (
 	"context"
 	"fmt"
+	"github.com/igvault/vault-plugin-secrets-instagram/internal/schedule"
 	"sync"
 	"time"
 
@@ -20,13 +21,15 @@ const (
 	tokenKindUser       = "user"
 	tokenKindSystemUser = "system_user"
 
-	statusValid          = "valid"
-	statusRefreshFailing = "refresh_failing"
-	statusNeedsReauth    = "needs_reauth"
-	// statusExpiring is a Facebook Login account whose token still works
-	// but expires within refresh_window: Facebook has no refresh grant, so
-	// only its owner authorizing again (auth-url) renews it. Still served.
-	statusExpiring = "expiring"
+	// The statuses (account_state.go assigns them); the schedule counts
+	// accounts by them. statusExpiring is a Facebook Login account whose
+	// token still works but expires within refresh_window: Facebook has no
+	// refresh grant, so only its owner authorizing again (auth-url) renews
+	// it. Still served.
+	statusValid          = schedule.StatusValid
+	statusRefreshFailing = schedule.StatusRefreshFailing
+	statusNeedsReauth    = schedule.StatusNeedsReauth
+	statusExpiring       = schedule.StatusExpiring
 )
 
 // account is one registered Instagram account as stored. Records handed out
@@ -81,18 +84,19 @@ func (a *account) clone() *account {
 	return &c
 }
 
-func (a *account) timing() timing {
-	return timing{
-		expiresAt:    a.ExpiresAt,
-		issuedAt:     a.IssuedAt,
-		registeredAt: a.RegisteredAt,
-		retryAt:      a.RetryAt,
-		status:       a.Status,
-		login:        a.Login,
-		checkedAt:    a.LastCheckedAt,
-		checkOffset:  healthCheckOffset(a.Name),
-		owners:       [2]uint64{ownerHash(a.UserID), ownerHash(a.AppScopedID)},
-		scopes:       a.Scopes,
+// scheduled is what the schedule keeps of a.
+func (a *account) scheduled() schedule.Account {
+	return schedule.Account{
+		ExpiresAt:    a.ExpiresAt,
+		IssuedAt:     a.IssuedAt,
+		RegisteredAt: a.RegisteredAt,
+		RetryAt:      a.RetryAt,
+		Status:       a.Status,
+		Login:        a.Login,
+		CheckedAt:    a.LastCheckedAt,
+		CheckOffset:  schedule.CheckOffset(a.Name),
+		Owners:       [2]uint64{schedule.OwnerHash(a.UserID), schedule.OwnerHash(a.AppScopedID)},
+		Scopes:       a.Scopes,
 	}
 }
 
@@ -100,9 +104,7 @@ func (a *account) timing() timing {
 func (a *account) facebook() bool { return a.Login == loginFacebook }
 
 // expired reports whether the token is past its known expiry.
-func (a *account) expired(now time.Time) bool {
-	return !a.ExpiresAt.IsZero() && !now.Before(a.ExpiresAt)
-}
+func (a *account) expired(now time.Time) bool { return schedule.Expired(a.ExpiresAt, now) }
 
 // getAccount returns the account, from the cache when possible; nil when no
 // such account is stored. Reads take no account lock: a refresh holds that
@@ -161,7 +163,7 @@ func (b *backend) saveAccount(ctx context.Context, s logical.Storage, a *account
 	if err != nil {
 		return err
 	}
-	t := a.timing()
+	t := a.scheduled()
 	if err := b.announceIndex(ctx, s, a.Name, t); err != nil {
 		return err
 	}
@@ -173,7 +175,7 @@ func (b *backend) saveAccount(ctx context.Context, s logical.Storage, a *account
 		return fmt.Errorf("writing account %q: %w", a.Name, err)
 	}
 	b.cache.update(a.Name, a)
-	b.sched.set(a.Name, t)
+	b.sched.Set(a.Name, t)
 	b.settleIndex(a.Name, t, true)
 	return nil
 }
@@ -187,9 +189,9 @@ func (b *backend) deleteAccount(ctx context.Context, s logical.Storage, name str
 		return fmt.Errorf("deleting account %q: %w", name, err)
 	}
 	b.cache.drop(name)
-	_, known := b.sched.timingOf(name)
-	b.sched.remove(name)
-	if !known && b.sched.isBuilt() {
+	_, known := b.sched.AccountOf(name)
+	b.sched.Remove(name)
+	if !known && b.sched.Built() {
 		// Memory holds every record of the index: there is none to drop.
 		return nil
 	}

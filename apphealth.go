@@ -3,6 +3,7 @@ package instagram
 import (
 	"context"
 	"fmt"
+	"github.com/igvault/vault-plugin-secrets-instagram/internal/schedule"
 	"strings"
 	"sync"
 	"time"
@@ -183,7 +184,7 @@ func levelRank(level string) int {
 // assessApp weighs the app's health: the Graph API version's end of life,
 // an app-level problem Meta reported, a pause of every call, and accounts
 // granted fewer scopes than config asks for.
-func (b *backend) assessApp(cfg *config, figs figuresSnapshot, h appHealthSnapshot, now time.Time) appAssessment {
+func (b *backend) assessApp(cfg *config, figs schedule.Figures, h appHealthSnapshot, now time.Time) appAssessment {
 	a := appAssessment{level: healthOK}
 	if cfg != nil {
 		vs := graphVersionState(cfg.GraphAPIVersion, now)
@@ -200,8 +201,8 @@ func (b *backend) assessApp(cfg *config, figs figuresSnapshot, h appHealthSnapsh
 	if until, _ := b.appPaused(now); !until.IsZero() {
 		a.add(healthWarning, "every call to Meta is paused until "+formatTime(until))
 	}
-	if figs.missingScopes > 0 {
-		a.add(healthWarning, fmt.Sprintf("%d accounts were granted fewer scopes than config's scopes (missing_scopes on accounts/<name>): their owners must authorize again to grant them", figs.missingScopes))
+	if figs.MissingScopes > 0 {
+		a.add(healthWarning, fmt.Sprintf("%d accounts were granted fewer scopes than config's scopes (missing_scopes on accounts/<name>): their owners must authorize again to grant them", figs.MissingScopes))
 	}
 	return a
 }
@@ -231,7 +232,7 @@ func missingScopes(granted, configured []string) []string {
 // learned about its token, and is due again as soon as the pause ends.
 // secrets are redacted from the message.
 func (b *backend) appLevelFailure(stored *account, err error, secrets ...string) string {
-	b.sched.set(stored.Name, stored.timing())
+	b.sched.Set(stored.Name, stored.scheduled())
 	p, _ := graph.AppProblemOf(err)
 	return fmt.Sprintf(
 		"Meta reports a problem with the app itself (%s), not with this account, whose token is unchanged; calls to Meta are paused until %s: %s",
@@ -242,12 +243,12 @@ func (b *backend) appLevelFailure(stored *account, err error, secrets ...string)
 // and each finding as a warning.
 func (b *backend) addAppHealth(resp *logical.Response, cfg *config) {
 	now := b.clock.Now()
-	figs := b.sched.figures()
+	figs := b.sched.Figures()
 	h := b.appHealth.snapshot()
 	d := resp.Data
-	d["schedule_ready"] = figs.ready
-	d["soonest_expiry_at"] = formatTime(figs.soonestExpiry)
-	d["accounts_missing_scopes"] = figs.missingScopes
+	d["schedule_ready"] = figs.Ready
+	d["soonest_expiry_at"] = formatTime(figs.SoonestExpiry)
+	d["accounts_missing_scopes"] = figs.MissingScopes
 	if cfg != nil {
 		vs := graphVersionState(cfg.GraphAPIVersion, now)
 		d["graph_api_version"] = vs.version

@@ -6,6 +6,7 @@ package instagram
 
 import (
 	"context"
+	"github.com/igvault/vault-plugin-secrets-instagram/internal/schedule"
 	"net/http"
 	"strings"
 	"sync"
@@ -98,7 +99,7 @@ type backend struct {
 	// ticks from overlapping: Vault may call PeriodicFunc again while a
 	// slow tick is still running. rebuildMu lets one schedule rebuild read
 	// storage at a time.
-	sched     *schedule
+	sched     *schedule.Queue
 	ticking   atomic.Bool
 	rebuildMu sync.Mutex
 	// index orders the writers of the schedule index's shards (index.go).
@@ -148,7 +149,7 @@ func newBackend(opts backendOptions) *backend {
 		tickBudget: opts.tickBudget,
 		locks:      locksutil.CreateLocks(),
 		cache:      newAccountCache(),
-		sched:      newSchedule(),
+		sched:      schedule.NewQueue(defaultRefreshWindow),
 		stats:      newEngineStats(),
 		refusals:   newRefusalLog(refusalLogEvery),
 		appHealth:  newAppHealth(),

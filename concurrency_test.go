@@ -55,7 +55,7 @@ func TestConcurrentRegisterRefreshDeleteRead(t *testing.T) {
 	}
 	wg.Wait()
 
-	scheduled := e.b.sched.snapshot().total
+	scheduled := e.b.sched.Figures().Total
 	stored := 0
 	for _, n := range names {
 		fromStorage, err := loadAccount(context.Background(), e.storage, n)
@@ -70,7 +70,7 @@ func TestConcurrentRegisterRefreshDeleteRead(t *testing.T) {
 			if cached != nil {
 				t.Fatalf("%s: deleted from storage but still served from the cache", n)
 			}
-			if !e.b.sched.dueTime(n).IsZero() {
+			if !e.b.sched.DueTime(n).IsZero() {
 				t.Fatalf("%s: deleted but still scheduled", n)
 			}
 			continue

@@ -9,19 +9,19 @@ import (
 	"github.com/hashicorp/vault/sdk/logical"
 
 	"github.com/igvault/vault-plugin-secrets-instagram/graph"
-	rules "github.com/igvault/vault-plugin-secrets-instagram/internal/schedule"
+	"github.com/igvault/vault-plugin-secrets-instagram/internal/schedule"
 )
 
 const (
 	configStoragePath = "config"
 
-	loginInstagram = "instagram"
-	loginFacebook  = "facebook"
+	loginInstagram = schedule.LoginInstagram
+	loginFacebook  = schedule.LoginFacebook
 
 	// Instagram long-lived tokens live 60 days; a refresh is allowed once a
 	// token is 24 hours old.
 	longLivedLifetime = 60 * 24 * time.Hour
-	minTokenAge       = rules.MinTokenAge
+	minTokenAge       = schedule.MinTokenAge
 
 	defaultRefreshWindow      = 30 * 24 * time.Hour
 	defaultRequestTimeout     = 10 * time.Second
@@ -156,7 +156,7 @@ func (b *backend) readConfig(ctx context.Context, s logical.Storage) (*config, e
 		b.meta = nil
 		// Under configMu, like writeConfig's, so the schedule's scopes
 		// are those of the config cached last, not of a read that lost.
-		b.sched.setWantedScopes(cfg.Scopes)
+		b.sched.SetWantedScopes(cfg.Scopes)
 	}
 	b.configMu.Unlock()
 	return cfg, nil
@@ -186,7 +186,7 @@ func (b *backend) writeConfig(ctx context.Context, s logical.Storage, cfg *confi
 	b.config = cfg
 	b.meta = nil
 	b.configGen++
-	b.sched.setWantedScopes(cfg.Scopes)
+	b.sched.SetWantedScopes(cfg.Scopes)
 	b.configMu.Unlock()
 	return nil
 }

@@ -154,14 +154,12 @@ func TestFinding6RebuildKeepsWindowWrittenMeanwhile(t *testing.T) {
 				t.Fatal("the rebuild did not read config from storage: this test tests nothing")
 			}
 
-			b.sched.mu.Lock()
-			window := b.sched.window
-			b.sched.mu.Unlock()
+			window := b.sched.Window()
 			if window != tc.newWindow {
 				t.Fatalf("after the rebuild the schedule's window is %v, want %v written during the rebuild", window, tc.newWindow)
 			}
-			want := e.account("shop").timing().dueAt(tc.newWindow)
-			if got := b.sched.dueTime("shop"); !got.Equal(want) {
+			want := e.account("shop").scheduled().DueAt(tc.newWindow)
+			if got := b.sched.DueTime("shop"); !got.Equal(want) {
 				t.Fatalf("shop is due at %v, want %v by the new window", got, want)
 			}
 		})

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"time"
 
-	rules "github.com/igvault/vault-plugin-secrets-instagram/internal/schedule"
+	"github.com/igvault/vault-plugin-secrets-instagram/internal/schedule"
 )
 
 // What the periodic work does with an account the schedule hands out is a
@@ -52,33 +52,33 @@ type dueWork struct {
 // An Instagram Login account whose token can no longer be refreshed is
 // marked needs_reauth; a working one is checked daily while its refresh is
 // not due, and refreshed once it is.
-func decideDue(t timing, holdsToken bool, window time.Duration, now time.Time) dueWork {
+func decideDue(t schedule.Account, holdsToken bool, window time.Duration, now time.Time) dueWork {
 	// When the refresh or a check falls due is internal/schedule's rule;
 	// what can be done about it takes the token too. No app pause here:
 	// the periodic run stops handing out work while one holds.
-	due := rules.Decide(t.rules(), rules.Config{Window: window}, now)
-	if t.login == loginFacebook {
-		if !holdsToken || due.Work != rules.Check {
+	due := schedule.Decide(t.Timing(), schedule.Config{Window: window}, now)
+	if t.Login == loginFacebook {
+		if !holdsToken || due.Work != schedule.Check {
 			return dueWork{kind: dueNothing}
 		}
 		return dueWork{kind: dueFacebookCheck}
 	}
-	if t.status != statusNeedsReauth {
+	if t.Status != statusNeedsReauth {
 		if why := beyondRefresh(t, holdsToken, now); why != "" {
 			// Say so on the account and stop handing it out, rather
 			// than claim it again at every tick.
 			return dueWork{kind: dueNeedsReauth, why: why}
 		}
 	}
-	if holdsToken && due.Work == rules.Check {
+	if holdsToken && due.Work == schedule.Check {
 		return dueWork{kind: dueInstagramCheck}
 	}
 	switch {
-	case t.status == statusNeedsReauth:
+	case t.Status == statusNeedsReauth:
 		return dueWork{kind: dueRefused, why: "needs re-authorization"}
-	case tooYoungToRefresh(t.issuedAt, now):
-		return dueWork{kind: dueRefused, why: youngTokenReason(t.issuedAt)}
-	case due.Work != rules.Refresh:
+	case tooYoungToRefresh(t.IssuedAt, now):
+		return dueWork{kind: dueRefused, why: youngTokenReason(t.IssuedAt)}
+	case due.Work != schedule.Refresh:
 		return dueWork{kind: dueNothing}
 	}
 	return dueWork{kind: dueRefresh}
@@ -88,20 +88,15 @@ func decideDue(t timing, holdsToken bool, window time.Duration, now time.Time) d
 // again, if it cannot: it expired (Instagram refuses expired tokens: only
 // its owner authorizing again renews it), or the account holds none. ""
 // while a refresh can still save it.
-func beyondRefresh(t timing, holdsToken bool, now time.Time) string {
+func beyondRefresh(t schedule.Account, holdsToken bool, now time.Time) string {
 	switch {
 	case !holdsToken:
 		return "the account holds no token; the owner must authorize again (auth-url)"
-	case t.expired(now):
+	case t.Expired(now):
 		return fmt.Sprintf("the token expired at %s before it could be refreshed, and Instagram cannot refresh an expired token; the owner must authorize again (auth-url)",
-			formatTime(t.expiresAt))
+			formatTime(t.ExpiresAt))
 	}
 	return ""
-}
-
-// expired reports whether the token is past its known expiry.
-func (t timing) expired(now time.Time) bool {
-	return !t.expiresAt.IsZero() && !now.Before(t.expiresAt)
 }
 
 // tooYoungToRefresh reports whether a token issued at issuedAt (zero:

@@ -8,7 +8,7 @@ import (
 	"github.com/hashicorp/vault/sdk/logical"
 
 	"github.com/igvault/vault-plugin-secrets-instagram/graph"
-	rules "github.com/igvault/vault-plugin-secrets-instagram/internal/schedule"
+	"github.com/igvault/vault-plugin-secrets-instagram/internal/schedule"
 )
 
 // Facebook Login tokens cannot be refreshed: a long-lived user token lives
@@ -20,13 +20,13 @@ import (
 const (
 	// healthCheckInterval is the least time between two health checks of
 	// one account.
-	healthCheckInterval = rules.FacebookCheckInterval
+	healthCheckInterval = schedule.FacebookCheckInterval
 
 	// healthCheckSpread is the range of the per-account offset added to
 	// the interval, so that accounts registered together (a restore, a
 	// script) are not all checked in the same periodic run for ever: each
 	// account's checks come every hour plus its own offset.
-	healthCheckSpread = rules.CheckSpread
+	healthCheckSpread = schedule.CheckSpread
 )
 
 // reauthDueAt is when a Facebook Login account's owner must authorize
@@ -103,7 +103,7 @@ func (b *backend) saveFailedCheck(ctx context.Context, s logical.Storage, stored
 		return stored, err
 	}
 	b.Logger().Warn("health check failed", "account", next.Name, "consecutive_failures", next.ConsecutiveFailures,
-		"next_check_at", formatTime(next.timing().nextCheckAt()), "error", next.LastError)
+		"next_check_at", formatTime(next.scheduled().NextCheckAt()), "error", next.LastError)
 	return next, &checkError{account: next.Name, class: class, msg: next.LastError}
 }
 

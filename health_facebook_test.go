@@ -3,6 +3,7 @@ package instagram
 import (
 	"context"
 	"fmt"
+	"github.com/igvault/vault-plugin-secrets-instagram/internal/schedule"
 	"net/http"
 	"strings"
 	"testing"
@@ -15,8 +16,8 @@ func TestHealthCheckOffset(t *testing.T) {
 	seen := map[time.Duration]bool{}
 	for i := range 50 {
 		name := fmt.Sprintf("account-%d", i)
-		o := healthCheckOffset(name)
-		if o < 0 || o >= healthCheckSpread || o != healthCheckOffset(name) {
+		o := schedule.CheckOffset(name)
+		if o < 0 || o >= healthCheckSpread || o != schedule.CheckOffset(name) {
 			t.Fatalf("offset of %s = %v", name, o)
 		}
 		seen[o] = true

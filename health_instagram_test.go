@@ -14,7 +14,7 @@ import (
 // untilCheck advances the clock just past name's next daily health check.
 func (e *testEnv) untilCheck(name string) {
 	e.t.Helper()
-	at, ok := e.account(name).timing().instagramCheckDueAt()
+	at, ok := e.account(name).scheduled().InstagramCheckDueAt()
 	if !ok {
 		e.t.Fatalf("%s has no health check due", name)
 	}
@@ -54,7 +54,7 @@ func TestInstagramTokenCheckedDaily(t *testing.T) {
 			a.Status, a.AccessToken == token, a.LastCheckedAt, e.meta.Calls(graphtest.EndpointRefresh))
 	}
 	acct := e.mustOK(e.read("accounts/shop")).Data
-	next, _ := a.timing().instagramCheckDueAt()
+	next, _ := a.scheduled().InstagramCheckDueAt()
 	if acct["last_checked_at"] != formatTime(a.LastCheckedAt) || acct["next_check_at"] != formatTime(next) || acct["next_refresh_at"] != refreshAt {
 		t.Fatalf("accounts/shop: last_checked_at %v, next_check_at %v (want %v), next_refresh_at %v (want %v)",
 			acct["last_checked_at"], acct["next_check_at"], formatTime(next), acct["next_refresh_at"], refreshAt)

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"github.com/igvault/vault-plugin-secrets-instagram/internal/schedule"
 	"iter"
 	"slices"
 	"strings"
@@ -15,7 +16,7 @@ import (
 )
 
 // The schedule index: what the schedule needs of every account (its timing
-// and owner hashes, about 80 bytes), kept in storage in indexShards entries
+// and owner hashes, about 80 bytes), kept in storage in schedule.IndexShards entries
 // so that building the schedule at start-up or after a failover reads a few
 // thousand entries rather than every account (DESIGN.md's rebuild read all
 // of them: 11 s at 100,000 accounts in Vault).
@@ -26,7 +27,7 @@ import (
 // pending; deleteAccount deletes the account BEFORE its record. So at any
 // instant, and after a crash at any instant, every stored account has a
 // record. A pending record says "the account may not match this timing":
-// the rebuild makes it due at once (schedule.replace), the periodic work
+// the rebuild makes it due at once (schedule.Queue.Replace), the periodic work
 // then reads the stored account and schedules it from what is stored (or
 // forgets it, when the write that was to create it never happened). A crash
 // between the two writes therefore leaves the account due earlier than
@@ -38,7 +39,7 @@ import (
 //
 // A shard's entry holds all its accounts' records, so writing one account's
 // record rewrites the shard; a per-shard mutex orders its writers. Once the
-// schedule is built the records come from memory (schedule.shardRecords)
+// schedule is built the records come from memory (schedule.Queue.ShardRecords)
 // plus the records being announced (shard.announced), so a write costs one
 // Put; before (the start-up rebuild), from the stored entry, read, changed
 // and written back under the same mutex.
@@ -51,12 +52,6 @@ import (
 const (
 	indexStoragePrefix = "index/"
 	indexMetaPath      = "index-meta"
-
-	// indexShards spreads accounts so that a shard stays small: about 250
-	// records (20 KB) at a million accounts, 25 at 100,000, and a rebuild
-	// reads at most 4,096 entries. It is part of the storage layout
-	// (indexMeta.Shards): a change rebuilds the index from the accounts.
-	indexShards = 4096
 
 	// indexFormat is the shard entries' encoding (encodeShard).
 	indexFormat = 1
@@ -73,28 +68,11 @@ type indexMeta struct {
 	BuiltAt time.Time `json:"built_at"`
 }
 
-// indexRecord is one account in the index.
-type indexRecord struct {
-	name    string
-	timing  timing
-	pending bool // written before the account: the account may not match
-}
-
-// indexShardOf is the shard holding name's record: FNV-1a's top bits.
-func indexShardOf(name string) int {
-	h := uint64(14695981039346656037)
-	for i := 0; i < len(name); i++ {
-		h ^= uint64(name[i])
-		h *= 1099511628211
-	}
-	return int(h >> (64 - 12))
-}
-
 func indexShardKey(k int) string { return fmt.Sprintf("%s%03x", indexStoragePrefix, k) }
 
 // scheduleIndex is the backend's state for writing the index.
 type scheduleIndex struct {
-	shards [indexShards]indexShard
+	shards [schedule.IndexShards]indexShard
 }
 
 type indexShard struct {
@@ -102,18 +80,18 @@ type indexShard struct {
 	// announced are records written to the shard's entry (pending) whose
 	// account write has not finished: the shard's other writers keep them.
 	// Guarded by mu.
-	announced map[string]timing
+	announced map[string]schedule.Account
 }
 
 // announceIndex is step one of an account write: the account's record,
 // pending, goes to storage before the account does. settleIndex ends it.
-func (b *backend) announceIndex(ctx context.Context, s logical.Storage, name string, t timing) error {
-	k := indexShardOf(name)
+func (b *backend) announceIndex(ctx context.Context, s logical.Storage, name string, t schedule.Account) error {
+	k := schedule.ShardOf(name)
 	sh := &b.index.shards[k]
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	if sh.announced == nil {
-		sh.announced = make(map[string]timing)
+		sh.announced = make(map[string]schedule.Account)
 	}
 	sh.announced[name] = t
 	if err := b.writeShardLocked(ctx, s, k, ""); err != nil {
@@ -129,22 +107,22 @@ func (b *backend) announceIndex(ctx context.Context, s logical.Storage, name str
 // now holds the account settled, or, when the Put failed (perhaps after
 // storing it), unverified: due at once, to be read from storage. Either way
 // the stored shard still says pending, until its next write.
-func (b *backend) settleIndex(name string, t timing, stored bool) {
+func (b *backend) settleIndex(name string, t schedule.Account, stored bool) {
 	if !stored {
-		b.sched.setUnverified(name, t, b.clock.Now())
+		b.sched.SetUnverified(name, t, b.clock.Now())
 	}
-	k := indexShardOf(name)
+	k := schedule.ShardOf(name)
 	sh := &b.index.shards[k]
 	sh.mu.Lock()
 	delete(sh.announced, name)
 	sh.mu.Unlock()
-	b.sched.markDirty(k)
+	b.sched.MarkDirty(k)
 }
 
 // dropFromIndex is the last step of an account delete, after the account
 // and its schedule entry are gone: the shard is written without it.
 func (b *backend) dropFromIndex(ctx context.Context, s logical.Storage, name string) error {
-	k := indexShardOf(name)
+	k := schedule.ShardOf(name)
 	sh := &b.index.shards[k]
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
@@ -159,27 +137,27 @@ func (b *backend) dropFromIndex(ctx context.Context, s logical.Storage, name str
 // either way. The caller holds the shard's mutex.
 func (b *backend) writeShardLocked(ctx context.Context, s logical.Storage, k int, drop string) error {
 	sh := &b.index.shards[k]
-	recs, fromMemory := b.sched.shardRecords(k, true)
+	recs, fromMemory := b.sched.ShardRecords(k, true)
 	if !fromMemory {
 		var err error
 		if recs, err = readShard(ctx, s, k); err != nil {
 			return err
 		}
-		recs = slices.DeleteFunc(recs, func(r indexRecord) bool { return r.name == drop })
+		recs = slices.DeleteFunc(recs, func(r schedule.Record) bool { return r.Name == drop })
 	}
 	for name, t := range sh.announced {
-		recs = slices.DeleteFunc(recs, func(r indexRecord) bool { return r.name == name })
-		recs = append(recs, indexRecord{name: name, timing: t, pending: true})
+		recs = slices.DeleteFunc(recs, func(r schedule.Record) bool { return r.Name == name })
+		recs = append(recs, schedule.Record{Name: name, Account: t, Pending: true})
 	}
 	err := putShard(ctx, s, k, recs)
 	if err != nil && fromMemory {
-		b.sched.markDirty(k)
+		b.sched.MarkDirty(k)
 	}
 	return err
 }
 
 // putShard stores a shard's records; an empty shard is deleted.
-func putShard(ctx context.Context, s logical.Storage, k int, recs []indexRecord) error {
+func putShard(ctx context.Context, s logical.Storage, k int, recs []schedule.Record) error {
 	if len(recs) == 0 {
 		return s.Delete(ctx, indexShardKey(k))
 	}
@@ -187,7 +165,7 @@ func putShard(ctx context.Context, s logical.Storage, k int, recs []indexRecord)
 }
 
 // readShard reads shard k's stored records (none if it has no entry).
-func readShard(ctx context.Context, s logical.Storage, k int) ([]indexRecord, error) {
+func readShard(ctx context.Context, s logical.Storage, k int) ([]schedule.Record, error) {
 	entry, err := s.Get(ctx, indexShardKey(k))
 	if err != nil || entry == nil {
 		return nil, err
@@ -204,11 +182,11 @@ func readShard(ctx context.Context, s logical.Storage, k int) ([]indexRecord, er
 // lasts. A crash before it only costs a read of those accounts after the
 // restart. It does nothing before the schedule is built.
 func (b *backend) flushIndex(ctx context.Context, s logical.Storage) error {
-	if !b.sched.isBuilt() {
+	if !b.sched.Built() {
 		return nil
 	}
 	var firstErr error
-	for _, k := range b.sched.dirtyShards() {
+	for _, k := range b.sched.DirtyShards() {
 		if ctx.Err() != nil {
 			break
 		}
@@ -234,11 +212,11 @@ type indexRecords struct {
 
 // all decodes the records, shard by shard (loadIndex decoded them once
 // already, so they decode).
-func (r indexRecords) all() iter.Seq[indexRecord] {
-	return func(yield func(indexRecord) bool) {
+func (r indexRecords) all() iter.Seq[schedule.Record] {
+	return func(yield func(schedule.Record) bool) {
 		for _, data := range r.shards {
 			stop := false
-			_ = decodeShardEach(data, func(rec indexRecord) bool {
+			_ = decodeShardEach(data, func(rec schedule.Record) bool {
 				stop = !yield(rec)
 				return !stop
 			})
@@ -261,7 +239,7 @@ func loadIndex(ctx context.Context, s logical.Storage) (indexRecords, error) {
 	if entry == nil {
 		return indexRecords{}, errNoIndex
 	}
-	if err := entry.DecodeJSON(&meta); err != nil || meta.Format != indexFormat || meta.Shards != indexShards {
+	if err := entry.DecodeJSON(&meta); err != nil || meta.Format != indexFormat || meta.Shards != schedule.IndexShards {
 		return indexRecords{}, fmt.Errorf("%w: index-meta %s", errNoIndex, strings.TrimSpace(string(entry.Value)))
 	}
 	keys, err := s.List(ctx, indexStoragePrefix)
@@ -270,7 +248,7 @@ func loadIndex(ctx context.Context, s logical.Storage) (indexRecords, error) {
 	}
 	var (
 		mu       sync.Mutex
-		shards   = make([][]byte, indexShards)
+		shards   = make([][]byte, schedule.IndexShards)
 		total    int
 		firstErr error
 	)
@@ -283,16 +261,13 @@ func loadIndex(ctx context.Context, s logical.Storage) (indexRecords, error) {
 		n := 0
 		if err == nil && entry != nil {
 			// Decoded once here, to know it decodes and how many it holds.
-			if err = decodeShardEach(entry.Value, func(indexRecord) bool { n++; return true }); err != nil {
+			if err = decodeShardEach(entry.Value, func(schedule.Record) bool { n++; return true }); err != nil {
 				err = fmt.Errorf("schedule index shard %03x: %w", k, err)
 			}
 		}
 		mu.Lock()
 		defer mu.Unlock()
-		if err != nil {
-			if firstErr == nil {
-				firstErr = err
-			}
+		if keepFirst(&firstErr, err) {
 			return
 		}
 		if entry != nil {
@@ -328,8 +303,8 @@ func (b *backend) buildIndex(ctx context.Context, s logical.Storage) error {
 			stored[k] = true
 		}
 	}
-	for k := range indexShards {
-		recs, ok := b.sched.shardRecords(k, false)
+	for k := range schedule.IndexShards {
+		recs, ok := b.sched.ShardRecords(k, false)
 		if !ok {
 			return errors.New("the schedule is not built")
 		}
@@ -344,7 +319,7 @@ func (b *backend) buildIndex(ctx context.Context, s logical.Storage) error {
 			return fmt.Errorf("writing the schedule index: %w", err)
 		}
 	}
-	entry, err := logical.StorageEntryJSON(indexMetaPath, indexMeta{Format: indexFormat, Shards: indexShards, BuiltAt: b.clock.Now()})
+	entry, err := logical.StorageEntryJSON(indexMetaPath, indexMeta{Format: indexFormat, Shards: schedule.IndexShards, BuiltAt: b.clock.Now()})
 	if err != nil {
 		return err
 	}
@@ -374,11 +349,11 @@ type indexDecodeError struct{ msg string }
 
 func (e *indexDecodeError) Error() string { return "undecodable shard: " + e.msg }
 
-func encodeShard(recs []indexRecord) []byte {
-	slices.SortFunc(recs, func(a, b indexRecord) int { return strings.Compare(a.name, b.name) })
+func encodeShard(recs []schedule.Record) []byte {
+	slices.SortFunc(recs, func(a, b schedule.Record) int { return strings.Compare(a.Name, b.Name) })
 	var names []string
 	for _, r := range recs {
-		names = append(names, r.timing.scopes...)
+		names = append(names, r.Account.Scopes...)
 	}
 	slices.Sort(names)
 	names = slices.Compact(names)
@@ -399,37 +374,37 @@ func encodeShard(recs []indexRecord) []byte {
 
 // recordKey is a record's encoding on its own (scope names inline): two
 // records are the same when their keys are.
-func recordKey(r indexRecord) string { return string(appendRecord(nil, r, nil)) }
+func recordKey(r schedule.Record) string { return string(appendRecord(nil, r, nil)) }
 
 // appendRecord encodes r; its scopes as positions in table, or, with a nil
 // table, as sorted names.
-func appendRecord(buf []byte, r indexRecord, table map[string]int) []byte {
-	t := r.timing
-	buf = appendString(buf, r.name)
+func appendRecord(buf []byte, r schedule.Record, table map[string]int) []byte {
+	t := r.Account
+	buf = appendString(buf, r.Name)
 	var flags byte
-	if r.pending {
+	if r.Pending {
 		flags |= 1
 	}
 	buf = append(buf, flags)
-	buf = appendCode(buf, t.status, indexStatuses)
-	buf = appendCode(buf, t.login, indexLogins)
-	for _, at := range [...]time.Time{t.expiresAt, t.issuedAt, t.registeredAt, t.retryAt, t.checkedAt} {
+	buf = appendCode(buf, t.Status, indexStatuses)
+	buf = appendCode(buf, t.Login, indexLogins)
+	for _, at := range [...]time.Time{t.ExpiresAt, t.IssuedAt, t.RegisteredAt, t.RetryAt, t.CheckedAt} {
 		var n int64
 		if !at.IsZero() {
 			n = at.UnixNano()
 		}
 		buf = binary.AppendVarint(buf, n)
 	}
-	buf = binary.LittleEndian.AppendUint64(buf, t.owners[0])
-	buf = binary.LittleEndian.AppendUint64(buf, t.owners[1])
-	buf = binary.AppendUvarint(buf, uint64(len(t.scopes)))
+	buf = binary.LittleEndian.AppendUint64(buf, t.Owners[0])
+	buf = binary.LittleEndian.AppendUint64(buf, t.Owners[1])
+	buf = binary.AppendUvarint(buf, uint64(len(t.Scopes)))
 	if table == nil {
-		for _, sc := range slices.Sorted(slices.Values(t.scopes)) {
+		for _, sc := range slices.Sorted(slices.Values(t.Scopes)) {
 			buf = appendString(buf, sc)
 		}
 		return buf
 	}
-	for _, sc := range t.scopes {
+	for _, sc := range t.Scopes {
 		buf = binary.AppendUvarint(buf, uint64(table[sc]))
 	}
 	return buf
@@ -447,9 +422,9 @@ func appendCode(buf []byte, s string, codes []string) []byte {
 	return appendString(append(buf, indexOtherCode), s)
 }
 
-func decodeShard(data []byte) ([]indexRecord, error) {
-	var recs []indexRecord
-	if err := decodeShardEach(data, func(r indexRecord) bool {
+func decodeShard(data []byte) ([]schedule.Record, error) {
+	var recs []schedule.Record
+	if err := decodeShardEach(data, func(r schedule.Record) bool {
 		recs = append(recs, r)
 		return true
 	}); err != nil {
@@ -460,7 +435,7 @@ func decodeShard(data []byte) ([]indexRecord, error) {
 
 // decodeShardEach decodes a shard entry, calling fn with each record until
 // it returns false.
-func decodeShardEach(data []byte, fn func(indexRecord) bool) error {
+func decodeShardEach(data []byte, fn func(schedule.Record) bool) error {
 	d := decoder{b: data}
 	if f := d.byte(); f != indexFormat {
 		return &indexDecodeError{fmt.Sprintf("format %d", f)}
@@ -478,33 +453,31 @@ func decodeShardEach(data []byte, fn func(indexRecord) bool) error {
 		d.fail("record count")
 	}
 	for i := uint64(0); i < n && d.err == nil; i++ {
-		var r indexRecord
-		r.name = d.string()
-		r.pending = d.byte()&1 != 0
-		r.timing.status = d.code(indexStatuses)
-		r.timing.login = d.code(indexLogins)
-		for _, at := range [...]*time.Time{&r.timing.expiresAt, &r.timing.issuedAt, &r.timing.registeredAt, &r.timing.retryAt, &r.timing.checkedAt} {
+		// The fields in the order appendRecord writes them.
+		r := schedule.Record{Name: d.string(), Pending: d.byte()&1 != 0}
+		r.Account = schedule.Account{Status: d.code(indexStatuses), Login: d.code(indexLogins)}
+		for _, at := range [...]*time.Time{&r.Account.ExpiresAt, &r.Account.IssuedAt, &r.Account.RegisteredAt, &r.Account.RetryAt, &r.Account.CheckedAt} {
 			if v := d.varint(); v != 0 {
 				*at = time.Unix(0, v).UTC()
 			}
 		}
-		r.timing.owners[0] = d.uint64()
-		r.timing.owners[1] = d.uint64()
+		r.Account.Owners[0] = d.uint64()
+		r.Account.Owners[1] = d.uint64()
 		if k := d.uvarint(); k > 0 && d.err == nil {
 			if k > uint64(len(names)) {
 				d.fail("scope count")
 				break
 			}
-			r.timing.scopes = make([]string, k)
-			for j := range r.timing.scopes {
+			r.Account.Scopes = make([]string, k)
+			for j := range r.Account.Scopes {
 				if at := d.uvarint(); at < uint64(len(names)) {
-					r.timing.scopes[j] = names[at]
+					r.Account.Scopes[j] = names[at]
 				} else {
 					d.fail("scope position")
 				}
 			}
 		}
-		r.timing.checkOffset = healthCheckOffset(r.name)
+		r.Account.CheckOffset = schedule.CheckOffset(r.Name)
 		if d.err == nil && !fn(r) {
 			return nil
 		}
@@ -538,18 +511,13 @@ func (d *decoder) byte() byte {
 	return c
 }
 
-func (d *decoder) uvarint() uint64 {
-	v, n := binary.Uvarint(d.b)
-	if n <= 0 {
-		d.fail("bad varint")
-		return 0
-	}
-	d.b = d.b[n:]
-	return v
-}
+func (d *decoder) uvarint() uint64 { return decodeVarint(d, binary.Uvarint) }
+func (d *decoder) varint() int64   { return decodeVarint(d, binary.Varint) }
 
-func (d *decoder) varint() int64 {
-	v, n := binary.Varint(d.b)
+// decodeVarint reads one varint with read (binary.Uvarint or
+// binary.Varint).
+func decodeVarint[T int64 | uint64](d *decoder, read func([]byte) (T, int)) T {
+	v, n := read(d.b)
 	if n <= 0 {
 		d.fail("bad varint")
 		return 0
@@ -589,4 +557,14 @@ func (d *decoder) code(codes []string) string {
 	}
 	d.fail("unknown code")
 	return ""
+}
+
+// keepFirst records err in *first unless an error is there already, and
+// reports whether err is one: of concurrent shard reads, the first failure
+// is the one reported. Callers hold the mutex that guards *first.
+func keepFirst(first *error, err error) bool {
+	if err != nil && *first == nil {
+		*first = err
+	}
+	return err != nil
 }

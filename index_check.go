@@ -3,9 +3,9 @@ package instagram
 import (
 	"context"
 	"fmt"
+	"github.com/igvault/vault-plugin-secrets-instagram/internal/schedule"
 	"slices"
 	"sync"
-	"time"
 
 	"github.com/hashicorp/vault/sdk/logical"
 )
@@ -36,12 +36,12 @@ func (b *backend) checkIndex(ctx context.Context, s logical.Storage) error {
 	if err != nil {
 		return fmt.Errorf("listing accounts: %w", err)
 	}
-	listed := make([][]string, indexShards)
+	listed := make([][]string, schedule.IndexShards)
 	for _, name := range names {
-		k := indexShardOf(name)
+		k := schedule.ShardOf(name)
 		listed[k] = append(listed[k], name)
 	}
-	shards := make([]int, indexShards)
+	shards := make([]int, schedule.IndexShards)
 	for k := range shards {
 		shards[k] = k
 	}
@@ -52,13 +52,10 @@ func (b *backend) checkIndex(ctx context.Context, s logical.Storage) error {
 	)
 	forEachBounded(context.WithoutCancel(ctx), rebuildLoaders, shards, func(k int) {
 		stored, err := readShard(ctx, s, k)
-		mem, _ := b.sched.shardRecords(k, false)
+		mem, _ := b.sched.ShardRecords(k, false)
 		mu.Lock()
 		defer mu.Unlock()
-		if err != nil {
-			if firstErr == nil {
-				firstErr = err
-			}
+		if keepFirst(&firstErr, err) {
 			return
 		}
 		suspects = append(suspects, disagreements(listed[k], stored, mem)...)
@@ -82,17 +79,17 @@ func (b *backend) checkIndex(ctx context.Context, s logical.Storage) error {
 	if err := b.flushIndex(ctx, s); err != nil {
 		return err
 	}
-	b.sched.checked(now)
+	b.sched.Checked(now)
 	return nil
 }
 
 // disagreements lists the names of one shard that are not listed, stored
 // in the index and held in memory alike, with the same record.
-func disagreements(listed []string, stored, mem []indexRecord) []string {
-	records := func(recs []indexRecord) map[string]string {
+func disagreements(listed []string, stored, mem []schedule.Record) []string {
+	records := func(recs []schedule.Record) map[string]string {
 		m := make(map[string]string, len(recs))
 		for _, r := range recs {
-			m[r.name] = recordKey(r)
+			m[r.Name] = recordKey(r)
 		}
 		return m
 	}
@@ -107,11 +104,11 @@ func disagreements(listed []string, stored, mem []indexRecord) []string {
 			out = append(out, name)
 		}
 	}
-	for _, recs := range [][]indexRecord{stored, mem} {
+	for _, recs := range [][]schedule.Record{stored, mem} {
 		for _, r := range recs {
-			if !seen[r.name] {
-				seen[r.name] = true
-				out = append(out, r.name)
+			if !seen[r.Name] {
+				seen[r.Name] = true
+				out = append(out, r.Name)
 			}
 		}
 	}
@@ -128,38 +125,13 @@ func (b *backend) recheckAccount(ctx context.Context, s logical.Storage, name st
 	if err != nil {
 		return false, err
 	}
-	before, known := b.sched.recordOf(name)
+	before, known := b.sched.RecordOf(name)
 	if a == nil {
-		b.sched.remove(name)
+		b.sched.Remove(name)
 		return known, nil
 	}
-	t := a.timing()
-	b.sched.set(name, t)
-	b.sched.markDirty(indexShardOf(name))
-	return !known || recordKey(before) != recordKey(indexRecord{name: name, timing: t}), nil
-}
-
-// checked records a completed safety-net check.
-func (s *schedule) checked(now time.Time) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.lastRebuild = now
-}
-
-// timingOf is name's timing in memory (its scopes included), and whether
-// it has an entry.
-func (s *schedule) timingOf(name string) (timing, bool) {
-	r, ok := s.recordOf(name)
-	return r.timing, ok
-}
-
-// recordOf is name's entry as an index record, and whether it has one.
-func (s *schedule) recordOf(name string) (indexRecord, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if e, ok := s.lookupLocked(name); ok {
-		var names []string
-		return s.recordLocked(e, &names), true
-	}
-	return indexRecord{}, false
+	t := a.scheduled()
+	b.sched.Set(name, t)
+	b.sched.MarkDirty(schedule.ShardOf(name))
+	return !known || recordKey(before) != recordKey(schedule.Record{Name: name, Account: t}), nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/igvault/vault-plugin-secrets-instagram/internal/schedule"
 	"os"
 	"reflect"
 	"slices"
@@ -129,70 +130,75 @@ func (e *testEnv) dropScheduleIndex() {
 }
 
 // storedIndex reads every stored index record, by name.
-func (e *testEnv) storedIndex() map[string]indexRecord {
+func (e *testEnv) storedIndex() map[string]schedule.Record {
 	e.t.Helper()
-	out := map[string]indexRecord{}
-	for k := range indexShards {
+	out := map[string]schedule.Record{}
+	for k := range schedule.IndexShards {
 		recs, err := readShard(context.Background(), e.storage, k)
 		if err != nil {
 			e.t.Fatal(err)
 		}
 		for _, r := range recs {
-			if indexShardOf(r.name) != k {
-				e.t.Errorf("%s stored in shard %03x, belongs in %03x", r.name, k, indexShardOf(r.name))
+			if schedule.ShardOf(r.Name) != k {
+				e.t.Errorf("%s stored in shard %03x, belongs in %03x", r.Name, k, schedule.ShardOf(r.Name))
 			}
-			out[r.name] = r
+			out[r.Name] = r
 		}
 	}
 	return out
 }
 
 // scheduleState is what the schedule holds of every account: its due time
-// and timing, by name.
+// and schedule.Account, by name.
 func (e *testEnv) scheduleState() map[string]string {
-	s := e.b.sched
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	out := map[string]string{}
-	var names []string
-	s.eachLocked(func(en *schedEntry) {
-		out[en.name] = fmt.Sprintf("due %d record %x", en.at, recordKey(s.recordLocked(en, &names)))
-	})
-	return out
+	for after := ""; ; {
+		names, _, more, built := e.b.sched.NamesAfter(after, 1000)
+		if !built {
+			e.t.Fatal("the schedule is not built")
+		}
+		for _, name := range names {
+			r, _ := e.b.sched.RecordOf(name)
+			out[name] = fmt.Sprintf("due %d record %x", e.b.sched.DueTime(name).UnixNano(), recordKey(r))
+		}
+		if !more {
+			return out
+		}
+		after = names[len(names)-1]
+	}
 }
 
 // TestIndexRecordKeepsEveryTimingField: a record carries every field of a
-// timing, so that a schedule built from the index equals one built from the
-// accounts. A field added to timing and not to the encoding fails here.
+// schedule.Account, so that a schedule built from the index equals one built from the
+// accounts. A field added to schedule.Account and not to the encoding fails here.
 func TestIndexRecordKeepsEveryTimingField(t *testing.T) {
 	const name = "some.account_1"
-	var in timing
+	var in schedule.Account
 	v := reflect.ValueOf(&in).Elem()
 	base := time.Date(2026, 3, 4, 5, 6, 7, 891011, time.UTC)
 	for i := range v.NumField() {
 		f := v.Field(i)
-		f = reflect.NewAt(f.Type(), f.Addr().UnsafePointer()).Elem()
 		switch {
 		case f.Type() == reflect.TypeFor[time.Time]():
 			f.Set(reflect.ValueOf(base.Add(time.Duration(i) * time.Hour)))
-		case v.Type().Field(i).Name == "checkOffset":
-			f.Set(reflect.ValueOf(healthCheckOffset(name)))
-		case v.Type().Field(i).Name == "status":
+		case v.Type().Field(i).Name == "CheckOffset":
+			f.Set(reflect.ValueOf(schedule.CheckOffset(name)))
+		case v.Type().Field(i).Name == "Status":
 			f.SetString(statusRefreshFailing)
-		case v.Type().Field(i).Name == "login":
+		case v.Type().Field(i).Name == "Login":
 			f.SetString(loginFacebook)
 		case f.Kind() == reflect.Array:
 			for j := range f.Len() {
 				f.Index(j).SetUint(uint64(0x1234567890abcdef + j))
 			}
-		case v.Type().Field(i).Name == "scopes":
+		case v.Type().Field(i).Name == "Scopes":
 			f.Set(reflect.ValueOf([]string{"instagram_business_basic", "a_scope", "instagram_business_basic_x"}))
 		default:
-			t.Fatalf("timing.%s (%s): the index does not store it; add it to appendRecord and decodeShard", v.Type().Field(i).Name, f.Type())
+			t.Fatalf("schedule.Account.%s (%s): the index does not store it; add it to appendRecord and decodeShard", v.Type().Field(i).Name, f.Type())
 		}
 	}
 	for _, pending := range []bool{false, true} {
-		recs := []indexRecord{{name: name, timing: in, pending: pending}, {name: "other", timing: timing{status: "some_new_status", login: "other_login", scopes: []string{"a_scope"}}}}
+		recs := []schedule.Record{{Name: name, Account: in, Pending: pending}, {Name: "other", Account: schedule.Account{Status: "some_new_status", Login: "other_login", Scopes: []string{"a_scope"}}}}
 		out, err := decodeShard(encodeShard(slices.Clone(recs)))
 		if err != nil {
 			t.Fatal(err)
@@ -200,11 +206,11 @@ func TestIndexRecordKeepsEveryTimingField(t *testing.T) {
 		if len(out) != 2 || !reflect.DeepEqual(out[1], recs[0]) {
 			t.Fatalf("round trip:\n in %+v\nout %+v", recs[0], out)
 		}
-		if out[0].name != "other" || out[0].timing.status != "some_new_status" || out[0].timing.login != "other_login" || out[0].timing.checkOffset != healthCheckOffset("other") {
+		if out[0].Name != "other" || out[0].Account.Status != "some_new_status" || out[0].Account.Login != "other_login" || out[0].Account.CheckOffset != schedule.CheckOffset("other") {
 			t.Fatalf("a record of unknown status and login: %+v", out[0])
 		}
 	}
-	for _, bad := range [][]byte{nil, {2}, {indexFormat, 5}, append(encodeShard([]indexRecord{{name: "x"}}), 0)} {
+	for _, bad := range [][]byte{nil, {2}, {indexFormat, 5}, append(encodeShard([]schedule.Record{{Name: "x"}}), 0)} {
 		var de *indexDecodeError
 		if _, err := decodeShard(bad); !errors.As(err, &de) {
 			t.Errorf("decodeShard(%x): %v, want an indexDecodeError", bad, err)
@@ -223,11 +229,11 @@ func TestIndexWrittenBeforeTheAccount(t *testing.T) {
 	e.useStorage(rec)
 	e.registerLongLived("shop", "shop_user", e.clock.Now().Add(-40*24*time.Hour))
 	ops, _ := rec.take()
-	shard := indexShardKey(indexShardOf("shop"))
+	shard := indexShardKey(schedule.ShardOf("shop"))
 	if want := []string{"put " + shard, "put accounts/shop"}; !slices.Equal(ops, want) {
 		t.Fatalf("registration wrote %v, want %v", ops, want)
 	}
-	if r, ok := e.storedIndex()["shop"]; !ok || !r.pending {
+	if r, ok := e.storedIndex()["shop"]; !ok || !r.Pending {
 		t.Fatalf("index record after the registration: %+v (found %v), want pending", r, ok)
 	}
 	// The periodic run refreshes shop (due) and writes its shard once
@@ -240,8 +246,8 @@ func TestIndexWrittenBeforeTheAccount(t *testing.T) {
 	a := e.account("shop")
 	e.secrets = append(e.secrets, a.AccessToken)
 	r := e.storedIndex()["shop"]
-	if r.pending || !reflect.DeepEqual(r.timing, a.timing()) {
-		t.Fatalf("index record after the tick: %+v, want the stored account's timing, settled: %+v", r, a.timing())
+	if r.Pending || !reflect.DeepEqual(r.Account, a.scheduled()) {
+		t.Fatalf("index record after the tick: %+v, want the stored account's schedule.Account, settled: %+v", r, a.scheduled())
 	}
 
 	e.mustOK(e.do(logical.DeleteOperation, "accounts/shop", nil))
@@ -336,7 +342,7 @@ func TestCrashBetweenIndexAndAccountWrites(t *testing.T) {
 	if resp, err := e.write("accounts/fresh", map[string]any{"access_token": tok}); err == nil && !resp.IsError() {
 		t.Fatal("the registration succeeded past its crash point")
 	}
-	if r, ok := e.storedIndex()["fresh"]; !ok || !r.pending {
+	if r, ok := e.storedIndex()["fresh"]; !ok || !r.Pending {
 		t.Fatalf("fresh's index record: %+v %v; want pending", r, ok)
 	}
 	if e.account("fresh") != nil {
@@ -348,11 +354,11 @@ func TestCrashBetweenIndexAndAccountWrites(t *testing.T) {
 	e.restart()
 	st := e.b.sched
 	for _, name := range []string{"due-0", "due-1", "steady"} {
-		if _, ok := st.timingOf(name); !ok {
+		if _, ok := st.AccountOf(name); !ok {
 			t.Fatalf("%s is stored and not scheduled after the restart", name)
 		}
 	}
-	if at := st.dueTime("due-0"); at.After(e.clock.Now()) {
+	if at := st.DueTime("due-0"); at.After(e.clock.Now()) {
 		t.Errorf("due-0, whose refresh was lost, is due at %s, after now (%s)", at, e.clock.Now())
 	}
 	if keys := e.listPage(nil).Data["keys"]; !reflect.DeepEqual(keys, []string{"due-0", "due-1", "steady"}) {
@@ -368,7 +374,7 @@ func TestCrashBetweenIndexAndAccountWrites(t *testing.T) {
 		t.Errorf("due-0 after the first run: status %s, token replaced %v", a.Status, a.AccessToken != oldToken)
 	}
 	e.rememberStoredTokens([]string{"due-0", "due-1"})
-	if _, ok := st.timingOf("fresh"); ok {
+	if _, ok := st.AccountOf("fresh"); ok {
 		t.Error("fresh, never stored, is still scheduled after the first run")
 	}
 	idx := e.storedIndex()
@@ -376,8 +382,8 @@ func TestCrashBetweenIndexAndAccountWrites(t *testing.T) {
 		t.Errorf("the index after the first run: %v", idx)
 	}
 	for name, r := range idx {
-		if r.pending || !reflect.DeepEqual(r.timing, e.account(name).timing()) {
-			t.Errorf("%s's index record after the first run: %+v, want %+v settled", name, r, e.account(name).timing())
+		if r.Pending || !reflect.DeepEqual(r.Account, e.account(name).scheduled()) {
+			t.Errorf("%s's index record after the first run: %+v, want %+v settled", name, r, e.account(name).scheduled())
 		}
 	}
 }
@@ -399,11 +405,11 @@ func TestFailedAccountWriteIsVerified(t *testing.T) {
 	if len(e.listPage(nil).Data) != 0 {
 		t.Fatal("an account whose write failed is listed")
 	}
-	if at := e.b.sched.dueTime("shop"); at.IsZero() || at.After(e.clock.Now()) {
+	if at := e.b.sched.DueTime("shop"); at.IsZero() || at.After(e.clock.Now()) {
 		t.Fatalf("unverified shop due at %v", at)
 	}
 	e.tick()
-	if _, ok := e.b.sched.timingOf("shop"); ok {
+	if _, ok := e.b.sched.AccountOf("shop"); ok {
 		t.Fatal("the run did not forget the account that was never stored")
 	}
 	if len(e.storedIndex()) != 0 {
@@ -441,8 +447,8 @@ func TestMigrationFromTheLayoutBeforeTheIndex(t *testing.T) {
 	idx := e.storedIndex()
 	for _, name := range names {
 		r, ok := idx[name]
-		if a := e.account(name); !ok || r.pending || !reflect.DeepEqual(r.timing, a.timing()) {
-			t.Errorf("%s's index record: %+v (found %v), want %+v", name, r, ok, a.timing())
+		if a := e.account(name); !ok || r.Pending || !reflect.DeepEqual(r.Account, a.scheduled()) {
+			t.Errorf("%s's index record: %+v (found %v), want %+v", name, r, ok, a.scheduled())
 		}
 	}
 	if entry, _ := e.storage.Get(context.Background(), indexMetaPath); entry == nil {
@@ -478,10 +484,9 @@ func TestHourlyCheckReadsOnlyWhatDiffers(t *testing.T) {
 	if err := e.storage.Delete(ctx, accountStoragePrefix+"a00007"); err != nil {
 		t.Fatal(err)
 	}
-	e.b.sched.mu.Lock()
-	drifted, _ := e.b.sched.lookupLocked("a00042")
-	drifted.status = codeNeedsReauth
-	e.b.sched.mu.Unlock()
+	drifted, _ := e.b.sched.AccountOf("a00042")
+	drifted.Status = statusNeedsReauth
+	e.b.sched.Set("a00042", drifted) // memory only: storage and the index still say valid
 
 	rec := &recordingStorage{Storage: e.storage}
 	e.useStorage(rec)
@@ -492,9 +497,9 @@ func TestHourlyCheckReadsOnlyWhatDiffers(t *testing.T) {
 	}
 	want := map[string]bool{"ghost": true, "a00007": false, "a00042": true}
 	for name, kept := range want {
-		tm, ok := e.b.sched.timingOf(name)
-		if ok != kept || (ok && tm.status != statusValid) {
-			t.Errorf("%s after the check: scheduled %v status %q, want scheduled %v valid", name, ok, tm.status, kept)
+		tm, ok := e.b.sched.AccountOf(name)
+		if ok != kept || (ok && tm.Status != statusValid) {
+			t.Errorf("%s after the check: scheduled %v status %q, want scheduled %v valid", name, ok, tm.Status, kept)
 		}
 		if _, inIndex := e.storedIndex()[name]; inIndex != kept {
 			t.Errorf("%s in the index after the check: %v, want %v", name, inIndex, kept)
@@ -513,7 +518,7 @@ func TestHourlyCheckReadsOnlyWhatDiffers(t *testing.T) {
 func TestUndecodableIndexIsRebuilt(t *testing.T) {
 	e := newTestEnv(t)
 	names := e.storeAccounts("a", 20)
-	k := indexShardOf(names[3])
+	k := schedule.ShardOf(names[3])
 	if err := e.storage.Put(context.Background(), &logical.StorageEntry{Key: indexShardKey(k), Value: []byte{indexFormat, 200}}); err != nil {
 		t.Fatal(err)
 	}
@@ -536,7 +541,7 @@ func TestIndexShardWritersInParallel(t *testing.T) {
 	e := newTestEnv(t)
 	var same []string
 	for i := 0; len(same) < 24; i++ {
-		if name := fmt.Sprintf("n%d", i); indexShardOf(name) == indexShardOf("n0") {
+		if name := fmt.Sprintf("n%d", i); schedule.ShardOf(name) == schedule.ShardOf("n0") {
 			same = append(same, name)
 		}
 	}
@@ -581,7 +586,7 @@ func TestReplicaBuildsWithoutAnIndex(t *testing.T) {
 	e.storeAccounts("a", 5)
 	e.dropScheduleIndex()
 	r, _ := e.replica(consts.ReplicationPerformanceStandby)
-	if n := r.sched.snapshot().total; n != 5 {
+	if n := r.sched.Figures().Total; n != 5 {
 		t.Fatalf("schedule of %d accounts, want 5", n)
 	}
 	if entry, _ := e.storage.Get(context.Background(), indexMetaPath); entry != nil {
@@ -622,10 +627,10 @@ func (e *testEnv) loadStorageFixture(path string) map[string]json.RawMessage {
 
 // recordsOf is timings as the settled records a rebuild passes to
 // schedule.replace.
-func recordsOf(timings map[string]timing) []indexRecord {
-	recs := make([]indexRecord, 0, len(timings))
+func recordsOf(timings map[string]schedule.Account) []schedule.Record {
+	recs := make([]schedule.Record, 0, len(timings))
 	for name, t := range timings {
-		recs = append(recs, indexRecord{name: name, timing: t})
+		recs = append(recs, schedule.Record{Name: name, Account: t})
 	}
 	return recs
 }

@@ -20,7 +20,7 @@ import (
 // Figures that describe state (accounts by status, the soonest expiry, the
 // last periodic run, the app's health) are read when scraped from what the
 // backend keeps in memory anyway: the schedule's figures (kept up to date
-// as accounts change, schedule_figures.go), the engine's counters and the
+// as accounts change, internal/schedule/figures.go), the engine's counters and the
 // app's health. A scrape never reads accounts from storage, so it costs the
 // same at 100,000 accounts as at one (BenchmarkMetricsScrape). What the
 // graph client observes (call durations, usage headers) is recorded as it

@@ -3,6 +3,7 @@ package instagram
 import (
 	"context"
 	"fmt"
+	"github.com/igvault/vault-plugin-secrets-instagram/internal/schedule"
 	"testing"
 	"time"
 
@@ -32,19 +33,19 @@ func scrapeBackend(tb testing.TB, n int) (*backend, logical.Storage) {
 		tb.Fatal(err)
 	}
 	now := clk.Now()
-	timings := make(map[string]timing, n)
+	timings := make(map[string]schedule.Account, n)
 	for i := range n {
 		issued := now.Add(-time.Duration(i%(50*24)) * time.Hour)
-		timings[fmt.Sprintf("acct-%07d", i)] = timing{
-			issuedAt: issued, expiresAt: issued.Add(longLivedLifetime), registeredAt: issued,
-			status: allStatuses[i%len(allStatuses)], login: loginInstagram,
-			scopes: []string{"instagram_business_basic", "instagram_business_content_publish"}[:1+i%2],
+		timings[fmt.Sprintf("acct-%07d", i)] = schedule.Account{
+			IssuedAt: issued, ExpiresAt: issued.Add(longLivedLifetime), RegisteredAt: issued,
+			Status: schedule.AllStatuses[i%len(schedule.AllStatuses)], Login: loginInstagram,
+			Scopes: []string{"instagram_business_basic", "instagram_business_content_publish"}[:1+i%2],
 		}
 	}
 	if _, err := b.readConfig(context.Background(), s); err != nil {
 		tb.Fatal(err)
 	}
-	b.sched.replace(cfg.RefreshWindow, recordsOf(timings), now)
+	b.sched.Replace(cfg.RefreshWindow, recordsOf(timings), now)
 	return b, s
 }
 
@@ -99,8 +100,8 @@ func TestMetricsScrapeStaysSmallAt100kAccounts(t *testing.T) {
 	if diff := len(body) - len(one); diff < -64 || diff > 64 {
 		t.Fatalf("the answer grows with the accounts: %d bytes at 4, %d at 100,000", len(one), len(body))
 	}
-	f := large.sched.figures()
-	if f.total != 100_000 || f.byStatus[statusValid] != 25_000 || f.missingScopes != 50_000 {
+	f := large.sched.Figures()
+	if f.Total != 100_000 || f.ByStatus[statusValid] != 25_000 || f.MissingScopes != 50_000 {
 		t.Fatalf("figures at 100,000: %+v", f)
 	}
 }

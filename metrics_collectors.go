@@ -1,6 +1,7 @@
 package instagram
 
 import (
+	"github.com/igvault/vault-plugin-secrets-instagram/internal/schedule"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/igvault/vault-plugin-secrets-instagram/graph"
@@ -70,15 +71,15 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), labels...)
 	}
 
-	f := b.sched.figures()
-	for st, n := range f.byStatus {
+	f := b.sched.Figures()
+	for st, n := range f.ByStatus {
 		gauge(c.accounts, float64(n), st)
 	}
-	gauge(c.missingScopes, float64(f.missingScopes))
-	if !f.soonestExpiry.IsZero() {
-		gauge(c.expiryMin, f.soonestExpiry.Sub(now).Seconds())
+	gauge(c.missingScopes, float64(f.MissingScopes))
+	if !f.SoonestExpiry.IsZero() {
+		gauge(c.expiryMin, f.SoonestExpiry.Sub(now).Seconds())
 	}
-	gauge(c.ready, boolFloat(f.ready))
+	gauge(c.ready, boolFloat(f.Ready))
 
 	st := b.stats.snapshot()
 	counter(c.refreshes, st.refreshesSucceeded, "success")
@@ -147,15 +148,15 @@ func (c *accountsCollector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (c *accountsCollector) Collect(ch chan<- prometheus.Metric) {
-	var figs []accountFigure
-	c.b.sched.eachAccount(func(a accountFigure) { figs = append(figs, a) })
+	var figs []schedule.AccountFigure
+	c.b.sched.EachAccount(func(a schedule.AccountFigure) { figs = append(figs, a) })
 	for _, a := range figs {
-		ch <- prometheus.MustNewConstMetric(c.status, prometheus.GaugeValue, 1, a.name, a.status)
-		if !a.expiresAt.IsZero() {
-			ch <- prometheus.MustNewConstMetric(c.expiry, prometheus.GaugeValue, unixSeconds(a.expiresAt), a.name)
+		ch <- prometheus.MustNewConstMetric(c.status, prometheus.GaugeValue, 1, a.Name, a.Status)
+		if !a.ExpiresAt.IsZero() {
+			ch <- prometheus.MustNewConstMetric(c.expiry, prometheus.GaugeValue, unixSeconds(a.ExpiresAt), a.Name)
 		}
-		if a.missingScopes {
-			ch <- prometheus.MustNewConstMetric(c.scopes, prometheus.GaugeValue, 1, a.name)
+		if a.MissingScopes {
+			ch <- prometheus.MustNewConstMetric(c.scopes, prometheus.GaugeValue, 1, a.Name)
 		}
 	}
 }

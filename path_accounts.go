@@ -228,7 +228,7 @@ func (b *backend) pathAccountRead(ctx context.Context, req *logical.Request, _ *
 // accountMetadata is what operators see of an account: everything but the token.
 func (b *backend) accountMetadata(ctx context.Context, s logical.Storage, a *account) map[string]any {
 	nextRefresh := b.nextRefresh(ctx, s, a) // zero for Facebook Login: never refreshed, only checked
-	nextCheck := a.timing().nextCheckAt()
+	nextCheck := a.scheduled().NextCheckAt()
 	return map[string]any{
 		"name":                 a.Name,
 		"login":                a.Login,
@@ -266,7 +266,7 @@ func (b *backend) nextRefresh(ctx context.Context, s logical.Storage, a *account
 	if cfg, err := b.readConfig(ctx, s); err == nil && cfg != nil {
 		window = cfg.RefreshWindow
 	}
-	return a.timing().nextRefreshAt(window)
+	return a.scheduled().NextRefreshAt(window)
 }
 
 func (b *backend) pathAccountWrite(ctx context.Context, req *logical.Request, d *framework.FieldData, name string) (*logical.Response, error) {

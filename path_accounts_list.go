@@ -36,7 +36,7 @@ func (b *backend) pathAccountsList(ctx context.Context, req *logical.Request, d 
 		}
 	}
 
-	names, unverified, more, built := b.sched.namesAfter(after, limit)
+	names, unverified, more, built := b.sched.NamesAfter(after, limit)
 	if !built {
 		var err error
 		if names, more, err = listStoredNamesAfter(ctx, req.Storage, after, limit); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/igvault/vault-plugin-secrets-instagram/internal/schedule"
 	"reflect"
 	"strings"
 	"testing"
@@ -172,9 +173,7 @@ func TestAccountsListFromMemory(t *testing.T) {
 		t.Fatalf("a page listed storage %d times once the schedule was built", counting.lists)
 	}
 
-	e.b.sched.mu.Lock()
-	e.b.sched.built = false
-	e.b.sched.mu.Unlock()
+	e.b.sched = schedule.NewQueue(defaultRefreshWindow) // not built from storage yet
 	fromStorage := list()
 	if counting.lists != 1 {
 		t.Fatalf("before the schedule is built a page listed storage %d times, want 1", counting.lists)
@@ -225,7 +224,7 @@ func TestAccountsListForwardedFromReplicas(t *testing.T) {
 func TestAccountsListHasAccountsPutBack(t *testing.T) {
 	e := newTestEnv(t)
 	now := e.clock.Now()
-	e.b.sched.putBack("late", timing{registeredAt: now, issuedAt: now, status: statusValid}, now, claimLease)
+	e.b.sched.PutBack("late", schedule.Account{RegisteredAt: now, IssuedAt: now, Status: statusValid}, now, claimLease)
 	if got := e.listPage(nil).Data["keys"]; !reflect.DeepEqual(got, []string{"late"}) {
 		t.Fatalf("keys %v, want [late]", got)
 	}

@@ -82,7 +82,7 @@ func TestRegisterLongLivedWithoutExpiry(t *testing.T) {
 		t.Fatalf("expiry should be unknown, got %v / %v", a.ExpiresAt, a.IssuedAt)
 	}
 	// Unknown expiry: due the first moment Instagram certainly allows.
-	if due := e.b.sched.dueTime("dash"); !due.Equal(e.clock.Now().Add(24 * time.Hour)) {
+	if due := e.b.sched.DueTime("dash"); !due.Equal(e.clock.Now().Add(24 * time.Hour)) {
 		t.Fatalf("due = %v", due)
 	}
 	resp := e.mustOK(e.read("accounts/dash"))
@@ -216,7 +216,7 @@ func TestAccountsListAndDelete(t *testing.T) {
 	if resp, _ := e.read("token/a1"); resp != nil {
 		t.Fatal("deleted account's token still readable")
 	}
-	if e.b.sched.snapshot().total != 1 {
+	if e.b.sched.Figures().Total != 1 {
 		t.Fatal("deleted account still scheduled")
 	}
 	resp = e.mustOK(e.do(logical.ListOperation, "accounts/", nil))

@@ -270,7 +270,7 @@ func (b *backend) pathConfigWrite(ctx context.Context, req *logical.Request, d *
 	if rescheduled {
 		// Due times depend on the refresh window: move every account now
 		// rather than at its old due time.
-		b.sched.reschedule(cfg.RefreshWindow)
+		b.sched.Reschedule(cfg.RefreshWindow)
 	}
 	resp := &logical.Response{}
 	b.warnForeignBaseURLs(resp, cfg, d)
@@ -425,6 +425,6 @@ func (b *backend) pathConfigDelete(ctx context.Context, req *logical.Request, _ 
 		return nil, err
 	}
 	b.resetConfig()
-	b.sched.setWantedScopes(nil) // no config, no scopes to miss
+	b.sched.SetWantedScopes(nil) // no config, no scopes to miss
 	return nil, nil
 }

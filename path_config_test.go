@@ -141,14 +141,14 @@ func TestConfigRefreshWindowReschedules(t *testing.T) {
 	if got := e.mustOK(e.read("accounts/shop")).Data["next_refresh_at"]; got != formatTime(refresh) {
 		t.Fatalf("next_refresh_at = %v, want %v", got, formatTime(refresh))
 	}
-	check, _ := e.account("shop").timing().instagramCheckDueAt()
-	if before := e.b.sched.dueTime("shop"); !before.Equal(check) || !check.Before(refresh) {
+	check, _ := e.account("shop").scheduled().InstagramCheckDueAt()
+	if before := e.b.sched.DueTime("shop"); !before.Equal(check) || !check.Before(refresh) {
 		t.Fatalf("due = %v, want the health check at %v (before the refresh at %v)", before, check, refresh)
 	}
 	// A 50-day window brings the refresh forward, before the check: the
 	// schedule follows at once.
 	e.mustOK(e.write("config", map[string]any{"refresh_window": "1200h"}))
-	after := e.b.sched.dueTime("shop")
+	after := e.b.sched.DueTime("shop")
 	if want := issued.Add(longLivedLifetime - 1200*time.Hour); !after.Equal(want) || !want.Before(check) {
 		t.Fatalf("after window change due = %v, want %v", after, want)
 	}

@@ -181,7 +181,7 @@ func (b *backend) verifySignedRequest(ctx context.Context, s logical.Storage, d 
 // would otherwise fill with every account. Callers re-check ownership under
 // the account's lock.
 func (b *backend) accountsOfUser(ctx context.Context, s logical.Storage, userID string) ([]string, error) {
-	if names, ok := b.sched.namesOfUser(userID); ok {
+	if names, ok := b.sched.NamesOfUser(userID); ok {
 		slices.Sort(names)
 		return names, nil
 	}

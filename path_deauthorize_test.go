@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"github.com/igvault/vault-plugin-secrets-instagram/internal/schedule"
 	"net/http"
 	"reflect"
 	"strings"
@@ -276,7 +277,7 @@ func TestCallbacksFindAUsersAccountsWithoutReadingEveryAccount(t *testing.T) {
 				e.registerFromCode(fmt.Sprintf("other-%02d", i), fmt.Sprintf("other_user_%02d", i))
 			}
 			if tc.unbuilt {
-				e.b.sched = newSchedule() // as between Initialize and the end of the first rebuild
+				e.b.sched = schedule.NewQueue(defaultRefreshWindow) // as between Initialize and the end of the first rebuild
 			}
 			counter := &accountReadCounter{Storage: e.storage}
 			e.storage = counter
@@ -312,7 +313,7 @@ func TestCallbacksFindAUsersAccountsWithoutReadingEveryAccount(t *testing.T) {
 					t.Errorf("%s survived the data deletion", name)
 				}
 			}
-			if names, ok := e.b.sched.namesOfUser(u.UserID); ok && len(names) != 0 {
+			if names, ok := e.b.sched.NamesOfUser(u.UserID); ok && len(names) != 0 {
 				t.Errorf("the schedule still names %v as the user's", names)
 			}
 		})

@@ -88,18 +88,18 @@ func (b *backend) pathStatusRead(ctx context.Context, req *logical.Request, _ *f
 	if err != nil {
 		return nil, err
 	}
-	sched := b.sched.snapshot()
+	sched := b.sched.Figures()
 	st := b.stats.snapshot()
 	pausedUntil, pauseReason := b.appPaused(b.clock.Now())
 	resp := &logical.Response{Data: map[string]any{
 		"version":                  Version,
 		"configured":               cfg != nil,
-		"accounts_total":           sched.total,
-		"accounts_valid":           sched.byStatus[statusValid],
-		"accounts_expiring":        sched.byStatus[statusExpiring],
-		"accounts_refresh_failing": sched.byStatus[statusRefreshFailing],
-		"accounts_needs_reauth":    sched.byStatus[statusNeedsReauth],
-		"next_refresh_at":          formatTime(sched.nextDue),
+		"accounts_total":           sched.Total,
+		"accounts_valid":           sched.ByStatus[statusValid],
+		"accounts_expiring":        sched.ByStatus[statusExpiring],
+		"accounts_refresh_failing": sched.ByStatus[statusRefreshFailing],
+		"accounts_needs_reauth":    sched.ByStatus[statusNeedsReauth],
+		"next_refresh_at":          formatTime(sched.NextDue),
 		"started_at":               formatTime(st.startedAt),
 		"last_run_at":              formatTime(st.lastTickAt),
 		"last_run_duration_ms":     int64(st.lastTickDuration / time.Millisecond),

@@ -128,7 +128,7 @@ func (b *backend) pathTokenRead(ctx context.Context, req *logical.Request, _ *fr
 // refreshes it, never past its expiry, at most max_token_ttl, and never so
 // short that clients re-read in a tight loop while a refresh is overdue.
 func tokenTTL(a *account, cfg *config, now time.Time) time.Duration {
-	ttl := a.timing().tokenFreshUntil(cfg.RefreshWindow).Sub(now)
+	ttl := a.scheduled().TokenFreshUntil(cfg.RefreshWindow).Sub(now)
 	if !a.ExpiresAt.IsZero() {
 		ttl = min(ttl, a.ExpiresAt.Sub(now))
 	}

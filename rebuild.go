@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/igvault/vault-plugin-secrets-instagram/internal/schedule"
 	"sync"
 
 	"github.com/hashicorp/vault/sdk/logical"
@@ -49,11 +50,11 @@ func (b *backend) rebuildSchedule(ctx context.Context, s logical.Storage) error 
 	// the window after the read is then journaled (windowChanged) and
 	// replace keeps it. Read the other way round, a write between the two
 	// would be undone by replace until the next start.
-	b.sched.beginRebuild()
+	b.sched.BeginRebuild()
 	window := defaultRefreshWindow
 	cfg, err := b.readConfig(ctx, s)
 	if err != nil {
-		b.sched.abortRebuild()
+		b.sched.AbortRebuild()
 		return err
 	}
 	if cfg != nil {
@@ -64,10 +65,10 @@ func (b *backend) rebuildSchedule(ctx context.Context, s logical.Storage) error 
 		b.Logger().Info("building the schedule index from the accounts", "reason", err.Error())
 		records, err := loadTimings(ctx, s)
 		if err != nil {
-			b.sched.abortRebuild()
+			b.sched.AbortRebuild()
 			return err
 		}
-		b.sched.replace(window, records, b.clock.Now())
+		b.sched.Replace(window, records, b.clock.Now())
 		if !b.WriteSafeReplicationState() {
 			return nil // a replica reads what the primary's active node writes
 		}
@@ -78,18 +79,18 @@ func (b *backend) rebuildSchedule(ctx context.Context, s logical.Storage) error 
 		return nil
 	}
 	if err != nil {
-		b.sched.abortRebuild()
+		b.sched.AbortRebuild()
 		return err
 	}
-	b.sched.replaceFrom(window, index.n, index.all(), b.clock.Now())
+	b.sched.ReplaceFrom(window, index.n, index.all(), b.clock.Now())
 	return nil
 }
 
 // loadTimings reads every stored account and returns their records.
-func loadTimings(ctx context.Context, s logical.Storage) ([]indexRecord, error) {
-	var records []indexRecord
-	err := forEveryAccount(ctx, s, func(n int) { records = make([]indexRecord, 0, n) }, func(name string, a *account) {
-		records = append(records, indexRecord{name: name, timing: a.timing()})
+func loadTimings(ctx context.Context, s logical.Storage) ([]schedule.Record, error) {
+	var records []schedule.Record
+	err := forEveryAccount(ctx, s, func(n int) { records = make([]schedule.Record, 0, n) }, func(name string, a *account) {
+		records = append(records, schedule.Record{Name: name, Account: a.scheduled()})
 	})
 	return records, err
 }

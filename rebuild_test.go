@@ -1,6 +1,7 @@
 package instagram
 
 import (
+	"github.com/igvault/vault-plugin-secrets-instagram/internal/schedule"
 	"testing"
 	"time"
 )
@@ -12,10 +13,8 @@ func TestTickWaitsForTheStartupRebuild(t *testing.T) {
 	e.configure(nil)
 	e.registerDue("due", 2)
 
-	e.b.sched.mu.Lock()
-	e.b.sched.built = false
-	e.b.sched.mu.Unlock()
-	e.b.rebuildMu.Lock() // a start-up rebuild is reading storage
+	e.b.sched = schedule.NewQueue(defaultRefreshWindow) // not built from storage yet
+	e.b.rebuildMu.Lock()                                // a start-up rebuild is reading storage
 	e.tick()
 	if n := e.meta.Calls("refresh"); n != 0 {
 		t.Fatalf("%d refreshes before the schedule was built", n)

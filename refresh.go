@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/igvault/vault-plugin-secrets-instagram/internal/schedule"
 	"math/rand/v2"
 	"net/http"
 	"sync"
@@ -63,7 +64,7 @@ func (b *backend) periodic(ctx context.Context, req *logical.Request) error {
 func (b *backend) tick(ctx context.Context, s logical.Storage) error {
 	start := b.clock.Now()
 	b.stats.recordPeriodic(start)
-	if !b.sched.isBuilt() {
+	if !b.sched.Built() {
 		switch err := b.rebuildSchedule(ctx, s); {
 		case errors.Is(err, errRebuildRunning):
 			// The start-up rebuild is still reading storage: what is due
@@ -72,7 +73,7 @@ func (b *backend) tick(ctx context.Context, s logical.Storage) error {
 		case err != nil:
 			return err
 		}
-	} else if b.sched.needsRebuild(start, rescanEvery) {
+	} else if b.sched.NeedsRebuild(start, rescanEvery) {
 		if err := b.checkIndex(ctx, s); err != nil {
 			b.Logger().Warn("the hourly check of the schedule against storage failed; the next periodic run retries", "error", err)
 		}
@@ -97,7 +98,7 @@ func (b *backend) tick(ctx context.Context, s logical.Storage) error {
 		b.stats.recordTick(start, b.clock.Now().Sub(start), 0, 0)
 		return nil
 	}
-	claims := b.sched.claimDue(start, maxClaimsPerTick, claimLease)
+	claims := b.sched.ClaimDue(start, maxClaimsPerTick, claimLease)
 	if len(claims) == 0 {
 		b.stats.recordTick(start, b.clock.Now().Sub(start), 0, 0)
 		return nil
@@ -119,15 +120,15 @@ func (b *backend) tick(ctx context.Context, s logical.Storage) error {
 // runRefreshes works through claims with at most workers refreshes at once,
 // each on work. Claims not started before handOut ends go back to the queue
 // untouched; those started run to their end.
-func (b *backend) runRefreshes(handOut, work context.Context, s logical.Storage, workers int, claims []claim) (refreshed, failed int) {
+func (b *backend) runRefreshes(handOut, work context.Context, s logical.Storage, workers int, claims []schedule.Claim) (refreshed, failed int) {
 	var mu sync.Mutex
-	unstarted := forEachBounded(handOut, workers, claims, func(c claim) {
+	unstarted := forEachBounded(handOut, workers, claims, func(c schedule.Claim) {
 		if until, _ := b.appPaused(b.clock.Now()); !until.IsZero() {
 			// Another worker hit the app-wide throttle.
-			b.sched.release(c)
+			b.sched.Release(c)
 			return
 		}
-		did, err := b.periodicWork(work, s, c.name)
+		did, err := b.periodicWork(work, s, c.Name)
 		mu.Lock()
 		defer mu.Unlock()
 		switch {
@@ -141,7 +142,7 @@ func (b *backend) runRefreshes(handOut, work context.Context, s logical.Storage,
 		}
 	})
 	for _, c := range unstarted {
-		b.sched.release(c)
+		b.sched.Release(c)
 	}
 	return refreshed, failed
 }
@@ -170,13 +171,13 @@ func (b *backend) periodicWork(ctx context.Context, s logical.Storage, name stri
 		return workNone, err
 	}
 	now := b.clock.Now()
-	due := decideDue(stored.timing(), stored.AccessToken != "", cfg.RefreshWindow, now)
+	due := decideDue(stored.scheduled(), stored.AccessToken != "", cfg.RefreshWindow, now)
 	switch due.kind {
 	case dueNothing:
-		b.sched.putBack(name, stored.timing(), now, claimLease)
+		b.sched.PutBack(name, stored.scheduled(), now, claimLease)
 		return workNone, nil
 	case dueRefused:
-		b.sched.putBack(name, stored.timing(), now, claimLease)
+		b.sched.PutBack(name, stored.scheduled(), now, claimLease)
 		return workRefresh, fmt.Errorf("%w: account %q: %s", errRefreshRefused, name, due.why)
 	case dueNeedsReauth:
 		_, err := b.saveNeedsReauth(ctx, s, stored, now, due.why)
@@ -225,7 +226,7 @@ func (b *backend) refreshAccount(ctx context.Context, s logical.Storage, name st
 func (b *backend) loadOrUnschedule(ctx context.Context, s logical.Storage, name string) (*account, error) {
 	stored, err := loadAccount(ctx, s, name)
 	if err == nil && stored == nil {
-		b.sched.remove(name)
+		b.sched.Remove(name)
 	}
 	return stored, err
 }

@@ -3,6 +3,7 @@ package instagram
 import (
 	"context"
 	"fmt"
+	"github.com/igvault/vault-plugin-secrets-instagram/internal/schedule"
 	"testing"
 	"time"
 
@@ -85,14 +86,8 @@ func BenchmarkTickNothingDue(b *testing.B) {
 func BenchmarkTickNothingDueMillion(b *testing.B) {
 	be, s, _ := benchEnv(b, 0, time.Hour)
 	now := be.clock.Now()
-	recs := memoryRecords(1_000_000)
-	for i := range recs {
-		// Issued within the last day: nothing due for a day.
-		t := &recs[i].timing
-		t.issuedAt = now.Add(-time.Duration(i%3600) * time.Second)
-		t.registeredAt, t.expiresAt = t.issuedAt, t.issuedAt.Add(longLivedLifetime)
-	}
-	be.sched.replace(defaultRefreshWindow, recs, now)
+	recs := freshRecords(1_000_000, now)
+	be.sched.Replace(defaultRefreshWindow, recs, now)
 	recs = nil
 	req := &logical.Request{Storage: s}
 	if err := be.periodic(context.Background(), req); err != nil { // flushes nothing: the index is not dirty
@@ -105,7 +100,7 @@ func BenchmarkTickNothingDueMillion(b *testing.B) {
 		}
 	}
 	b.StopTimer()
-	if be.stats.snapshot().refreshesSucceeded != 0 || be.sched.snapshot().total != 1_000_000 {
+	if be.stats.snapshot().refreshesSucceeded != 0 || be.sched.Figures().Total != 1_000_000 {
 		b.Fatal("something was refreshed, or lost")
 	}
 }
@@ -136,7 +131,7 @@ func BenchmarkScheduleRebuild(b *testing.B) {
 					}
 				}
 				b.StopTimer()
-				if got := be.sched.snapshot().total; got != n {
+				if got := be.sched.Figures().Total; got != n {
 					b.Fatalf("schedule holds %d of %d", got, n)
 				}
 			})
@@ -162,7 +157,7 @@ func BenchmarkFindUsersAccounts(b *testing.B) {
 		for _, how := range []string{"schedule", "storage"} {
 			b.Run(fmt.Sprintf("accounts=%d/%s", n, how), func(b *testing.B) {
 				if how == "storage" {
-					be.sched = newSchedule() // not built: the scan
+					be.sched = schedule.NewQueue(defaultRefreshWindow) // not built: the scan
 				}
 				for b.Loop() {
 					names, err := be.accountsOfUser(context.Background(), s, target.UserID)
@@ -198,7 +193,7 @@ func BenchmarkRefreshDue(b *testing.B) {
 					b.Fatal(err)
 				}
 				meta.SetLatency(latency)
-				claims := be.sched.claimDue(be.clock.Now(), n, claimLease)
+				claims := be.sched.ClaimDue(be.clock.Now(), n, claimLease)
 				b.StartTimer()
 
 				start := time.Now()
@@ -221,4 +216,21 @@ func BenchmarkRefreshDue(b *testing.B) {
 			}
 		})
 	}
+}
+
+// freshRecords are n Instagram Login accounts as a rebuild reads them from
+// the index, each issued within the hour before now: nothing is due for a
+// day.
+func freshRecords(n int, now time.Time) []schedule.Record {
+	recs := make([]schedule.Record, n)
+	for i := range recs {
+		name := fmt.Sprintf("acct-%06d", i)
+		issued := now.Add(-time.Duration(i%3600) * time.Second)
+		recs[i] = schedule.Record{Name: name, Account: schedule.Account{
+			IssuedAt: issued, ExpiresAt: issued.Add(longLivedLifetime), RegisteredAt: issued,
+			Status: statusValid, Login: loginInstagram, CheckOffset: schedule.CheckOffset(name),
+			Scopes: []string{"instagram_business_basic"},
+		}}
+	}
+	return recs
 }

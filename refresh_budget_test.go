@@ -76,11 +76,11 @@ func TestFinding8BudgetDoesNotCancelRefreshInFlight(t *testing.T) {
 				t.Fatalf("the token Meta issued was not stored: status %s, new token %v, refreshed at %v, last error %q",
 					a.Status, a.AccessToken != old[started], a.LastRefreshedAt, a.LastError)
 			}
-			window := e.b.sched.window
-			if got, want := e.b.sched.dueTime(started), a.timing().dueAt(window); !got.Equal(want) {
+			window := e.b.sched.Window()
+			if got, want := e.b.sched.DueTime(started), a.scheduled().DueAt(window); !got.Equal(want) {
 				t.Fatalf("refreshed account scheduled at %v, want %v (still leased?)", got, want)
 			}
-			if due := e.b.sched.dueTime(waiting); due.IsZero() || due.After(now) {
+			if due := e.b.sched.DueTime(waiting); due.IsZero() || due.After(now) {
 				t.Fatalf("the account not started is due at %v, not still due", due)
 			}
 			if w := e.account(waiting); w.AccessToken != old[waiting] || w.Status != statusValid || !w.LastRefreshedAt.IsZero() {

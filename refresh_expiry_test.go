@@ -2,8 +2,8 @@ package instagram
 
 import (
 	"context"
+	"github.com/igvault/vault-plugin-secrets-instagram/internal/schedule"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -45,17 +45,20 @@ func (c *countingStorage) writes(key string) int {
 // dueNames lists the accounts the schedule hands out at now: what the next
 // tick claims (short of the app-wide pause and maxClaimsPerTick, which the
 // tests using it never reach).
-func dueNames(s *schedule, now time.Time) []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+func dueNames(s *schedule.Queue, now time.Time) []string {
 	var out []string
-	s.eachLocked(func(e *schedEntry) {
-		if e.index >= 0 && e.at <= packTime(now) {
-			out = append(out, e.name)
+	for after := ""; ; {
+		names, _, more, _ := s.NamesAfter(after, 1000)
+		for _, name := range names {
+			if due := s.DueTime(name); !due.IsZero() && !due.After(now) {
+				out = append(out, name)
+			}
 		}
-	})
-	sort.Strings(out)
-	return out
+		if !more {
+			return out // in name order
+		}
+		after = names[len(names)-1]
+	}
 }
 
 // TestFinding2ExpiredTokenMarkedNeedsReauth (issue 13, finding 2): a token
@@ -85,7 +88,7 @@ func TestFinding2ExpiredTokenMarkedNeedsReauth(t *testing.T) {
 	if !a.LastErrorAt.Equal(e.clock.Now()) || !a.RetryAt.IsZero() {
 		t.Fatalf("last_error_at %v retry_at %v", a.LastErrorAt, a.RetryAt)
 	}
-	if due := e.b.sched.dueTime("lapsed"); !due.IsZero() {
+	if due := e.b.sched.DueTime("lapsed"); !due.IsZero() {
 		t.Fatalf("still scheduled at %v", due)
 	}
 	if n := e.meta.Calls(graphtest.EndpointRefresh); n != 0 {

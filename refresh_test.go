@@ -383,8 +383,8 @@ func TestScheduleRebuiltAtStartup(t *testing.T) {
 		t.Fatal(err)
 	}
 	b2.bgWG.Wait() // the schedule is built in the background
-	snap := b2.sched.snapshot()
-	if snap.total != 2 || snap.nextName != "a" {
+	snap := b2.sched.Figures()
+	if snap.Total != 2 || snap.NextName != "a" {
 		t.Fatalf("rebuilt schedule: %+v", snap)
 	}
 }

@@ -2,6 +2,7 @@ package instagram
 
 import (
 	"errors"
+	"github.com/igvault/vault-plugin-secrets-instagram/internal/schedule"
 	"io"
 	"net/http"
 	"net/url"
@@ -129,7 +130,7 @@ func TestFacebookCodeToPageToken(t *testing.T) {
 	meta := e.mustOK(e.read("accounts/shop"))
 	assertNoToken(t, meta, a.AccessToken)
 	assertNoToken(t, meta, a.UserAccessToken)
-	wantNext := registered.Add(healthCheckInterval + healthCheckOffset("shop")).Format(time.RFC3339)
+	wantNext := registered.Add(healthCheckInterval + schedule.CheckOffset("shop")).Format(time.RFC3339)
 	for k, want := range map[string]any{
 		"login": loginFacebook, "status": statusValid, "page_id": u.PageID, "page_name": "shop_user Page",
 		"instagram_user_id": u.UserID, "user_id": u.ID, "reauth_due_at": "", "next_refresh_at": "",

@@ -1,13 +1,23 @@
-// Package schedule holds the engine's timing rules: when an account's token
-// is next refreshed, when it is next health-checked, and what, if anything,
-// the periodic work should do with it now (Decide).
+// Package schedule is the engine's schedule, with nothing of Vault, Meta or
+// storage in it: the timing rules and the in-memory queue they order.
 //
-// It is pure on purpose: a function of an account's Timing, the Config that
-// bears on it and the time, with no storage, no Meta, no Vault and no clock
-// of its own. That is what lets its edges (Instagram's 24-hour rule, the
+// The rules (timing.go, decide.go) say when an account's token is next
+// refreshed, when it is next health-checked, and what, if anything, the
+// periodic work should do with it now (Decide). They are pure functions of
+// an account's Timing, the Config that bears on it and the time, with no
+// clock of their own, so that their edges (Instagram's 24-hour rule, the
 // refresh window, expiry, back-off, an app-wide pause, Facebook Login
-// against Instagram Login) be tested as a table in milliseconds, rather than
-// only through a whole backend driven by a fake clock. The plugin package
-// keeps the mapping from its stored account to a Timing, and everything
-// that acts on a decision.
+// against Instagram Login) are tested as a table in milliseconds rather
+// than only through a whole backend driven by a fake clock.
+//
+// The Queue (queue.go) holds what the schedule keeps of every account (an
+// Account, packed: entry.go) ordered by due time: the periodic work claims
+// what is due with a lease (ClaimDue, Release, PutBack), a rebuild replaces
+// it while a journal keeps the writes made meanwhile (journal.go), and it
+// answers from memory which accounts a Meta user owns (owners.go), a page of
+// names for LIST, what each storage index shard should hold (shards.go) and
+// the figures status and metrics report (figures.go).
+//
+// The plugin package maps its stored account to an Account, stores the
+// index, and does whatever a decision asks for.
 package schedule

@@ -194,3 +194,10 @@ func (t Timing) InstagramCheckDue(window time.Duration, now time.Time) bool {
 	check, ok := t.InstagramCheckDueAt()
 	return ok && !check.After(now) && t.RefreshDueAt(window).After(now)
 }
+
+// Expired reports whether a token that expires at expiresAt (zero: unknown,
+// or never) is past its expiry at now. The instant of expiry counts as
+// expired: Meta refuses the token from then on.
+func Expired(expiresAt, now time.Time) bool {
+	return !expiresAt.IsZero() && !now.Before(expiresAt)
+}

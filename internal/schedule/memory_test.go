@@ -1,4 +1,4 @@
-package instagram
+package schedule
 
 import (
 	"fmt"
@@ -29,8 +29,8 @@ func BenchmarkScheduleMemory(b *testing.B) {
 	}
 	for b.Loop() {
 		before := liveHeap()
-		s := newSchedule()
-		s.replace(defaultRefreshWindow, memoryRecords(n), time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC))
+		s := NewQueue(testWindow)
+		s.Replace(testWindow, memoryRecords(n), time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC))
 		after := liveHeap()
 		if path := os.Getenv("SCHEDULE_MEMORY_PROFILE"); path != "" {
 			f, err := os.Create(path)
@@ -44,7 +44,7 @@ func BenchmarkScheduleMemory(b *testing.B) {
 		}
 		b.ReportMetric(float64(after-before)/float64(n), "bytes/account")
 		b.ReportMetric(float64(after-before)/(1<<20), "MiB")
-		if s.snapshot().total != n {
+		if s.Figures().Total != n {
 			b.Fatal("lost accounts")
 		}
 		runtime.KeepAlive(s)
@@ -54,18 +54,18 @@ func BenchmarkScheduleMemory(b *testing.B) {
 // memoryRecords are n accounts as the bench registers them (acct-NNNNNN,
 // Instagram Login, a known expiry, one or two scopes, an owner id), their
 // times spread over a month.
-func memoryRecords(n int) []indexRecord {
-	recs := make([]indexRecord, n)
+func memoryRecords(n int) []Record {
+	recs := make([]Record, n)
 	base := time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
 	scopes := [][]string{{"instagram_business_basic"}, {"instagram_business_basic", "instagram_business_content_publish"}}
 	for i := range recs {
 		name := fmt.Sprintf("acct-%06d", i)
 		issued := base.Add(-time.Duration(i%(30*24)) * time.Hour).Add(time.Duration(i) * time.Millisecond)
-		recs[i] = indexRecord{name: name, timing: timing{
-			issuedAt: issued, expiresAt: issued.Add(longLivedLifetime), registeredAt: issued,
-			status: statusValid, login: loginInstagram, checkOffset: healthCheckOffset(name),
-			owners: [2]uint64{ownerHash(fmt.Sprint(17841400000000000 + i)), 0},
-			scopes: scopes[i%2],
+		recs[i] = Record{Name: name, Account: Account{
+			IssuedAt: issued, ExpiresAt: issued.Add(tokenLifetime), RegisteredAt: issued,
+			Status: StatusValid, Login: LoginInstagram, CheckOffset: CheckOffset(name),
+			Owners: [2]uint64{OwnerHash(fmt.Sprint(17841400000000000 + i)), 0},
+			Scopes: scopes[i%2],
 		}}
 	}
 	return recs

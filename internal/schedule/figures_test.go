@@ -1,4 +1,4 @@
-package instagram
+package schedule
 
 import (
 	"fmt"
@@ -9,26 +9,26 @@ import (
 
 // bruteFigures recomputes the schedule's figures from its entries, the way
 // a scrape would without incremental figures.
-func bruteFigures(s *schedule, grantedOf map[string][]string, wanted []string) (byStatus map[string]int, soonest time.Time, missing int) {
+func bruteFigures(s *Queue, grantedOf map[string][]string, wanted []string) (byStatus map[string]int, soonest time.Time, missing int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	byStatus = map[string]int{}
-	for _, st := range allStatuses {
+	for _, st := range AllStatuses {
 		byStatus[st] = 0
 	}
 	want := map[string]bool{}
 	for _, w := range wanted {
 		want[w] = true
 	}
-	timings := s.timingsLockedForTest()
+	timings := s.accountsLockedForTest()
 	for _, tm := range timings {
-		byStatus[tm.status]++
-		if tm.usable() && (soonest.IsZero() || tm.expiresAt.Before(soonest)) {
-			soonest = tm.expiresAt
+		byStatus[tm.Status]++
+		if tm.Usable() && (soonest.IsZero() || tm.ExpiresAt.Before(soonest)) {
+			soonest = tm.ExpiresAt
 		}
 	}
 	for name := range timings {
-		if granted := grantedOf[name]; len(granted) > 0 && len(missingScopes(granted, wanted)) > 0 {
+		if granted := grantedOf[name]; lacksAny(granted, wanted) {
 			missing++
 		}
 	}
@@ -51,63 +51,63 @@ func TestScheduleFiguresMatchARecount(t *testing.T) {
 		}
 		return out
 	}
-	randomTiming := func() timing {
-		t := timing{registeredAt: now, status: allStatuses[rng.IntN(len(allStatuses))], scopes: randomScopes()}
+	randomTiming := func() Account {
+		t := Account{RegisteredAt: now, Status: AllStatuses[rng.IntN(len(AllStatuses))], Scopes: randomScopes()}
 		if rng.IntN(4) != 0 {
-			t.expiresAt = now.Add(time.Duration(rng.IntN(60*24)-24) * time.Hour)
+			t.ExpiresAt = now.Add(time.Duration(rng.IntN(60*24)-24) * time.Hour)
 		}
 		return t
 	}
 
-	s := newSchedule()
+	s := NewQueue(testWindow)
 	// grantedOf remembers the scopes each entry was last set with (the
 	// schedule keeps bits only).
 	grantedOf := map[string][]string{}
 	wanted := []string{"instagram_business_basic"}
-	s.setWantedScopes(wanted)
-	for step := range 5000 {
+	s.SetWantedScopes(wanted)
+	for step := range 2500 {
 		name := fmt.Sprintf("a%d", rng.IntN(200))
 		switch op := rng.IntN(20); {
 		case op < 12:
 			tm := randomTiming()
-			grantedOf[name] = tm.scopes
-			s.set(name, tm)
+			grantedOf[name] = tm.Scopes
+			s.Set(name, tm)
 		case op < 16:
 			delete(grantedOf, name)
-			s.remove(name)
+			s.Remove(name)
 		case op < 17:
 			wanted = randomScopes()
-			s.setWantedScopes(wanted)
+			s.SetWantedScopes(wanted)
 		case op < 18:
 			// A rebuild that reads what is stored, while writes go on.
-			s.beginRebuild()
-			read := map[string]timing{}
+			s.BeginRebuild()
+			read := map[string]Account{}
 			for n, g := range grantedOf {
-				read[n] = timing{registeredAt: now, status: statusValid, scopes: g, expiresAt: now.Add(time.Hour)}
+				read[n] = Account{RegisteredAt: now, Status: StatusValid, Scopes: g, ExpiresAt: now.Add(time.Hour)}
 			}
 			tm := randomTiming()
-			grantedOf[name] = tm.scopes
-			s.set(name, tm) // journaled: it wins over what was read
-			s.replace(defaultRefreshWindow, recordsOf(read), now)
+			grantedOf[name] = tm.Scopes
+			s.Set(name, tm) // journaled: it wins over what was read
+			s.Replace(testWindow, recordsOf(read), now)
 		default:
-			s.reschedule(time.Duration(1+rng.IntN(30)) * 24 * time.Hour)
+			s.Reschedule(time.Duration(1+rng.IntN(30)) * 24 * time.Hour)
 		}
 
 		byStatus, soonest, missing := bruteFigures(s, grantedOf, wanted)
-		f := s.figures()
+		f := s.Figures()
 		for st, n := range byStatus {
-			if f.byStatus[st] != n {
-				t.Fatalf("step %d: %s = %d, recount %d", step, st, f.byStatus[st], n)
+			if f.ByStatus[st] != n {
+				t.Fatalf("step %d: %s = %d, recount %d", step, st, f.ByStatus[st], n)
 			}
 		}
-		if !f.soonestExpiry.Equal(soonest) {
-			t.Fatalf("step %d: soonest expiry %v, recount %v", step, f.soonestExpiry, soonest)
+		if !f.SoonestExpiry.Equal(soonest) {
+			t.Fatalf("step %d: soonest expiry %v, recount %v", step, f.SoonestExpiry, soonest)
 		}
-		if f.missingScopes != missing {
-			t.Fatalf("step %d: missing scopes %d, recount %d", step, f.missingScopes, missing)
+		if f.MissingScopes != missing {
+			t.Fatalf("step %d: missing scopes %d, recount %d", step, f.MissingScopes, missing)
 		}
-		if f.total != len(grantedOf) {
-			t.Fatalf("step %d: %d accounts, want %d", step, f.total, len(grantedOf))
+		if f.Total != len(grantedOf) {
+			t.Fatalf("step %d: %d accounts, want %d", step, f.Total, len(grantedOf))
 		}
 	}
 }
@@ -115,18 +115,18 @@ func TestScheduleFiguresMatchARecount(t *testing.T) {
 // TestScopeTableOverflowUndercounts: past 64 scope names, the rest are not
 // tracked, and an account is never reported missing a scope it has.
 func TestScopeTableOverflowUndercounts(t *testing.T) {
-	s := newSchedule()
+	s := NewQueue(testWindow)
 	var many []string
 	for i := range 70 {
 		many = append(many, fmt.Sprintf("scope_%d", i))
 	}
-	s.set("all", timing{status: statusValid, scopes: many})
-	s.setWantedScopes(many)
-	if got := s.figures().missingScopes; got != 0 {
+	s.Set("all", Account{Status: StatusValid, Scopes: many})
+	s.SetWantedScopes(many)
+	if got := s.Figures().MissingScopes; got != 0 {
 		t.Fatalf("an account granted every scope counted as missing one (%d)", got)
 	}
-	s.set("few", timing{status: statusValid, scopes: many[:2]})
-	if got := s.figures().missingScopes; got != 1 {
+	s.Set("few", Account{Status: StatusValid, Scopes: many[:2]})
+	if got := s.Figures().MissingScopes; got != 1 {
 		t.Fatalf("missing = %d, want 1", got)
 	}
 }

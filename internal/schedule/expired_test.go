@@ -1,0 +1,31 @@
+package schedule
+
+import (
+	"testing"
+	"time"
+)
+
+// TestExpired: the one expiry rule the account record, the schedule and
+// the due decision share. The instant of expiry is expired (Meta refuses
+// the token from then on); an unknown expiry never is.
+func TestExpired(t *testing.T) {
+	at := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name      string
+		expiresAt time.Time
+		now       time.Time
+		want      bool
+	}{
+		{"unknown expiry", time.Time{}, at, false},
+		{"a nanosecond before", at, at.Add(-time.Nanosecond), false},
+		{"at the instant", at, at, true},
+		{"after", at, at.Add(time.Hour), true},
+	} {
+		if got := Expired(tc.expiresAt, tc.now); got != tc.want {
+			t.Errorf("%s: Expired = %v, want %v", tc.name, got, tc.want)
+		}
+		if got := (Account{ExpiresAt: tc.expiresAt}).Expired(tc.now); got != tc.want {
+			t.Errorf("%s: Account.Expired = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
