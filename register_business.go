@@ -3,7 +3,6 @@ package instagram
 import (
 	"context"
 	"regexp"
-	"time"
 
 	"github.com/igvault/vault-plugin-secrets-instagram/graph"
 )
@@ -42,62 +41,15 @@ func checkFacebookConfigID(cfg *config) error {
 // exchanged for a long-lived one as under classic Facebook Login. field is
 // the request field the token came from; secrets what else it carried.
 func (b *backend) inspectedFacebookAccount(ctx context.Context, fb facebookClient, cfg *config, tok *graph.LongLivedToken, field string, secrets ...string) (*account, error) {
-	secrets = append(secrets, tok.AccessToken)
-	info, err := callMeta(ctx, cfg, func(ctx context.Context) (*graph.TokenInfo, error) {
-		return fb.DebugToken(ctx, tok.AccessToken)
-	})
+	info, err := inspectFacebookToken(ctx, fb, cfg, tok.AccessToken, field, "token", secrets...)
 	if err != nil {
-		return nil, metaRefusal(field, "Facebook could not inspect the token (debug_token)", err, secrets...)
-	}
-	if !info.IsValid {
-		return nil, invalidTokenError(field, "token", info, secrets...)
+		return nil, err
 	}
 	switch info.Type {
 	case "SYSTEM_USER":
-		return b.systemUserAccount(cfg, tok, info), nil
+		return b.facebookTokenAccount(cfg, tokenKindSystemUser, tok, info), nil
 	case "USER", "":
 		return b.facebookAccountFor(ctx, fb, cfg, tok.AccessToken, field, secrets...)
 	}
 	return nil, badField(field, "is a %s token; Facebook Login takes a user or a system-user access token", info.Type)
-}
-
-// systemUserAccount is the account serving a system-user token. UserID is
-// the system user's id (debug_token's user_id): the token is the
-// business's, not the person's who authorized.
-func (b *backend) systemUserAccount(cfg *config, tok *graph.LongLivedToken, info *graph.TokenInfo) *account {
-	now := b.clock.Now()
-	a := &account{
-		Login:               loginFacebook,
-		TokenKind:           tokenKindSystemUser,
-		AccessToken:         tok.AccessToken,
-		UserAccessToken:     tok.AccessToken,
-		TokenType:           normalTokenType(tok.TokenType),
-		UserID:              info.UserID,
-		Scopes:              cleanScopes(info.Scopes),
-		IssuedAt:            now,
-		RegisteredAt:        now,
-		LastCheckedAt:       now,
-		DataAccessExpiresAt: info.DataAccessExpiresAt,
-	}
-	if !info.IssuedAt.IsZero() && info.IssuedAt.Before(now) {
-		a.IssuedAt = info.IssuedAt // a token an operator registers may be older
-	}
-	switch {
-	case tok.ExpiresIn > 0:
-		a.ExpiresAt = now.Add(time.Duration(tok.ExpiresIn) * time.Second)
-	case !info.ExpiresAt.IsZero():
-		a.ExpiresAt = info.ExpiresAt
-	}
-	a.UserTokenExpiresAt = a.ExpiresAt
-	a.markServing(now, cfg.RefreshWindow)
-	return a
-}
-
-// invalidTokenError is the 400 for a token debug_token reports invalid.
-func invalidTokenError(field, what string, info *graph.TokenInfo, secrets ...string) error {
-	why := "no reason given"
-	if info.Error != nil {
-		why = info.Error.Error()
-	}
-	return badField(field, "Facebook reports the %s invalid: %s", what, redact(why, secrets...))
 }

@@ -102,24 +102,53 @@ func (b *backend) facebookAccountFor(ctx context.Context, fb facebookClient, cfg
 	if err != nil {
 		return nil, metaRefusal(field, "Facebook refused to exchange the user token for a long-lived one", err, secrets...)
 	}
-	secrets = append(secrets, long.AccessToken)
+	info, err := inspectFacebookToken(ctx, fb, cfg, long.AccessToken, field, "long-lived user token", secrets...)
+	if err != nil {
+		return nil, err
+	}
+	return b.facebookTokenAccount(cfg, tokenKindUser, long, info), nil
+}
+
+// inspectFacebookToken asks debug_token about token and returns its answer
+// for a valid token. A failed call or an invalid token is an error naming
+// field and calling the token what; secrets are what else to keep out of the
+// error (token itself is kept out too).
+func inspectFacebookToken(ctx context.Context, fb facebookClient, cfg *config, token, field, what string, secrets ...string) (*graph.TokenInfo, error) {
+	secrets = append(secrets, token)
 	info, err := callMeta(ctx, cfg, func(ctx context.Context) (*graph.TokenInfo, error) {
-		return fb.DebugToken(ctx, long.AccessToken)
+		return fb.DebugToken(ctx, token)
 	})
 	if err != nil {
-		return nil, metaRefusal(field, "Facebook could not inspect the long-lived user token (debug_token)", err, secrets...)
+		return nil, metaRefusal(field, "Facebook could not inspect the "+what+" (debug_token)", err, secrets...)
 	}
 	if !info.IsValid {
-		return nil, invalidTokenError(field, "long-lived user token", info, secrets...)
+		return nil, invalidTokenError(field, what, info, secrets...)
 	}
+	return info, nil
+}
 
+// invalidTokenError is the 400 for a token debug_token reports invalid.
+func invalidTokenError(field, what string, info *graph.TokenInfo, secrets ...string) error {
+	why := "no reason given"
+	if info.Error != nil {
+		why = info.Error.Error()
+	}
+	return badField(field, "Facebook reports the %s invalid: %s", what, redact(why, secrets...))
+}
+
+// facebookTokenAccount builds the record of the account serving tok, a
+// Facebook Login token of kind (tokenKindUser or tokenKindSystemUser), from
+// what debug_token said of it (info). UserID is debug_token's user_id: for a
+// system-user token the system user's, as the token is the business's, not
+// the person's who authorized.
+func (b *backend) facebookTokenAccount(cfg *config, kind string, tok *graph.LongLivedToken, info *graph.TokenInfo) *account {
 	now := b.clock.Now()
 	a := &account{
 		Login:               loginFacebook,
-		TokenKind:           tokenKindUser,
-		AccessToken:         long.AccessToken,
-		UserAccessToken:     long.AccessToken,
-		TokenType:           normalTokenType(long.TokenType),
+		TokenKind:           kind,
+		AccessToken:         tok.AccessToken,
+		UserAccessToken:     tok.AccessToken,
+		TokenType:           normalTokenType(tok.TokenType),
 		UserID:              info.UserID,
 		Scopes:              cleanScopes(info.Scopes),
 		IssuedAt:            now,
@@ -127,15 +156,21 @@ func (b *backend) facebookAccountFor(ctx context.Context, fb facebookClient, cfg
 		LastCheckedAt:       now,
 		DataAccessExpiresAt: info.DataAccessExpiresAt,
 	}
+	// A system-user token is stored as it was registered, and a token an
+	// operator registers may be older; a user token was just exchanged for a
+	// fresh long-lived one.
+	if kind == tokenKindSystemUser && !info.IssuedAt.IsZero() && info.IssuedAt.Before(now) {
+		a.IssuedAt = info.IssuedAt
+	}
 	switch {
-	case long.ExpiresIn > 0:
-		a.ExpiresAt = now.Add(time.Duration(long.ExpiresIn) * time.Second)
+	case tok.ExpiresIn > 0:
+		a.ExpiresAt = now.Add(time.Duration(tok.ExpiresIn) * time.Second)
 	case !info.ExpiresAt.IsZero():
 		a.ExpiresAt = info.ExpiresAt
 	}
 	a.UserTokenExpiresAt = a.ExpiresAt
 	a.markServing(now, cfg.RefreshWindow)
-	return a, nil
+	return a
 }
 
 // withPage makes a serve the token of Page pageID: it lists the Pages a's
