@@ -76,7 +76,7 @@ func decideDue(t schedule.Account, holdsToken bool, window time.Duration, now ti
 	switch {
 	case t.Status == statusNeedsReauth:
 		return dueWork{kind: dueRefused, why: "needs re-authorization"}
-	case tooYoungToRefresh(t.IssuedAt, now):
+	case schedule.TooYoungToRefresh(t.IssuedAt, now):
 		return dueWork{kind: dueRefused, why: youngTokenReason(t.IssuedAt)}
 	case due.Work != schedule.Refresh:
 		return dueWork{kind: dueNothing}
@@ -97,13 +97,6 @@ func beyondRefresh(t schedule.Account, holdsToken bool, now time.Time) string {
 			formatTime(t.ExpiresAt))
 	}
 	return ""
-}
-
-// tooYoungToRefresh reports whether a token issued at issuedAt (zero:
-// unknown) is younger than the 24 hours Instagram requires before a
-// refresh.
-func tooYoungToRefresh(issuedAt, now time.Time) bool {
-	return !issuedAt.IsZero() && now.Sub(issuedAt) < minTokenAge
 }
 
 // youngTokenReason says why a token issued at issuedAt cannot be

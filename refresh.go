@@ -299,7 +299,7 @@ func refreshRefusal(a *account, now time.Time) error {
 	case a.expired(now):
 		return fmt.Errorf("%w: the token expired at %s and Instagram cannot refresh an expired token; re-authorize account %q",
 			errRefreshRefused, formatTime(a.ExpiresAt), a.Name)
-	case tooYoungToRefresh(a.IssuedAt, now):
+	case schedule.TooYoungToRefresh(a.IssuedAt, now):
 		return fmt.Errorf("%w: %s", errRefreshRefused, youngTokenReason(a.IssuedAt))
 	}
 	return nil

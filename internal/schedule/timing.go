@@ -201,3 +201,10 @@ func (t Timing) InstagramCheckDue(window time.Duration, now time.Time) bool {
 func Expired(expiresAt, now time.Time) bool {
 	return !expiresAt.IsZero() && !now.Before(expiresAt)
 }
+
+// TooYoungToRefresh reports whether a token issued at issuedAt (zero:
+// unknown) is younger than the MinTokenAge Instagram requires before a
+// refresh: such a refresh is refused, whatever is due.
+func TooYoungToRefresh(issuedAt, now time.Time) bool {
+	return !issuedAt.IsZero() && now.Sub(issuedAt) < MinTokenAge
+}
