@@ -3,7 +3,7 @@ package schedule
 import "time"
 
 // entry is one account in the queue: its Account packed into 112 bytes (an
-// Account is 240), since a mount may hold a million (BenchmarkQueueMemory,
+// Account is 240), since a mount may hold a million (BenchmarkScheduleMemory,
 // BENCHMARKS.md). accountLocked unpacks it.
 type entry struct {
 	name string

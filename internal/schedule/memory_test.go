@@ -17,7 +17,7 @@ import (
 // the heap profile:
 //
 //	SCHEDULE_MEMORY_ACCOUNTS=1000000 SCHEDULE_MEMORY_PROFILE=/tmp/heap.out \
-//	  go test -run XXX -bench ScheduleMemory -benchtime 1x .
+//	  go test -run XXX -bench ScheduleMemory -benchtime 1x ./internal/schedule
 //	go tool pprof -sample_index=inuse_space -top /tmp/heap.out
 func BenchmarkScheduleMemory(b *testing.B) {
 	n := 100_000
