@@ -66,7 +66,7 @@ func (b *backend) checkFacebookAccount(ctx context.Context, s logical.Storage, f
 	})
 	if _, app := graph.AppProblemOf(err); app {
 		b.stats.recordHealthCheck(false)
-		return stored, &checkError{account: name, class: graph.Classify(err),
+		return stored, &workError{check: true, account: name, class: graph.Classify(err),
 			msg: b.appLevelFailure(stored, err, stored.AccessToken, stored.UserAccessToken, cfg.AppSecret)}
 	}
 	if err != nil {
@@ -104,7 +104,7 @@ func (b *backend) saveFailedCheck(ctx context.Context, s logical.Storage, stored
 	}
 	b.Logger().Warn("health check failed", "account", next.Name, "consecutive_failures", next.ConsecutiveFailures,
 		"next_check_at", formatTime(next.scheduled().NextCheckAt()), "error", next.LastError)
-	return next, &checkError{account: next.Name, class: class, msg: next.LastError}
+	return next, &workError{check: true, account: next.Name, class: class, msg: next.LastError}
 }
 
 // saveCheck stores the outcome of a health check; class is the failure's
@@ -120,17 +120,5 @@ func (b *backend) saveCheck(ctx context.Context, s logical.Storage, stored, next
 	}
 	b.stats.recordHealthCheck(false)
 	b.Logger().Warn("account needs re-authorization", "account", next.Name, "error", next.LastError)
-	return next, &checkError{account: next.Name, class: class, msg: next.LastError}
-}
-
-// checkError is a health check that failed, or found the token dead. The
-// periodic work only counts it; no request answers it.
-type checkError struct {
-	account string
-	class   graph.Class
-	msg     string
-}
-
-func (e *checkError) Error() string {
-	return fmt.Sprintf("health check of account %q failed (%s): %s", e.account, e.class, e.msg)
+	return next, &workError{check: true, account: next.Name, class: class, msg: next.LastError}
 }

@@ -38,7 +38,7 @@ func (b *backend) checkInstagramAccount(ctx context.Context, s logical.Storage, 
 
 	if _, app := graph.AppProblemOf(err); app {
 		b.stats.recordHealthCheck(false)
-		return stored, &checkError{account: stored.Name, class: graph.Classify(err),
+		return stored, &workError{check: true, account: stored.Name, class: graph.Classify(err),
 			msg: b.appLevelFailure(stored, err, stored.AccessToken, cfg.AppSecret)}
 	}
 	msg := "health check (me) failed: " + redact(err.Error(), stored.AccessToken, cfg.AppSecret)

@@ -243,7 +243,7 @@ func (b *backend) refreshToken(ctx context.Context, s logical.Storage, meta meta
 	next := stored.clone()
 	if _, app := graph.AppProblemOf(err); app {
 		b.stats.recordRefreshFailed(failureClassApp)
-		return stored, &refreshError{account: name, class: graph.Classify(err),
+		return stored, &workError{account: name, class: graph.Classify(err),
 			msg: b.appLevelFailure(stored, err, stored.AccessToken, cfg.AppSecret)}
 	}
 	if err != nil {
@@ -253,7 +253,7 @@ func (b *backend) refreshToken(ctx context.Context, s logical.Storage, meta meta
 		}
 		b.Logger().Warn("refresh failed", "account", name, "status", next.Status,
 			"consecutive_failures", next.ConsecutiveFailures, "retry_at", formatTime(next.RetryAt), "error", next.LastError)
-		return next, &refreshError{account: name, class: graph.Classify(err), msg: next.LastError}
+		return next, &workError{account: name, class: graph.Classify(err), msg: next.LastError}
 	}
 
 	// Crash safety is by write ordering, not a WAL: nothing is written
@@ -285,7 +285,7 @@ func (b *backend) saveNeedsReauth(ctx context.Context, s logical.Storage, stored
 		return stored, err
 	}
 	b.Logger().Warn("account needs re-authorization", "account", next.Name, "error", next.LastError)
-	return next, &refreshError{account: next.Name, class: graph.ClassReauth, msg: next.LastError}
+	return next, &workError{account: next.Name, class: graph.ClassReauth, msg: next.LastError}
 }
 
 // refreshRefusal says why Instagram would refuse to refresh the token now,
@@ -327,22 +327,29 @@ func (b *backend) backoff(n int) time.Duration {
 
 func defaultJitter() float64 { return 0.8 + 0.4*rand.Float64() }
 
-// refreshError is a refresh Meta refused or could not answer, or one that
-// can no longer succeed (saveNeedsReauth). Health checks fail with a
-// checkError.
-type refreshError struct {
+// workError is the periodic work on one account that failed: a refresh
+// Meta refused or could not answer, or one that can no longer succeed
+// (saveNeedsReauth); or, with check, a health check that failed or found
+// the token dead. The periodic work only counts a failed check; a failed
+// refresh is also what a manual refresh answers (Code).
+type workError struct {
+	check   bool
 	account string
 	class   graph.Class
 	msg     string
 }
 
-func (e *refreshError) Error() string {
-	return fmt.Sprintf("refreshing account %q failed (%s): %s", e.account, e.class, e.msg)
+func (e *workError) Error() string {
+	doing := "refreshing"
+	if e.check {
+		doing = "health check of"
+	}
+	return fmt.Sprintf("%s account %q failed (%s): %s", doing, e.account, e.class, e.msg)
 }
 
 // Code makes a manual refresh's failure a 502 when Meta was unavailable and
-// a 400 when it refused.
-func (e *refreshError) Code() int {
+// a 400 when it refused. No request answers a failed check.
+func (e *workError) Code() int {
 	if e.class == graph.ClassTransient || e.class == graph.ClassThrottled {
 		return http.StatusBadGateway
 	}
