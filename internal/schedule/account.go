@@ -113,12 +113,6 @@ func (a Account) InstagramCheckDueAt() (time.Time, bool) { return a.Timing().Ins
 // Expired reports whether the token is past its known expiry (Expired).
 func (a Account) Expired(now time.Time) bool { return Expired(a.ExpiresAt, now) }
 
-// Usable reports whether the account's token is still served and has a
-// known expiry, and so whether it counts for the soonest expiry.
-func (a Account) Usable() bool {
-	return a.Status != StatusNeedsReauth && !a.ExpiresAt.IsZero()
-}
-
 // Record is one account as the schedule index stores it and a rebuild
 // reads it: its name, what the schedule keeps of it, and whether it is
 // pending (written before the account: the account may not match).

@@ -30,8 +30,9 @@ type entry struct {
 	unverified bool
 }
 
-// usable reports whether e's token is still served and has a known expiry,
-// so that it counts for the soonest expiry (Account.Usable).
+// usable reports whether e's token is still served (any status but
+// needs_reauth) and has a known expiry, so that it counts for the soonest
+// expiry.
 func (e *entry) usable() bool {
 	return e.status != codeNeedsReauth && e.expiresAt != 0
 }

@@ -23,7 +23,7 @@ func bruteFigures(s *Queue, grantedOf map[string][]string, wanted []string) (byS
 	timings := s.accountsLockedForTest()
 	for _, tm := range timings {
 		byStatus[tm.Status]++
-		if tm.Usable() && (soonest.IsZero() || tm.ExpiresAt.Before(soonest)) {
+		if tm.Status != StatusNeedsReauth && !tm.ExpiresAt.IsZero() && (soonest.IsZero() || tm.ExpiresAt.Before(soonest)) {
 			soonest = tm.ExpiresAt
 		}
 	}
