@@ -13,7 +13,7 @@ MAKEFLAGS += --no-print-directory
 CACHE := $(CURDIR)/.cache
 BIN := $(CACHE)/bin
 export PLUGIN_DIR ?= $(CACHE)/plugins
-export VAULT_VERSION ?= 1.21.0
+export VAULT_VERSION ?= 1.21.4
 
 # staticcheck 2026.2.2; its go.mod needs Go 1.26, which this module's
 # toolchain is. The version is in the file name so a bump reinstalls it.
@@ -37,7 +37,7 @@ BENCHFLAGS ?=
 build:
 	@scripts/build-plugin.sh
 
-## vault: Vault $(VAULT_VERSION) from source into .cache/vault (once)
+## vault: Vault $(VAULT_VERSION) from source into the per-user cache (once per machine)
 vault:
 	@scripts/build-vault.sh
 

@@ -10,14 +10,16 @@
 # (when flock exists) and then finds the binary.
 set -euo pipefail
 
-VAULT_VERSION="${VAULT_VERSION:-1.21.0}"
+VAULT_VERSION="${VAULT_VERSION:-1.21.4}"
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cache="${VAULT_CACHE_DIR:-$root/.cache/vault}"
+# One cache per user, shared by every clone (make dev, make test and CI alike):
+# a second clone finds the build instead of spending half an hour on it.
+cache="${VAULT_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/vault-plugin-secrets-instagram/vault}"
 bin="$cache/$VAULT_VERSION/vault"
 
 # built succeeds when $bin is a working Vault of the wanted version: a binary
 # left by an interrupted or older build is rebuilt, not trusted. `vault version`
-# prints "Vault v1.21.0", then maybe " (rev)" or ", built date".
+# prints "Vault v1.21.4", then maybe " (rev)" or ", built date".
 built() {
   local out
   out="$("$bin" version 2>/dev/null)" || return 1
@@ -44,7 +46,7 @@ if command -v flock >/dev/null 2>&1; then
   fi
 fi
 
-echo "build-vault: building Vault v$VAULT_VERSION from the Go module proxy (several minutes, once)" >&2
+echo "build-vault: building Vault v$VAULT_VERSION from the Go module proxy (15-35 minutes on 2 cores, once per machine)" >&2
 work="$(mktemp -d)"
 tmp="$bin.tmp.$$"
 trap 'rm -rf "$work" "$tmp"' EXIT

@@ -13,7 +13,7 @@
 #   APP_ID, APP_SECRET   a real Meta app (then no fake)
 #   REDIRECT_URI     default http://127.0.0.1:$VAULT_PORT/v1/instagram/callback
 #   PLUGIN_DIR       default .cache/plugins
-#   VAULT_CACHE_DIR  where a built Vault is kept (default .cache/vault)
+#   VAULT_CACHE_DIR  where a built Vault is kept (default ~/.cache/vault-plugin-secrets-instagram/vault, shared by every clone)
 # Logs go to .cache/dev/$VAULT_PORT/. While it runs, .cache/dev/env (a link to
 # .cache/dev/$VAULT_PORT/env, the latest make dev's) holds the shell
 # variables to reach it: VAULT_ADDR, VAULT_TOKEN, PATH, REDIRECT_URI and,

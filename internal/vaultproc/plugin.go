@@ -18,7 +18,7 @@ const PluginName = "vault-plugin-secrets-instagram"
 
 // defaultVaultVersion is the version scripts/build-vault.sh builds unless
 // told otherwise, so its default output path.
-const defaultVaultVersion = "1.21.0"
+const defaultVaultVersion = "1.21.4"
 
 // Build is a Vault binary and a build of the plugin to run in it.
 type Build struct {
@@ -34,7 +34,8 @@ type Build struct {
 // FindBuild finds the builds that `make test-e2e` and `make test-ha` hand
 // to the tests through the environment, and hashes the plugin:
 //
-//	VAULT_BIN       default .cache/vault/1.21.0/vault
+//	VAULT_BIN       default <user cache>/vault-plugin-secrets-instagram/vault/1.21.4/vault,
+//	                where scripts/build-vault.sh puts it
 //	PLUGIN_DIR      default .cache/plugins
 //	PLUGIN_VERSION  default "": the version the binary reports
 //	PLUGIN_SHA256   if set, must match the binary: a stale or rebuilt
@@ -52,7 +53,7 @@ func FindBuild(root, hint string) (Build, error) {
 		return filepath.Join(root, path)
 	}
 	b := Build{
-		VaultBin:      fromRoot(envOr("VAULT_BIN", filepath.Join(".cache", "vault", defaultVaultVersion, "vault"))),
+		VaultBin:      fromRoot(envOr("VAULT_BIN", defaultVaultBin())),
 		PluginDir:     fromRoot(envOr("PLUGIN_DIR", filepath.Join(".cache", "plugins"))),
 		PluginVersion: os.Getenv("PLUGIN_VERSION"),
 	}
@@ -69,6 +70,21 @@ func FindBuild(root, hint string) (Build, error) {
 		return b, fmt.Errorf("%s has sha256 %s, PLUGIN_SHA256 says %s: the binary changed after the build%s", b.PluginBin, sum, want, hint)
 	}
 	return b, nil
+}
+
+// defaultVaultBin is where scripts/build-vault.sh builds Vault when neither
+// VAULT_CACHE_DIR nor VAULT_BIN says otherwise: one cache per user.
+func defaultVaultBin() string {
+	dir := os.Getenv("VAULT_CACHE_DIR")
+	if dir == "" {
+		base := os.Getenv("XDG_CACHE_HOME")
+		if base == "" {
+			home, _ := os.UserHomeDir()
+			base = filepath.Join(home, ".cache")
+		}
+		dir = filepath.Join(base, "vault-plugin-secrets-instagram", "vault")
+	}
+	return filepath.Join(dir, defaultVaultVersion, "vault")
 }
 
 func envOr(key, def string) string {
