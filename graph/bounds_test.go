@@ -41,7 +41,8 @@ func TestFinding9RetryAfterCappedAtADay(t *testing.T) {
 
 // TestFinding9ExpiresInOutOfRangeRefused (issue 13, finding 9): every
 // decoder that reads expires_in (the Instagram token endpoints, and the
-// Facebook ones read through golang.org/x/oauth2, as JSON and as a form)
+// Facebook ones read through golang.org/x/oauth2, as JSON and as a form,
+// and Threads')
 // refuses a negative lifetime or one over ten years as a malformed answer
 // naming the field, never the token; ten years exactly is accepted.
 func TestFinding9ExpiresInOutOfRangeRefused(t *testing.T) {
@@ -65,6 +66,12 @@ func TestFinding9ExpiresInOutOfRangeRefused(t *testing.T) {
 		}},
 		"app_token (oauth2)": {graphtest.EndpointAppToken, func(ctx context.Context, c *graph.Client) (*graph.LongLivedToken, error) {
 			return c.AppToken(ctx)
+		}},
+		"th_refresh_token": {graphtest.EndpointThreadsRefresh, func(ctx context.Context, c *graph.Client) (*graph.LongLivedToken, error) {
+			return c.ThreadsRefresh(ctx, "THAAold")
+		}},
+		"th_exchange_token": {graphtest.EndpointThreadsExchangeToken, func(ctx context.Context, c *graph.Client) (*graph.LongLivedToken, error) {
+			return c.ThreadsExchangeForLongLived(ctx, "THAAshort")
 		}},
 	}
 	const tenYears = int64(10 * 365 * 24 * 60 * 60)

@@ -1,7 +1,9 @@
 // Package graph is the plugin's HTTP client for Meta's token endpoints: the
 // Instagram Login flow (authorize URL, code exchange, short- to long-lived
 // exchange, refresh, /me) and the Facebook Login flow (dialog URL, code
-// exchange, fb_exchange_token, Page tokens, debug_token, app token).
+// exchange, fb_exchange_token, Page tokens, debug_token, app token) and the
+// Threads flow (dialog URL, code exchange, th_exchange_token, th_refresh_token,
+// /v1.0/me), which has Instagram Login's token model on hosts of its own.
 //
 // It exists as its own package because Meta's endpoints are only partly OAuth
 // 2.0: api.instagram.com wraps its token response in a "data" array or sends

@@ -11,8 +11,22 @@ type Endpoints struct {
 	GraphBaseURL         string // default https://graph.instagram.com
 	FacebookAuthBaseURL  string // default https://www.facebook.com
 	FacebookGraphBaseURL string // default https://graph.facebook.com
-	Version              string // Graph API version, default "v25.0"
+	ThreadsAuthBaseURL   string // default https://threads.net (DefaultThreadsAuthBaseURL)
+	ThreadsGraphBaseURL  string // default https://graph.threads.net (DefaultThreadsGraphBaseURL)
+	Version              string // Graph API version, default "v25.0" (not Threads': ThreadsVersion)
 }
+
+// Threads' hosts (the Threads API has hosts of its own; threads.com and
+// graph.threads.com answer too, Meta's newer pages show them) and the one
+// version of its Graph API, which is not the Graph API's.
+const (
+	DefaultThreadsAuthBaseURL  = "https://threads.net"
+	DefaultThreadsGraphBaseURL = "https://graph.threads.net"
+	// ThreadsVersion is the version in Threads' Graph paths (/v1.0/me).
+	// Endpoints.Version does not apply to Threads: Meta versions the two
+	// APIs apart, and Threads has had one version since it opened.
+	ThreadsVersion = "v1.0"
+)
 
 // DefaultVersion is the Graph API version used when Endpoints.Version is empty.
 // v25.0 is supported until 2028-07-29.
@@ -26,6 +40,8 @@ func DefaultEndpoints() Endpoints {
 		GraphBaseURL:         "https://graph.instagram.com",
 		FacebookAuthBaseURL:  "https://www.facebook.com",
 		FacebookGraphBaseURL: "https://graph.facebook.com",
+		ThreadsAuthBaseURL:   DefaultThreadsAuthBaseURL,
+		ThreadsGraphBaseURL:  DefaultThreadsGraphBaseURL,
 		Version:              DefaultVersion,
 	}
 }
@@ -46,6 +62,8 @@ func (e Endpoints) withDefaults() Endpoints {
 	fill(&e.GraphBaseURL, d.GraphBaseURL)
 	fill(&e.FacebookAuthBaseURL, d.FacebookAuthBaseURL)
 	fill(&e.FacebookGraphBaseURL, d.FacebookGraphBaseURL)
+	fill(&e.ThreadsAuthBaseURL, d.ThreadsAuthBaseURL)
+	fill(&e.ThreadsGraphBaseURL, d.ThreadsGraphBaseURL)
 	fill(&e.Version, d.Version)
 	e.Version = strings.Trim(strings.TrimSpace(e.Version), "/")
 	if e.Version != "" && e.Version[0] >= '0' && e.Version[0] <= '9' {

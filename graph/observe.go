@@ -21,6 +21,11 @@ const (
 	EndpointPages                Endpoint = "pages"
 	EndpointDebugToken           Endpoint = "debug_token"
 	EndpointAppToken             Endpoint = "app_token"
+	// Threads (threads_login.go).
+	EndpointThreadsExchangeCode Endpoint = "threads_exchange_code"
+	EndpointThreadsLongLived    Endpoint = "threads_exchange_long_lived"
+	EndpointThreadsRefresh      Endpoint = "threads_refresh"
+	EndpointThreadsMe           Endpoint = "threads_me"
 	// EndpointOther is a call made without an endpoint in its context,
 	// which the client never does.
 	EndpointOther Endpoint = "other"
@@ -31,6 +36,7 @@ func AllEndpoints() []Endpoint {
 	return []Endpoint{
 		EndpointExchangeCode, EndpointExchangeLongLived, EndpointRefresh, EndpointMe,
 		EndpointFacebookExchangeCode, EndpointFacebookLongLived, EndpointPages, EndpointDebugToken, EndpointAppToken,
+		EndpointThreadsExchangeCode, EndpointThreadsLongLived, EndpointThreadsRefresh, EndpointThreadsMe,
 	}
 }
 

@@ -105,6 +105,22 @@ func TestObserverSeesEveryEndpoint(t *testing.T) {
 	if _, err := c.Me(ctx, "IGAAnot-a-token"); err == nil {
 		t.Fatal("a made-up token worked")
 	}
+	th := fx.fake.AddUser("threads_owner")
+	thShort, err := c.ThreadsExchangeCode(ctx, fx.fake.MintThreadsCode(th.UserID, nil, redirectURI), redirectURI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	thLong, err := c.ThreadsExchangeForLongLived(ctx, thShort.AccessToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fx.clock.Advance(25 * time.Hour)
+	if _, err := c.ThreadsRefresh(ctx, thLong.AccessToken); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.ThreadsMe(ctx, thLong.AccessToken); err != nil {
+		t.Fatal(err)
+	}
 
 	for _, ep := range graph.AllEndpoints() {
 		want := []int{http.StatusOK}

@@ -2,8 +2,9 @@ package graph
 
 import "time"
 
-// ShortLivedToken is the answer to an Instagram Login code exchange: a token
-// valid for one hour.
+// ShortLivedToken is the answer to an Instagram Login or Threads code
+// exchange: a token valid for one hour. Threads' answer lists no
+// Permissions.
 type ShortLivedToken struct {
 	AccessToken string
 	UserID      string // decimal text, exact (ids exceed 2^53)
@@ -12,7 +13,8 @@ type ShortLivedToken struct {
 
 // LongLivedToken is a token with its lifetime: the answer to
 // ig_exchange_token, ig_refresh_token, a Facebook code exchange,
-// fb_exchange_token and the app-token grant.
+// fb_exchange_token, the app-token grant, th_exchange_token and
+// th_refresh_token.
 type LongLivedToken struct {
 	AccessToken string
 	TokenType   string
@@ -22,7 +24,7 @@ type LongLivedToken struct {
 // User is what /me says about a token's account. Ids are decimal text.
 type User struct {
 	ID          string // app-scoped id
-	UserID      string // Instagram professional account id
+	UserID      string // Instagram professional account id; for Threads, the Threads user id (= ID)
 	Username    string
 	Name        string
 	AccountType string

@@ -35,8 +35,8 @@ type adminRequest struct {
 	Username    string          `json:"username"`
 	Scopes      []string        `json:"scopes"`
 	RedirectURI string          `json:"redirect_uri"`
-	Login       string          `json:"login"`      // codes: "instagram" (default) or "facebook"
-	Kind        TokenKind       `json:"kind"`       // tokens: short (default), long, facebook, facebook_long, system_user
+	Login       string          `json:"login"`      // codes: "instagram" (default), "facebook" or "threads"
+	Kind        TokenKind       `json:"kind"`       // tokens: short (default), long, facebook, facebook_long, system_user, threads_short, threads_long
 	Expiring    bool            `json:"expiring"`   // configurations, system_user tokens: 60 days instead of never
 	TokenKind   string          `json:"token_kind"` // configurations: user (default) or system_user
 	ID          string          `json:"id"`         // configurations: the id to use; default a fresh one
@@ -106,15 +106,19 @@ func (s *Server) adminMintCode(req *adminRequest) (any, error) {
 	}
 	u := s.adminUser(req.Username)
 	var code string
+	userID := u.UserID // the id the product's code exchange answers
 	switch req.Login {
 	case "", "instagram":
 		code = s.MintCode(u.UserID, req.Scopes, req.RedirectURI)
 	case "facebook":
 		code = s.MintFacebookCode(u.UserID, req.Scopes, req.RedirectURI)
+	case "threads":
+		code = s.MintThreadsCode(u.UserID, req.Scopes, req.RedirectURI)
+		userID = u.ThreadsUserID
 	default:
-		return nil, badRequest(`login must be "instagram" or "facebook"`)
+		return nil, badRequest(`login must be "instagram", "facebook" or "threads"`)
 	}
-	return map[string]string{"code": code, "user_id": u.UserID}, nil
+	return map[string]string{"code": code, "user_id": userID}, nil
 }
 
 func (s *Server) adminMintToken(req *adminRequest) (any, error) {
@@ -138,11 +142,20 @@ func (s *Server) adminMintToken(req *adminRequest) (any, error) {
 		tok = s.MintFacebookUserToken(u.UserID, req.Scopes, issuedAt, req.Kind == KindFacebookLongUser)
 	case KindSystemUser:
 		tok = s.MintSystemUserToken(u.UserID, req.Scopes, issuedAt, req.Expiring)
+	case KindThreadsShortLived:
+		// Issued now, like Instagram's short-lived tokens.
+		tok = s.MintThreadsShortLivedToken(u.UserID, req.Scopes)
+	case KindThreadsLongLived:
+		tok = s.MintThreadsLongLivedToken(u.UserID, req.Scopes, issuedAt)
 	default:
-		return nil, badRequest("kind must be short, long, facebook, facebook_long or system_user")
+		return nil, badRequest("kind must be short, long, facebook, facebook_long, system_user, threads_short or threads_long")
 	}
 	st, _ := s.TokenInfo(tok)
-	return map[string]any{"access_token": tok, "user_id": u.UserID, "kind": st.Kind, "issued_at": st.IssuedAt, "expires_at": st.ExpiresAt}, nil
+	userID := u.UserID
+	if st.Kind.threads() {
+		userID = u.ThreadsUserID // the id graph.threads.net knows the user by
+	}
+	return map[string]any{"access_token": tok, "user_id": userID, "kind": st.Kind, "issued_at": st.IssuedAt, "expires_at": st.ExpiresAt}, nil
 }
 
 // parseAdminTime reads an RFC 3339 string or Unix seconds; absent is zero.

@@ -87,19 +87,20 @@ func (s *Server) writeConsentPage(w http.ResponseWriter, r *http.Request, g dial
 			hidden = append(hidden, hiddenField{k, v})
 		}
 	}
-	product := "Log in with Instagram"
-	if g.facebook {
-		product = "Log in with Facebook"
-	}
+	title := map[product]string{
+		productInstagram: "Log in with Instagram",
+		productFacebook:  "Log in with Facebook",
+		productThreads:   "Log in with Threads",
+	}[g.product]
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	_ = consentPage.Execute(w, map[string]any{
-		"Product":       product,
+		"Product":       title,
 		"Username":      username,
 		"AppID":         s.appID,
 		"ConfigID":      g.configID,
 		"Scopes":        g.scopes,
-		"FacebookLogin": !g.facebook && (q.Get("enable_fb_login") == "1" || q.Get("enable_fb_login") == "true"),
+		"FacebookLogin": g.product == productInstagram && (q.Get("enable_fb_login") == "1" || q.Get("enable_fb_login") == "true"),
 		"Hidden":        hidden,
 	})
 }

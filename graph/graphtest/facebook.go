@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"time"
 )
 
 // facebookScope reports whether the fake grants the Facebook Login
@@ -62,7 +63,7 @@ func (s *Server) facebookAuthorize(w http.ResponseWriter, r *http.Request) {
 			writeAPIError(w, e)
 			return
 		}
-		s.redirectFromDialog(w, r, dialogGrant{facebook: true, configID: c.ID, scopes: c.Scopes}, "#_=_")
+		s.redirectFromDialog(w, r, dialogGrant{product: productFacebook, configID: c.ID, scopes: c.Scopes}, "#_=_")
 		return
 	}
 	scopes := splitScopes(q.Get("scope"))
@@ -72,7 +73,7 @@ func (s *Server) facebookAuthorize(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	s.redirectFromDialog(w, r, dialogGrant{facebook: true, scopes: scopes}, "#_=_")
+	s.redirectFromDialog(w, r, dialogGrant{product: productFacebook, scopes: scopes}, "#_=_")
 }
 
 // facebookAccessToken is graph.facebook.com[/{version}]/oauth/access_token,
@@ -117,23 +118,11 @@ func (s *Server) facebookExchangeCode(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.nowLocked()
-	c, ok := s.state.codes[r.Form.Get("code")]
-	var e *apiError
-	switch {
-	case !ok || !c.facebook:
-		e = oauthError(100, 0, "Invalid verification code format.")
-	case c.used:
-		e = oauthError(100, 36009, "This authorization code has been used.")
-	case !now.Before(c.expiresAt):
-		e = oauthError(100, 0, "This authorization code has expired.")
-	case c.redirectURI != r.Form.Get("redirect_uri"):
-		e = oauthError(100, 36008, "Error validating verification code. Please make sure your redirect_uri is identical to the one you used in the OAuth dialog request")
-	}
+	c, e := s.redeemGraphCodeLocked(productFacebook, r.Form.Get("code"), r.Form.Get("redirect_uri"), now)
 	if e != nil {
 		writeAPIError(w, e)
 		return
 	}
-	c.used = true
 	if conf := s.state.configs[c.configID]; conf != nil && conf.TokenKind == ConfigSystemUserToken {
 		// A system-user configuration: the exchange gives the business's
 		// BISU token, with the lifetime the configuration fixed;
@@ -148,6 +137,26 @@ func (s *Server) facebookExchangeCode(w http.ResponseWriter, r *http.Request) {
 	}
 	tok := s.state.mintToken(KindFacebookUser, c.userID, c.scopes, now)
 	writeJSON(w, http.StatusOK, longLivedBody(tok, now.Add(FacebookUserLifetime), now))
+}
+
+// redeemGraphCodeLocked uses up a code at a Graph host's code exchange
+// (graph.facebook.com, graph.threads.net), or answers with the Graph error
+// that host gives: a code of another product is unknown there, and a
+// redirect_uri mismatch leaves the code usable.
+func (s *Server) redeemGraphCodeLocked(p product, code, redirectURI string, now time.Time) (*codeRecord, *apiError) {
+	c, ok := s.state.codes[code]
+	switch {
+	case !ok || c.product != p:
+		return nil, oauthError(100, 0, "Invalid verification code format.")
+	case c.used:
+		return nil, oauthError(100, 36009, "This authorization code has been used.")
+	case !now.Before(c.expiresAt):
+		return nil, oauthError(100, 0, "This authorization code has expired.")
+	case c.redirectURI != redirectURI:
+		return nil, oauthError(100, 36008, "Error validating verification code. Please make sure your redirect_uri is identical to the one you used in the OAuth dialog request")
+	}
+	c.used = true
+	return c, nil
 }
 
 func (s *Server) facebookExchangeToken(w http.ResponseWriter, r *http.Request) {
@@ -320,8 +329,8 @@ func (s *Server) debugToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rec, ok := s.state.tokens[input]
-	if !ok || rec.Kind.instagram() {
-		// Instagram Login tokens are unknown to graph.facebook.com.
+	if !ok || rec.Kind.instagram() || rec.Kind.threads() {
+		// Instagram Login and Threads tokens are unknown to graph.facebook.com.
 		writeJSON(w, http.StatusOK, map[string]any{"data": map[string]any{
 			"error":    map[string]any{"code": 190, "message": errCannotParseToken().message},
 			"is_valid": false,

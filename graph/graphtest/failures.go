@@ -48,7 +48,7 @@ func (s *Server) ClearFailures() {
 }
 
 func (s *Server) takeFailureLocked(endpoint string) (Failure, bool) {
-	if s.appProblem != "" && endpoint != EndpointAuthorize && endpoint != EndpointFacebookAuthorize {
+	if s.appProblem != "" && !isDialog(endpoint) {
 		return AppProblemFailure(s.appProblem, endpoint), true
 	}
 	rule, ok := s.fails[endpoint]
@@ -62,6 +62,12 @@ func (s *Server) takeFailureLocked(endpoint string) (Failure, bool) {
 		}
 	}
 	return rule.f, true
+}
+
+// isDialog reports whether endpoint is a login dialog (a page in the
+// user's browser, which an app-level problem does not answer).
+func isDialog(endpoint string) bool {
+	return endpoint == EndpointAuthorize || endpoint == EndpointFacebookAuthorize || endpoint == EndpointThreadsAuthorize
 }
 
 func (s *Server) writeFailure(w http.ResponseWriter, r *http.Request, f Failure) {

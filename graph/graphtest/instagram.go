@@ -56,13 +56,13 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 		writeFlatError(w, "Invalid Scopes: "+strings.Join(bad, ", "))
 		return
 	}
-	s.redirectFromDialog(w, r, dialogGrant{scopes: scopes}, "#_")
+	s.redirectFromDialog(w, r, dialogGrant{product: productInstagram, scopes: scopes}, "#_")
 }
 
 // dialogGrant is what a login dialog's consent grants: the product, the
 // Facebook Login for Business configuration if any, and the permissions.
 type dialogGrant struct {
-	facebook bool
+	product  product
 	configID string
 	scopes   []string
 }
@@ -94,7 +94,7 @@ func (s *Server) redirectFromDialog(w http.ResponseWriter, r *http.Request, g di
 		if name := q.Get("fake_user"); name != "" {
 			u = s.resolveUserLocked(name)
 		}
-		code := s.state.mintCode(g.facebook, u.UserID, g.scopes, redirectURI, s.nowLocked())
+		code := s.state.mintCode(g.product, u.UserID, g.scopes, redirectURI, s.nowLocked())
 		s.state.codes[code].configID = g.configID
 		params.Set("code", code)
 		s.mu.Unlock()
@@ -139,7 +139,7 @@ func (s *Server) exchangeCode(w http.ResponseWriter, r *http.Request) {
 	c, ok := s.state.codes[f.Get("code")]
 	var msg string
 	switch {
-	case !ok || c.facebook || !now.Before(c.expiresAt):
+	case !ok || c.product != productInstagram || !now.Before(c.expiresAt):
 		msg = "Matching code was not found or was already used"
 	case c.used:
 		msg = "This authorization code has been used"
@@ -241,15 +241,22 @@ func (s *Server) refresh(w http.ResponseWriter, r *http.Request) {
 		writeAPIError(w, apiErr)
 		return
 	}
+	writeJSON(w, http.StatusOK, s.renewLocked(old, rec, now))
+}
+
+// renewLocked is a refresh's success, for Instagram Login and Threads
+// alike: 60 days from now, on a new token string (the old one keeping its
+// own expiry) or, without rotation, on the same one.
+func (s *Server) renewLocked(old string, rec *tokenRecord, now time.Time) map[string]any {
 	expires := now.Add(LongLivedLifetime)
 	tok := old
 	if s.rotate {
-		tok = s.state.mintToken(KindLongLived, rec.UserID, rec.Scopes, now)
+		tok = s.state.mintToken(rec.Kind, rec.UserID, rec.Scopes, now)
 	} else {
 		rec.IssuedAt, rec.ExpiresAt = now, expires
 		s.state.latest[rec.UserID] = old
 	}
-	writeJSON(w, http.StatusOK, longLivedBody(tok, expires, now))
+	return longLivedBody(tok, expires, now)
 }
 
 func longLivedBody(tok string, expires, now time.Time) map[string]any {
@@ -284,12 +291,32 @@ func (s *Server) me(w http.ResponseWriter, r *http.Request) {
 		writeAPIError(w, igError(100, "Unknown path components: /"+v+"/me"))
 		return
 	}
+	s.answerMe(w, r, meNode{kinds: []TokenKind{KindShortLived, KindLongLived}, field: igMeField})
+}
+
+// meNode is one host's /me: the tokens it knows, what else it asks of the
+// token, and its fields.
+type meNode struct {
+	kinds []TokenKind
+	check func(*tokenRecord) *apiError // nil: nothing more
+	field func(*User, string) (any, bool)
+}
+
+// answerMe answers /me for node: the token checked (then node.check, then
+// appsecret_proof), and the fields asked for, "id" when none; a field the
+// node does not have fails the call, as Graph does.
+func (s *Server) answerMe(w http.ResponseWriter, r *http.Request, node meNode) {
 	tok := tokenParam(r)
 	s.mu.Lock()
-	rec, apiErr := s.checkTokenLocked(tok, KindShortLived, KindLongLived)
+	rec, apiErr := s.checkTokenLocked(tok, node.kinds...)
 	var u User
 	if apiErr == nil {
 		u = *s.state.byKey[rec.UserID]
+		if node.check != nil {
+			apiErr = node.check(rec)
+		}
+	}
+	if apiErr == nil {
 		apiErr = s.checkProof(r, tok)
 	}
 	s.mu.Unlock()
@@ -303,7 +330,7 @@ func (s *Server) me(w http.ResponseWriter, r *http.Request) {
 	}
 	out := map[string]any{}
 	for _, f := range fields {
-		v, ok := igMeField(&u, f)
+		v, ok := node.field(&u, f)
 		if !ok {
 			writeAPIError(w, oauthError(100, 0, "Tried accessing nonexisting field ("+f+") on node type (User)"))
 			return

@@ -32,6 +32,17 @@ func (s *Server) routes() http.Handler {
 		mux.HandleFunc(prefix+"/debug_token", endpoint(EndpointDebugToken, s.debugToken))
 	}
 
+	// Threads: the dialog on threads.net, everything else on
+	// graph.threads.net, where paths are versioned v1.0 (the token
+	// endpoints answer without a version too).
+	mux.HandleFunc("/threads.net/oauth/authorize", endpoint(EndpointThreadsAuthorize, s.threadsAuthorize))
+	for _, prefix := range []string{"/graph.threads.net", "/graph.threads.net/{version}"} {
+		mux.HandleFunc(prefix+"/oauth/access_token", endpoint(EndpointThreadsExchangeCode, s.threadsExchangeCode))
+		mux.HandleFunc(prefix+"/access_token", endpoint(EndpointThreadsExchangeToken, s.thExchangeToken))
+		mux.HandleFunc(prefix+"/refresh_access_token", endpoint(EndpointThreadsRefresh, s.threadsRefresh))
+		mux.HandleFunc(prefix+"/me", endpoint(EndpointThreadsMe, s.threadsMe))
+	}
+
 	s.adminRoutes(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeAPIError(w, &apiError{status: http.StatusNotFound, code: 803, typ: "OAuthException",

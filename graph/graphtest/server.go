@@ -50,7 +50,8 @@ type Options struct {
 }
 
 // Server is a fake of Meta's token endpoints, serving every host under a
-// path prefix named after it (/graph.instagram.com/..., ...), plus admin
+// path prefix named after it (/graph.instagram.com/..., /graph.threads.net/...,
+// ...), plus admin
 // endpoints under /_fake/. It is safe for concurrent use.
 type Server struct {
 	appID, appSecret string
@@ -141,6 +142,8 @@ func EndpointsFor(baseURL string) graph.Endpoints {
 		GraphBaseURL:         baseURL + "/graph.instagram.com",
 		FacebookAuthBaseURL:  baseURL + "/www.facebook.com",
 		FacebookGraphBaseURL: baseURL + "/graph.facebook.com",
+		ThreadsAuthBaseURL:   baseURL + "/threads.net",
+		ThreadsGraphBaseURL:  baseURL + "/graph.threads.net",
 		Version:              graph.DefaultVersion,
 	}
 }

@@ -17,7 +17,8 @@ const (
 	firstUserID           = 27640875392278831 // above 2^53 and odd: float64 cannot hold it
 	firstAppScopedID      = 9100000000000001  // above 2^53 and odd too
 	firstPageID           = 104000000000001
-	userIDStride          = 2 // keeps every id odd
+	firstThreadsUserID    = 25149591021376543 // above 2^53 and odd, like every id
+	userIDStride          = 2                 // keeps every id odd
 	defaultAuthorizedUser = "fake_user"
 )
 
@@ -35,9 +36,23 @@ const (
 	// Facebook Login for Business configuration: never expires, or 60
 	// days (business.go).
 	KindSystemUser TokenKind = "system_user"
+	// Threads (threads.go): 1 h, and 60 days, refreshable.
+	KindThreadsShortLived TokenKind = "threads_short"
+	KindThreadsLongLived  TokenKind = "threads_long"
 )
 
 func (k TokenKind) instagram() bool { return k == KindShortLived || k == KindLongLived }
+func (k TokenKind) threads() bool   { return k == KindThreadsShortLived || k == KindThreadsLongLived }
+
+// product is the login a code was issued by: a code is good only at its
+// own product's exchange.
+type product int
+
+const (
+	productInstagram product = iota
+	productFacebook
+	productThreads
+)
 
 // User is an account the fake knows. Ids are decimal strings above 2^53.
 type User struct {
@@ -45,6 +60,9 @@ type User struct {
 	UserID   string `json:"user_id"` // Instagram professional account id
 	Username string `json:"username"`
 	PageID   string `json:"page_id"` // the Facebook Page linked to the account
+	// ThreadsUserID is the account's Threads profile's id (the Threads
+	// code exchange's user_id, /me's id on graph.threads.net).
+	ThreadsUserID string `json:"threads_user_id"`
 }
 
 // Page is a Facebook Page a user manages.
@@ -76,7 +94,7 @@ type tokenRecord struct {
 }
 
 type codeRecord struct {
-	facebook    bool
+	product     product
 	configID    string // Facebook Login for Business: the configuration the dialog showed
 	userID      string
 	scopes      []string
@@ -125,9 +143,12 @@ func (st *store) addUser(username string) *User {
 		ID:       strconv.FormatInt(firstAppScopedID+userIDStride*n, 10),
 		UserID:   strconv.FormatInt(firstUserID+userIDStride*n, 10),
 		Username: username,
+		// Every account has a Threads profile: Threads profiles are made
+		// from Instagram accounts, with the same username.
+		ThreadsUserID: strconv.FormatInt(firstThreadsUserID+userIDStride*n, 10),
 	}
 	st.users = append(st.users, u)
-	for _, k := range []string{u.UserID, u.ID, u.Username} {
+	for _, k := range []string{u.UserID, u.ID, u.Username, u.ThreadsUserID} {
 		st.byKey[k] = u
 	}
 	u.PageID = st.addPage(u, username+" Page", true).ID
@@ -157,7 +178,7 @@ func (st *store) pagesOf(userID string) []*Page {
 	return out
 }
 
-// user finds a user by UserID, ID or username.
+// user finds a user by UserID, ID, username or ThreadsUserID.
 func (st *store) user(key string) (*User, bool) {
 	u, ok := st.byKey[key]
 	return u, ok
@@ -181,9 +202,9 @@ func (st *store) mintToken(kind TokenKind, userID string, scopes []string, issue
 		IssuedAt: issuedAt,
 	}}
 	switch kind {
-	case KindShortLived:
+	case KindShortLived, KindThreadsShortLived:
 		rec.ExpiresAt = issuedAt.Add(ShortLivedLifetime)
-	case KindLongLived, KindFacebookLongUser:
+	case KindLongLived, KindFacebookLongUser, KindThreadsLongLived:
 		rec.ExpiresAt = issuedAt.Add(LongLivedLifetime)
 	case KindFacebookUser:
 		rec.ExpiresAt = issuedAt.Add(FacebookUserLifetime)
@@ -195,10 +216,10 @@ func (st *store) mintToken(kind TokenKind, userID string, scopes []string, issue
 	return tok
 }
 
-func (st *store) mintCode(facebook bool, userID string, scopes []string, redirectURI string, now time.Time) string {
+func (st *store) mintCode(p product, userID string, scopes []string, redirectURI string, now time.Time) string {
 	code := newSecret("AQB")
 	st.codes[code] = &codeRecord{
-		facebook:    facebook,
+		product:     p,
 		userID:      userID,
 		scopes:      append([]string(nil), scopes...),
 		redirectURI: redirectURI,
@@ -207,11 +228,15 @@ func (st *store) mintCode(facebook bool, userID string, scopes []string, redirec
 	return code
 }
 
-// tokenPrefix mimics Meta's: IGAA for Instagram Login, EAA for Facebook.
+// tokenPrefix mimics Meta's: IGAA for Instagram Login, EAA for Facebook,
+// THAA for Threads (made up in the same style: Meta shows TH only on
+// Threads app tokens, "TH|<app id>|...").
 func tokenPrefix(k TokenKind) string {
 	switch k {
 	case KindShortLived, KindLongLived:
 		return "IGAA"
+	case KindThreadsShortLived, KindThreadsLongLived:
+		return "THAA"
 	case KindPage:
 		return "EAAP"
 	}

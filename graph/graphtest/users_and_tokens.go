@@ -25,7 +25,7 @@ func (s *Server) AddPage(userID, name string) (Page, bool) {
 	return *s.state.addPage(u, name, false), true
 }
 
-// User looks a user up by UserID, ID or username.
+// User looks a user up by UserID, ID, username or ThreadsUserID.
 func (s *Server) User(key string) (User, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -51,14 +51,14 @@ func (s *Server) resolveUserLocked(key string) *User {
 func (s *Server) MintCode(userID string, scopes []string, redirectURI string) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.state.mintCode(false, s.resolveUserLocked(userID).UserID, scopes, redirectURI, s.nowLocked())
+	return s.state.mintCode(productInstagram, s.resolveUserLocked(userID).UserID, scopes, redirectURI, s.nowLocked())
 }
 
 // MintFacebookCode issues a Facebook Login code, like MintCode.
 func (s *Server) MintFacebookCode(userID string, scopes []string, redirectURI string) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.state.mintCode(true, s.resolveUserLocked(userID).UserID, scopes, redirectURI, s.nowLocked())
+	return s.state.mintCode(productFacebook, s.resolveUserLocked(userID).UserID, scopes, redirectURI, s.nowLocked())
 }
 
 // MintShortLivedToken issues an Instagram short-lived token (1 h from now).

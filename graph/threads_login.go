@@ -1,0 +1,163 @@
+package graph
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"slices"
+
+	"golang.org/x/oauth2"
+)
+
+// Threads (the Threads API, config login=threads) has Instagram Login's
+// token model on hosts and grant names of its own: a dialog at threads.net,
+// a code exchanged for a one-hour token at graph.threads.net, that token
+// exchanged for a 60-day one (th_exchange_token), refreshed once at least
+// 24 hours old and not expired (th_refresh_token), and /v1.0/me. The app ID
+// and secret are the Threads app's, not the Instagram or Meta app's. Every
+// error, the code exchange's included, comes in the Graph shape, which
+// parseError already reads.
+
+// ThreadsScopeBasic is the permission every Threads endpoint requires, the
+// refresh included: Meta refuses to refresh a token granted without it.
+const ThreadsScopeBasic = "threads_basic"
+
+// ThreadsScopes returns every Threads permission Meta documents,
+// ThreadsScopeBasic first. A fresh slice each call: callers may keep it.
+func ThreadsScopes() []string {
+	return []string{
+		ThreadsScopeBasic,
+		"threads_content_publish",
+		"threads_manage_replies",
+		"threads_read_replies",
+		"threads_manage_insights",
+	}
+}
+
+// IsThreadsScope reports whether name is a Threads permission.
+func IsThreadsScope(name string) bool { return slices.Contains(ThreadsScopes(), name) }
+
+// threadsMeFields are the Threads /me fields User holds.
+const threadsMeFields = "id,username,name"
+
+// ThreadsAuthorizeURL returns the Threads dialog URL
+// (threads.net/oauth/authorize) that the account owner opens. The scopes go
+// comma-separated, as for Meta's other dialogs; Meta requires
+// ThreadsScopeBasic among them, which the caller checks.
+func (c *Client) ThreadsAuthorizeURL(redirectURI string, scopes []string, state string) string {
+	cfg := oauth2.Config{
+		ClientID:    c.appID,
+		Endpoint:    oauth2.Endpoint{AuthURL: joinURL(c.ep.ThreadsAuthBaseURL, "oauth/authorize")},
+		RedirectURL: redirectURI,
+	}
+	return cfg.AuthCodeURL(state, authURLOptions(scopes, false)...)
+}
+
+// ThreadsExchangeCode trades a Threads authorization code (cleaned with
+// CleanCode: Threads appends "#_" too) for a short-lived (one-hour) token at
+// graph.threads.net/oauth/access_token. redirectURI must be the one the
+// authorization request used. The answer is {"access_token","user_id"}: the
+// ShortLivedToken has no Permissions (Threads does not list them here), and
+// UserID is the Threads user id, exact.
+//
+// Not golang.org/x/oauth2's Config.Exchange, for the reason ExchangeCode
+// gives: user_id, a JSON number that may exceed 2^53, would reach us only as
+// a float64 through Token.Extra.
+func (c *Client) ThreadsExchangeCode(ctx context.Context, code, redirectURI string) (*ShortLivedToken, error) {
+	clean := CleanCode(code)
+	if clean == "" {
+		return nil, errors.New("instagram: threads exchange code: empty authorization code")
+	}
+	return fetch(ctx, c, request{
+		name:     "threads exchange code",
+		endpoint: EndpointThreadsExchangeCode,
+		method:   http.MethodPost,
+		url:      joinURL(c.ep.ThreadsGraphBaseURL, "oauth/access_token"),
+		form: url.Values{
+			"client_id":     {c.appID},
+			"client_secret": {c.appSecret},
+			"grant_type":    {"authorization_code"},
+			"redirect_uri":  {redirectURI},
+			"code":          {clean},
+		},
+		secrets: []string{c.appSecret, code, clean},
+	}, decodeShortLived)
+}
+
+// ThreadsExchangeForLongLived trades a short-lived Threads token for a
+// 60-day one (grant_type=th_exchange_token). It needs the app secret, so it
+// runs server side only.
+func (c *Client) ThreadsExchangeForLongLived(ctx context.Context, shortLived string) (*LongLivedToken, error) {
+	if shortLived == "" {
+		return nil, errors.New("instagram: threads exchange for long-lived token: empty token")
+	}
+	return fetch(ctx, c, request{
+		name:     "threads exchange for long-lived token",
+		endpoint: EndpointThreadsLongLived,
+		method:   http.MethodGet,
+		url:      joinURL(c.ep.ThreadsGraphBaseURL, "access_token"),
+		query: url.Values{
+			"grant_type":    {"th_exchange_token"},
+			"client_secret": {c.appSecret},
+			"access_token":  {shortLived},
+		},
+		secrets: []string{c.appSecret, shortLived},
+	}, decodeLongLived)
+}
+
+// ThreadsRefresh extends a long-lived Threads token
+// (grant_type=th_refresh_token) for 60 days from now. Meta refuses a token
+// younger than 24 hours, an expired one, and one granted without
+// threads_basic. Store the access_token it returns.
+//
+// It carries appsecret_proof, as Refresh does and for the same reasons
+// (a Graph call authenticated by a user token; apps with "Require App
+// Secret" on refuse calls without it). Meta's Threads pages list only
+// grant_type and access_token and do not say whether graph.threads.net
+// checks the proof.
+func (c *Client) ThreadsRefresh(ctx context.Context, longLived string) (*LongLivedToken, error) {
+	if longLived == "" {
+		return nil, errors.New("instagram: threads refresh: empty token")
+	}
+	q := url.Values{
+		"grant_type":   {"th_refresh_token"},
+		"access_token": {longLived},
+	}
+	setIf(q, "appsecret_proof", c.appSecretProof(longLived))
+	return fetch(ctx, c, request{
+		name:     "threads refresh",
+		endpoint: EndpointThreadsRefresh,
+		method:   http.MethodGet,
+		url:      joinURL(c.ep.ThreadsGraphBaseURL, "refresh_access_token"),
+		query:    q,
+		secrets:  []string{c.appSecret, longLived},
+	}, decodeLongLived)
+}
+
+// ThreadsMe reads the token's Threads profile from
+// graph.threads.net/v1.0/me: the cheapest check that a Threads token works.
+// Threads has one id per user (app-scoped, the code exchange's user_id), so
+// the User has it in both ID and UserID; AccountType is empty.
+func (c *Client) ThreadsMe(ctx context.Context, token string) (*User, error) {
+	if token == "" {
+		return nil, errors.New("instagram: threads me: empty token")
+	}
+	q := url.Values{"fields": {threadsMeFields}, "access_token": {token}}
+	setIf(q, "appsecret_proof", c.appSecretProof(token))
+	u, err := fetch(ctx, c, request{
+		name:     "threads me",
+		endpoint: EndpointThreadsMe,
+		method:   http.MethodGet,
+		url:      joinURL(c.ep.ThreadsGraphBaseURL, ThreadsVersion, "me"),
+		query:    q,
+		secrets:  []string{c.appSecret, token},
+	}, decodeUser)
+	if err != nil {
+		return nil, err
+	}
+	if u.UserID == "" {
+		u.UserID = u.ID
+	}
+	return u, nil
+}
