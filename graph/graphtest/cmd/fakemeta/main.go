@@ -1,10 +1,14 @@
 // Command fakemeta serves package graphtest's fake of Meta's token
 // endpoints on a fixed address, for `make dev` and end-to-end tests. It
-// prints the five base URLs to point the plugin's config at; mint codes and
-// tokens with the admin API, for example:
+// prints the five base URLs to point the plugin's config at, as
+// "field=URL" lines, then the two of a Threads mount (config
+// login=threads) as "threads:field=URL" lines; mint codes and tokens with
+// the admin API, for example:
 //
 //	curl -s -XPOST localhost:8999/_fake/codes \
 //	  -d '{"username":"shop","redirect_uri":"http://127.0.0.1:8200/v1/instagram/callback"}'
+//	curl -s -XPOST localhost:8999/_fake/codes \
+//	  -d '{"username":"shop","login":"threads","scopes":["threads_basic"],"redirect_uri":"http://127.0.0.1:8200/v1/threads/callback"}'
 package main
 
 import (
@@ -71,8 +75,15 @@ func run(ctx context.Context, args []string, stdin io.Reader, out io.Writer) err
 
 	ep := graphtest.EndpointsFor("http://" + ln.Addr().String())
 	fmt.Fprintf(out, "fakemeta listening on http://%s (app id %s)\n", ln.Addr(), *appID)
-	fmt.Fprintf(out, "auth_base_url=%s\napi_base_url=%s\ngraph_base_url=%s\nfacebook_auth_base_url=%s\nfacebook_graph_base_url=%s\n",
-		ep.AuthBaseURL, ep.APIBaseURL, ep.GraphBaseURL, ep.FacebookAuthBaseURL, ep.FacebookGraphBaseURL)
+	// One write, so that a reader waiting for the facebook_graph_base_url
+	// line (scripts/dev.sh) finds the Threads lines with it. Those carry a
+	// "threads:" prefix: they configure a Threads mount (config
+	// login=threads), and a script that hands every "*_base_url=" line to
+	// an Instagram mount's config must not pick them up.
+	fmt.Fprintf(out, "auth_base_url=%s\napi_base_url=%s\ngraph_base_url=%s\nfacebook_auth_base_url=%s\nfacebook_graph_base_url=%s\n"+
+		"threads:threads_auth_base_url=%s\nthreads:threads_graph_base_url=%s\n",
+		ep.AuthBaseURL, ep.APIBaseURL, ep.GraphBaseURL, ep.FacebookAuthBaseURL, ep.FacebookGraphBaseURL,
+		ep.ThreadsAuthBaseURL, ep.ThreadsGraphBaseURL)
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

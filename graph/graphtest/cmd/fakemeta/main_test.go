@@ -27,7 +27,7 @@ func TestRun(t *testing.T) {
 	lines := bufio.NewScanner(pr)
 	printed := map[string]string{}
 	var base string
-	for len(printed) < 5 && lines.Scan() {
+	for len(printed) < 7 && lines.Scan() {
 		line := lines.Text()
 		if m := regexp.MustCompile(`listening on (http://\S+)`).FindStringSubmatch(line); m != nil {
 			base = m[1]
@@ -40,6 +40,16 @@ func TestRun(t *testing.T) {
 	if base == "" || printed["graph_base_url"] != base+"/graph.instagram.com" || printed["facebook_auth_base_url"] != base+"/www.facebook.com" {
 		t.Fatalf("printed %v (base %q)", printed, base)
 	}
+	// The Threads mount's lines, which a script handing every
+	// "^[a-z_]+_base_url=" line to an Instagram mount does not take.
+	if printed["threads:threads_auth_base_url"] != base+"/threads.net" || printed["threads:threads_graph_base_url"] != base+"/graph.threads.net" {
+		t.Fatalf("threads lines: %v", printed)
+	}
+	for k := range printed {
+		if strings.HasPrefix(k, "threads:") == regexp.MustCompile(`^[a-z_]+_base_url$`).MatchString(k) {
+			t.Errorf("line %q: only the Threads lines carry the prefix", k)
+		}
+	}
 
 	resp, err := http.Post(base+"/_fake/codes", "application/json", strings.NewReader(`{"username":"shop","redirect_uri":"http://localhost/cb"}`))
 	if err != nil {
@@ -50,6 +60,15 @@ func TestRun(t *testing.T) {
 	resp.Body.Close()
 	if !strings.HasPrefix(out["code"], "AQB") {
 		t.Fatalf("admin code: %v", out)
+	}
+	// The Threads hosts answer on the same listener.
+	resp, err = http.Get(printed["threads:threads_graph_base_url"] + "/v1.0/me?access_token=THAAnone")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest || resp.Header.Get("WWW-Authenticate") == "" { // 190: an unknown token
+		t.Fatalf("threads me: %d", resp.StatusCode)
 	}
 	resp, err = http.Get(base + "/www.instagram.com/oauth/authorize?client_id=1234567890&response_type=code&redirect_uri=http://localhost/cb")
 	if err != nil {
