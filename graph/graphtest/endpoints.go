@@ -13,4 +13,7 @@ const (
 	EndpointAppToken              = "app_token"         // graph.facebook.com oauth/access_token, client_credentials
 	EndpointPages                 = "pages"             // graph.facebook.com/{version}/me/accounts
 	EndpointDebugToken            = "debug_token"       // graph.facebook.com/{version}/debug_token
+	EndpointMedia                 = "media"             // <graph host>/{version}/<ig user>/media (list or create a container)
+	EndpointMediaPublish          = "media_publish"     // <graph host>/{version}/<ig user>/media_publish
+	EndpointInsights              = "insights"          // <graph host>/{version}/<ig user>/insights
 )
