@@ -76,6 +76,12 @@ func TestProxyReadsGraphWithTheAccountsTokenAndRewritesPaging(t *testing.T) {
 		t.Fatalf("paging.next = %q; want a proxy path", next)
 	}
 	e.assertNoSecretIn(resp)
+	// What Meta saw: the account's token, its proof and the caller's fields.
+	seen := e.meta.LastContentRequest(graphtest.EndpointMedia)
+	tok := e.meta.CurrentToken(u.UserID)
+	if seen.Get("access_token") != tok || seen.Get("appsecret_proof") != graph.AppSecretProof(testAppSecret, tok) || seen.Get("fields") != "id,caption" {
+		t.Fatalf("Meta saw fields %q and a wrong token or proof", seen.Get("fields"))
+	}
 	// The rewritten link is itself a working proxy call.
 	path, query, _ := strings.Cut(next, "?")
 	q, err := url.ParseQuery(query)

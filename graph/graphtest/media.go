@@ -39,6 +39,9 @@ type content struct {
 	media      map[string][]*Media // by the account's UserID
 	containers map[string]*container
 	next       int64
+	// seen is the last request's parameters per content endpoint: what
+	// Meta saw (token and proof included), for tests to assert on.
+	seen map[string]url.Values
 }
 
 func (c *content) newIDLocked() string {
@@ -82,6 +85,29 @@ func (s *Server) MediaOf(userID string) []Media {
 		out = append(out, *m)
 	}
 	return out
+}
+
+// LastContentRequest is the parameters (query and form) of the last request
+// to a content endpoint (EndpointMedia, EndpointMediaPublish,
+// EndpointInsights), token and appsecret_proof included: what Meta saw.
+func (s *Server) LastContentRequest(endpoint string) url.Values {
+	s.content.mu.Lock()
+	defer s.content.mu.Unlock()
+	return s.content.seen[endpoint]
+}
+
+func (s *Server) recordContentRequest(endpoint string, r *http.Request) {
+	_ = r.ParseForm()
+	s.content.mu.Lock()
+	defer s.content.mu.Unlock()
+	if s.content.seen == nil {
+		s.content.seen = map[string]url.Values{}
+	}
+	seen := url.Values{}
+	for k, v := range r.Form {
+		seen[k] = slices.Clone(v)
+	}
+	s.content.seen[endpoint] = seen
 }
 
 // contentCaller checks the token of a content request and returns the
@@ -134,9 +160,15 @@ func (s *Server) contentRoutes(mux *http.ServeMux, endpoint func(string, http.Ha
 		facebook bool
 	}{{"/graph.instagram.com/{version}", false}, {"/graph.facebook.com/{version}", true}} {
 		fb := host.facebook
-		mux.HandleFunc(host.prefix+"/{ig_user}/media", endpoint(EndpointMedia, func(w http.ResponseWriter, r *http.Request) { s.userMedia(w, r, fb) }))
-		mux.HandleFunc(host.prefix+"/{ig_user}/media_publish", endpoint(EndpointMediaPublish, func(w http.ResponseWriter, r *http.Request) { s.mediaPublish(w, r, fb) }))
-		mux.HandleFunc(host.prefix+"/{ig_user}/insights", endpoint(EndpointInsights, func(w http.ResponseWriter, r *http.Request) { s.insights(w, r, fb) }))
+		handle := func(name string, h func(http.ResponseWriter, *http.Request, bool)) http.HandlerFunc {
+			return endpoint(name, func(w http.ResponseWriter, r *http.Request) {
+				s.recordContentRequest(name, r)
+				h(w, r, fb)
+			})
+		}
+		mux.HandleFunc(host.prefix+"/{ig_user}/media", handle(EndpointMedia, s.userMedia))
+		mux.HandleFunc(host.prefix+"/{ig_user}/media_publish", handle(EndpointMediaPublish, s.mediaPublish))
+		mux.HandleFunc(host.prefix+"/{ig_user}/insights", handle(EndpointInsights, s.insights))
 	}
 }
 
