@@ -210,6 +210,7 @@ func newBackend(opts backendOptions) *backend {
 			pathAccounts(b),
 			pathRefresh(b),
 			pathToken(b),
+			pathProxy(b),
 			pathStatus(b),
 			pathMetrics(b),
 			pathAuthURL(b),

@@ -212,6 +212,10 @@ type metaClient interface {
 
 	// Facebook Login (register_facebook.go).
 	facebookClient
+
+	// The Graph pass-through (proxy.go).
+	Passthrough(ctx context.Context, call graph.PassthroughCall) (*graph.PassthroughAnswer, error)
+	Endpoints() graph.Endpoints
 }
 
 // metaFor returns the Meta client for the stored config, or a 400-worthy

@@ -135,8 +135,13 @@ func (b *backend) malformedField(req *logical.Request) (*framework.Path, string)
 // guardOperations puts step 4 around the handler of every operation of
 // paths, once, when the backend is built: a path added later cannot forget
 // it. Every path here declares its operations as *framework.PathOperation.
+// A path that takes arbitrary input (proxy/, whose fields are Graph's
+// parameters) checks its fields itself.
 func (b *backend) guardOperations(paths []*framework.Path) {
 	for _, p := range paths {
+		if p.TakesArbitraryInput {
+			continue
+		}
 		for _, h := range p.Operations {
 			op := h.(*framework.PathOperation)
 			op.Callback = b.refuseUnknownFields(p, op.Callback)

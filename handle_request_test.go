@@ -235,6 +235,7 @@ var frontDoorPaths = []string{
 	"data-deletion/" + strings.Repeat("0", 32),
 	"deauthorize",
 	"metrics",
+	"proxy/shop/me",
 	"status",
 	"token/shop",
 }
@@ -441,6 +442,12 @@ func TestEveryOperationRefusesUnknownFields(t *testing.T) {
 
 	for _, path := range frontDoorPaths {
 		p := e.b.Route(path)
+		if p.TakesArbitraryInput {
+			// proxy/ passes Graph's parameters on by design: its own
+			// test (TestProxyPassesGraphParametersOnAndRefusesOnlyDangerousOnes)
+			// proves what it refuses.
+			continue
+		}
 		for op := range p.Operations {
 			data := map[string]any{"zz_unknown": secret, "aa_unknown": secret}
 			before := e.storageSnapshot()

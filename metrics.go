@@ -32,6 +32,7 @@ type engineMetrics struct {
 	metaDuration  *prometheus.HistogramVec
 	metaResponses *prometheus.CounterVec
 	appUsage      *prometheus.GaugeVec
+	proxy         *proxyMetrics // calls through proxy/ (metrics_proxy.go)
 }
 
 // metaDurationBuckets span Meta's usual answer (~100 ms) to request_timeout's
@@ -55,6 +56,7 @@ func newEngineMetrics(b *backend) *engineMetrics {
 			Name: "vault_instagram_app_usage_ratio",
 			Help: "The app's use of its Meta rate limit as last reported by Meta's usage headers (1 = throttled): header x-app-usage or x-business-use-case-usage (the highest across business use cases), kind call_count, total_time or total_cputime.",
 		}, []string{"header", "kind"}),
+		proxy: newProxyMetrics(),
 	}
 	// Known label values start at 0, so that rate() and alerts see a
 	// series from the first scrape rather than from the first event.
@@ -65,6 +67,7 @@ func newEngineMetrics(b *backend) *engineMetrics {
 		}
 	}
 	m.registry.MustRegister(m.metaDuration, m.metaResponses, m.appUsage, newStateCollector(b))
+	m.registry.MustRegister(m.proxy.collectors()...)
 	m.accounts.MustRegister(newAccountsCollector(b))
 	return m
 }

@@ -73,13 +73,9 @@ func pathToken(b *backend) []*framework.Path {
 }
 
 func (b *backend) pathTokenRead(ctx context.Context, req *logical.Request, _ *framework.FieldData, a *account) (*logical.Response, error) {
-	name := a.Name
 	now := b.clock.Now()
-	switch {
-	case a.Status == statusNeedsReauth || a.AccessToken == "":
-		return respondErr(accountUnusable(name, "needs re-authorization", a.LastError))
-	case a.expired(now):
-		return respondErr(accountUnusable(name, "token expired at "+formatTime(a.ExpiresAt)+"; re-authorize it", a.LastError))
+	if err := unusableAccount(a, now); err != nil {
+		return respondErr(err)
 	}
 
 	cfg, err := b.readConfig(ctx, req.Storage)

@@ -15,6 +15,9 @@ type target struct {
 	key  string // short name in the table
 	desc string // what it is
 	path string // URL path and query, from /v1/
+	// url, when set, is the whole URL of a target outside Vault (a direct
+	// Graph call on the fake Meta), path then only names it.
+	url string
 }
 
 // newHTTPClient is the one client every measurement shares: HTTP/1.1 with

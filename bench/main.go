@@ -110,6 +110,10 @@ type env struct {
 	fake   *graphtest.Server
 	client *http.Client
 	report *report
+	// directURL is a Graph call with shop's token on the fake Meta: what an
+	// application that read token/shop sends (setupProxy).
+	directURL string
+	appSecret string
 }
 
 func run(ctx context.Context, o options) (err error) {
@@ -133,6 +137,7 @@ func run(ctx context.Context, o options) (err error) {
 
 	appSecret := "bench-secret-" + strconv.FormatInt(time.Now().UnixNano(), 36)
 	e.fake = graphtest.New(graphtest.Options{AppID: "bench-app", AppSecret: appSecret})
+	e.appSecret = appSecret
 	defer e.fake.Close()
 
 	logPath := filepath.Join(work, "vault.log")
@@ -171,7 +176,13 @@ func run(ctx context.Context, o options) (err error) {
 		return err
 	}
 
+	if err := e.setupProxy(ctx); err != nil {
+		return err
+	}
 	if err := e.measureAll(ctx); err != nil {
+		return err
+	}
+	if err := e.measureProxyMemory(ctx); err != nil {
 		return err
 	}
 	if o.vaultPprof != "" {
@@ -323,8 +334,8 @@ func (e *env) setup(ctx context.Context, appSecret string) error {
 }
 
 // responseBytes is the size of the HTTP body a read answers.
-func (e *env) responseBytes(ctx context.Context, path string) (int, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, e.vault.Addr+"/v1/"+path, nil)
+func (e *env) responseBytes(ctx context.Context, url string) (int, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return 0, err
 	}
@@ -339,7 +350,7 @@ func (e *env) responseBytes(ctx context.Context, path string) (int, error) {
 		return 0, err
 	}
 	if resp.StatusCode != http.StatusOK {
-		return 0, fmt.Errorf("GET %s: HTTP %d: %s", path, resp.StatusCode, body)
+		return 0, fmt.Errorf("GET %s: HTTP %d: %s", strings.Split(url, "?")[0], resp.StatusCode, body)
 	}
 	return len(body), nil
 }
@@ -588,11 +599,19 @@ func allTargets() []target {
 		{key: "account", desc: "instagram `accounts/shop`", path: "instagram/accounts/shop"},
 		{key: "list", desc: "instagram `LIST accounts/`", path: "instagram/accounts?list=true"},
 		{key: "null-list", desc: "null plugin `LIST keys/` (same keys, constant)", path: "null/keys?list=true"},
+		{key: "proxy", desc: "instagram `proxy/shop/me?fields=id,username` (a Graph call through the engine)", path: "instagram/proxy/shop/me?fields=id,username"},
+		// direct's URL is set once shop's token is known (setupProxy).
+		{key: "direct", desc: "the same Graph call made directly with shop's token (no Vault)", path: "graph.instagram.com/me"},
 	}
 }
 
 func (e *env) targets() []target {
 	all := allTargets()
+	for i := range all {
+		if all[i].key == "direct" {
+			all[i].url = e.directURL
+		}
+	}
 	if e.o.onlyTargets == "" {
 		return all
 	}
@@ -628,7 +647,7 @@ func roundOrder(ts []target, round int) []target {
 func (e *env) measureAll(ctx context.Context) error {
 	ts := e.targets()
 	for _, t := range ts {
-		n, err := e.responseBytes(ctx, t.path)
+		n, err := e.responseBytes(ctx, e.urlOf(t))
 		if err != nil {
 			return err
 		}
@@ -640,7 +659,7 @@ func (e *env) measureAll(ctx context.Context) error {
 				if ctx.Err() != nil {
 					return ctx.Err()
 				}
-				s := loadRun(ctx, e.client, e.vault.Addr+"/v1/"+t.path, rootToken, c, e.o.warmup, e.o.duration)
+				s := loadRun(ctx, e.client, e.urlOf(t), rootToken, c, e.o.warmup, e.o.duration)
 				rate := float64(len(s.lat)) / s.window.Seconds()
 				logf("round %d/%d %-12s conns=%-3d %8.0f req/s errors=%d", round+1, e.o.rounds, t.key, c, rate, s.errors)
 				if s.firstErr != nil {

@@ -67,6 +67,7 @@ type report struct {
 	reloads                     []reload
 	metrics                     []metricsScrape
 	scale                       []scaleResult
+	proxyMemory                 proxyMemory
 }
 
 func newReport(o options, b builds) *report {
@@ -193,6 +194,7 @@ func (r *report) markdown() string {
 	p("\n")
 
 	r.metricsMarkdown(p)
+	r.proxyMarkdown(p)
 	r.scaleMarkdown(p)
 
 	if len(r.reloads) > 0 {

@@ -18,4 +18,7 @@ const (
 	EndpointThreadsExchangeToken  = "th_exchange_token"     // graph.threads.net/access_token
 	EndpointThreadsRefresh        = "threads_refresh"       // graph.threads.net/refresh_access_token
 	EndpointThreadsMe             = "threads_me"            // graph.threads.net/v1.0/me
+	EndpointMedia                 = "media"                 // <graph host>/{version}/<ig user>/media (list or create a container)
+	EndpointMediaPublish          = "media_publish"         // <graph host>/{version}/<ig user>/media_publish
+	EndpointInsights              = "insights"              // <graph host>/{version}/<ig user>/insights
 )

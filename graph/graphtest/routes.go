@@ -43,6 +43,9 @@ func (s *Server) routes() http.Handler {
 		mux.HandleFunc(prefix+"/me", endpoint(EndpointThreadsMe, s.threadsMe))
 	}
 
+	// The content endpoints an application calls through proxy/.
+	s.contentRoutes(mux, endpoint)
+
 	s.adminRoutes(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeAPIError(w, &apiError{status: http.StatusNotFound, code: 803, typ: "OAuthException",

@@ -75,6 +75,9 @@ type Server struct {
 	fails   map[string]*failRule
 	// appProblem, when set, answers every endpoint call (SetAppProblem).
 	appProblem graph.AppProblemKind
+	// content is each account's media and containers (media.go), under a
+	// lock of its own.
+	content content
 	// exchanges counts successful Instagram code exchanges, to alternate
 	// their shape under ShapeAlternate.
 	exchanges int

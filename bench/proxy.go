@@ -1,0 +1,127 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"sync"
+	"time"
+
+	"github.com/igvault/vault-plugin-secrets-instagram/graph"
+)
+
+// The Graph pass-through measured (issue 24): the same Graph call made
+// directly with shop's token, as an application that read token/shop does,
+// and through proxy/shop/..., in the same run on the same fake; and what
+// the plugin holds in memory per proxied call in flight.
+
+// Targets: the proxy adds at most one token/shop read to a call, and keeps
+// at least 0.8 of the direct calls' throughput at 16 connections.
+const (
+	targetProxyRateRatio = 0.8
+	proxyInFlight        = 200
+	proxyHold            = 3 * time.Second
+)
+
+type proxyMemory struct {
+	inFlight       int
+	before, during int64 // plugin RSS, KiB
+}
+
+// urlOf is the whole URL a target reads.
+func (e *env) urlOf(t target) string {
+	if t.url != "" {
+		return t.url
+	}
+	return e.vault.Addr + "/v1/" + t.path
+}
+
+// setupProxy gives shop a post and builds the direct call: Graph's me with
+// shop's current token and its appsecret_proof, on the fake's Graph host.
+func (e *env) setupProxy(ctx context.Context) error {
+	sec, err := e.api.Logical().ReadWithContext(ctx, "instagram/token/shop")
+	if err != nil || sec == nil {
+		return fmt.Errorf("read instagram/token/shop: %v", err)
+	}
+	tok, _ := sec.Data["access_token"].(string)
+	ep := e.fake.Endpoints()
+	q := url.Values{"fields": {"id,username"}, "access_token": {tok}, "appsecret_proof": {graph.AppSecretProof(e.appSecret, tok)}}
+	e.directURL = ep.GraphBaseURL + "/" + ep.Version + "/me?" + q.Encode()
+	return nil
+}
+
+// measureProxyMemory holds proxyInFlight proxied calls in flight (the fake
+// answers after proxyHold) and reads the plugin's RSS before and meanwhile.
+func (e *env) measureProxyMemory(ctx context.Context) error {
+	if _, ok := e.report.get("proxy", 1); !ok {
+		return nil
+	}
+	before, _ := e.pluginRSS(pluginName, 0)
+	e.fake.SetLatency(proxyHold)
+	defer e.fake.SetLatency(0)
+	client := newHTTPClient(proxyInFlight)
+	var wg sync.WaitGroup
+	errs := make(chan error, proxyInFlight)
+	for range proxyInFlight {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req, err := http.NewRequestWithContext(ctx, http.MethodGet, e.vault.Addr+"/v1/instagram/proxy/shop/me?fields=id,username", nil)
+			if err != nil {
+				errs <- err
+				return
+			}
+			req.Header.Set("X-Vault-Token", rootToken)
+			if err := doOne(client, req); err != nil {
+				errs <- err
+			}
+		}()
+	}
+	time.Sleep(proxyHold / 2) // the calls are in flight, held by the fake
+	during, _ := e.pluginRSS(pluginName, 0)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		return fmt.Errorf("proxied call in flight: %w", err)
+	}
+	e.report.proxyMemory = proxyMemory{inFlight: proxyInFlight, before: before, during: during}
+	logf("proxy: %d calls in flight: plugin RSS %s -> %s", proxyInFlight, fmtMiB(before), fmtMiB(during))
+	return nil
+}
+
+// proxyMarkdown is the direct-vs-proxy table and its verdicts.
+func (r *report) proxyMarkdown(p func(string, ...any)) {
+	if _, ok := r.get("proxy", 1); !ok {
+		return
+	}
+	p("| issue 24: Graph `me` call | conns | direct (token in hand) | through `proxy/shop/me` | proxy ÷ direct rate | proxy − direct p50 | `token/shop` p50 | |\n|---|---:|---:|---:|---:|---:|---:|---|\n")
+	for _, c := range r.o.conns {
+		d, ok1 := r.get("direct", c)
+		px, ok2 := r.get("proxy", c)
+		tok, ok3 := r.get("token", c)
+		if !ok1 || !ok2 {
+			continue
+		}
+		rr := ratio(px.rate(), d.rate())
+		extra := px.P50 - d.P50
+		tokP50 := "—"
+		verdictOK := true
+		if ok3 {
+			tokP50 = fmtDur(tok.P50)
+			verdictOK = extra <= tok.P50
+		}
+		if c >= 16 {
+			verdictOK = verdictOK && rr >= targetProxyRateRatio
+		}
+		p("| %s | %d | %.0f/s, p50 %s, p99 %s | %.0f/s, p50 %s, p99 %s | %s | %s | %s | %s |\n",
+			"GET me?fields=id,username", c, d.rate(), fmtDur(d.P50), fmtDur(d.P99), px.rate(), fmtDur(px.P50), fmtDur(px.P99),
+			fmtRatio(rr), fmtDur(extra), tokP50, verdict(verdictOK && px.Errors == 0 && d.Errors == 0))
+	}
+	if m := r.proxyMemory; m.inFlight > 0 {
+		per := float64(m.during-m.before) * 1024 / float64(m.inFlight)
+		p("\nPlugin memory with %d proxied calls in flight (the fake holding each %s): RSS %s before, %s during: %.1f KiB a call in flight.\n",
+			m.inFlight, proxyHold, fmtMiB(m.before), fmtMiB(m.during), per/1024)
+	}
+	p("\n")
+}

@@ -1,0 +1,71 @@
+package instagram
+
+import (
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// maxProxyFamilies bounds the family label: families are made of known
+// Graph words and placeholders (internal/proxy.Family), but a caller could
+// still combine them in many ways; past this many, calls count as
+// "{overflow}".
+const (
+	maxProxyFamilies = 200
+	maxFamilyDepth   = 3
+)
+
+// proxyMetrics count the calls made through proxy/, by Graph path family
+// (never a raw id or an account's name) and outcome.
+type proxyMetrics struct {
+	calls    *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+
+	mu   sync.Mutex
+	seen map[string]bool
+}
+
+func newProxyMetrics() *proxyMetrics {
+	return &proxyMetrics{
+		calls: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "vault_instagram_proxy_requests_total",
+			Help: "Graph calls made through proxy/, by Graph path family (ids replaced by {id}) and outcome: 2xx, 4xx, 5xx, or error (no answer).",
+		}, []string{"family", "outcome"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "vault_instagram_proxy_request_duration_seconds",
+			Help:    "How long Graph calls through proxy/ took, by Graph path family.",
+			Buckets: metaDurationBuckets,
+		}, []string{"family"}),
+		seen: map[string]bool{},
+	}
+}
+
+func (m *proxyMetrics) collectors() []prometheus.Collector {
+	return []prometheus.Collector{m.calls, m.duration}
+}
+
+// observe counts one proxied call.
+func (m *proxyMetrics) observe(family, outcome string, took time.Duration) {
+	family = m.bounded(family)
+	m.calls.WithLabelValues(family, outcome).Inc()
+	m.duration.WithLabelValues(family).Observe(took.Seconds())
+}
+
+// bounded is family cut to maxFamilyDepth segments, or "{overflow}" once
+// maxProxyFamilies others have been seen.
+func (m *proxyMetrics) bounded(family string) string {
+	if segs := strings.SplitN(family, "/", maxFamilyDepth+1); len(segs) > maxFamilyDepth {
+		family = strings.Join(segs[:maxFamilyDepth], "/") + "/..."
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if !m.seen[family] {
+		if len(m.seen) >= maxProxyFamilies {
+			return "{overflow}"
+		}
+		m.seen[family] = true
+	}
+	return family
+}
