@@ -56,13 +56,38 @@ trap 'rm -rf "$work" "$tmp"' EXIT
 # whether or not a C compiler is installed.
 export GOWORK=off GOFLAGS=-mod=mod CGO_ENABLED=0
 
+# align_sdk makes the sdk module match the one in Vault's own tree where the
+# tagged sdk Vault's go.mod requires does not. Vault builds against its
+# in-tree sdk (a replace directive), and a release branch can require a tag
+# cut later from main: Vault 1.21.4 requires sdk v0.21.0, whose
+# framework.Backend.ActivationFunc takes the activation flag's name as a
+# third argument, while its own tree (and so its identity store) still
+# has the two-argument form; no other difference stops the build. When the
+# mismatch is there, the build uses a copy of the required sdk with that one
+# field as Vault's tree declares it. Any other version builds as it is.
+align_sdk() {
+  local sdk_dir vault_dir
+  sdk_dir="$(go list -m -f '{{.Dir}}' github.com/hashicorp/vault/sdk)"
+  vault_dir="$(go list -m -f '{{.Dir}}' github.com/hashicorp/vault)"
+  if grep -q 'ActivationFunc func(context.Context, \*logical.Request, string) error' "$sdk_dir/framework/backend.go" &&
+    grep -q 'func (i \*IdentityStore) activateDeduplication(ctx context.Context, req \*logical.Request) error' "$vault_dir/vault/identity_store_util.go" 2>/dev/null; then
+    echo "build-vault: Vault $VAULT_VERSION's tree declares ActivationFunc with two arguments, its required sdk with three: building with the sdk aligned to the tree" >&2
+    cp -R "$sdk_dir" sdk
+    chmod -R u+w sdk
+    sed -i.orig 's|ActivationFunc func(context.Context, \*logical.Request, string) error|ActivationFunc func(context.Context, *logical.Request) error|' sdk/framework/backend.go
+    rm -f sdk/framework/backend.go.orig
+    go mod edit -replace github.com/hashicorp/vault/sdk=./sdk
+    go mod tidy -e
+  fi
+}
+
 cd "$work"
 {
   go mod init vaultbuild
   go mod edit -require="github.com/hashicorp/vault@v$VAULT_VERSION"
   # Vault's own replace directives only apply inside its module; the ones that
   # matter for a build outside it point at its sibling api and sdk modules,
-  # which the proxy serves at matching versions.
+  # which the proxy serves at the versions Vault's go.mod requires.
   cat > tools.go <<'GO'
 //go:build tools
 
@@ -70,7 +95,10 @@ package vaultbuild
 
 import _ "github.com/hashicorp/vault"
 GO
-  go mod tidy
+  # -e: Vault's own tests import sdk test helpers some sdk versions lack;
+  # the server binary does not.
+  go mod tidy -e
+  align_sdk
   go build -trimpath -ldflags "-s -w" -o "$tmp" github.com/hashicorp/vault
   mv -f "$tmp" "$bin"
 } >&2
