@@ -105,7 +105,7 @@ func TestBoundReason(t *testing.T) {
 // bound, and without control characters.
 func TestBoundReasonProperty(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	for range 2000 {
+	for range 500 {
 		b := make([]byte, rng.IntN(3*MaxReasonBytes))
 		for i := range b {
 			b[i] = byte(rng.IntN(256))

@@ -135,6 +135,10 @@ type Outbox struct {
 	closed  bool
 	streak  int
 	figures Figures
+	// cond (on mu) wakes idle workers when an attempt ends, an event is
+	// stored or the outbox closes; active counts attempts in flight.
+	cond   *sync.Cond
+	active int
 }
 
 // New returns an empty Outbox; its first Run loads what is stored.
@@ -178,6 +182,7 @@ func New(opts Options) *Outbox {
 		o.after = time.After
 	}
 	o.ctx, o.cancel = context.WithCancel(context.Background())
+	o.cond = sync.NewCond(&o.mu)
 	return o
 }
 
@@ -223,6 +228,7 @@ func (o *Outbox) Enqueue(ctx context.Context, s Store, ev Event) (Event, error) 
 	o.mu.Lock()
 	e.ready = true
 	o.idx.reschedule(e.queue)
+	o.cond.Broadcast()
 	victims := o.overflowLocked()
 	o.mu.Unlock()
 	o.dropAll(ctx, s, victims, "the backlog is full (notify max pending reached)")
@@ -290,8 +296,9 @@ func (o *Outbox) Wait() { o.wg.Wait() }
 func (o *Outbox) Close() {
 	o.mu.Lock()
 	o.closed = true
-	o.mu.Unlock()
 	o.cancel()
+	o.cond.Broadcast()
+	o.mu.Unlock()
 	o.wg.Wait()
 }
 
@@ -470,14 +477,35 @@ func (o *Outbox) deliverDue() {
 	wg.Wait()
 }
 
-// take hands a worker the next due event with the store and target to use.
+// take hands a worker the next due event with the store and target to use,
+// or nil when the run's delivering is over. A worker finding nothing due
+// waits while another is still delivering: that delivery may free its
+// account's next event, and an event enqueued meanwhile must not wait for
+// a slow receiver's attempt to end.
 func (o *Outbox) take() (*entry, Store, Target) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if o.ctx.Err() != nil || o.streak >= failStreakStop {
-		return nil, nil, Target{}
+	for {
+		if o.ctx.Err() != nil || o.streak >= failStreakStop {
+			return nil, nil, Target{}
+		}
+		if e := o.idx.take(o.clock.Now()); e != nil {
+			o.active++
+			return e, o.store, o.target
+		}
+		if o.active == 0 {
+			// Wake the other idle workers: they end too.
+			o.cond.Broadcast()
+			return nil, nil, Target{}
+		}
+		o.cond.Wait()
 	}
-	return o.idx.take(o.clock.Now()), o.store, o.target
+}
+
+// doneLocked ends a worker's attempt; the caller holds o.mu.
+func (o *Outbox) doneLocked() {
+	o.active--
+	o.cond.Broadcast()
 }
 
 // attempt makes one delivery attempt of e and records its outcome.
@@ -495,6 +523,7 @@ func (o *Outbox) attempt(e *entry, s Store, t Target) {
 			e.nextAt = o.clock.Now().Add(RetryDelay(1, o.jitter()))
 		}
 		o.idx.release(e)
+		o.doneLocked()
 		return
 	}
 
@@ -505,6 +534,7 @@ func (o *Outbox) attempt(e *entry, s Store, t Target) {
 		// stored for the next outbox.
 		o.mu.Lock()
 		o.idx.release(e)
+		o.doneLocked()
 		o.mu.Unlock()
 		return
 	}
@@ -517,6 +547,7 @@ func (o *Outbox) attempt(e *entry, s Store, t Target) {
 		o.streak = 0
 		o.idx.remove(e)
 		o.idx.release(e)
+		o.doneLocked()
 		o.mu.Unlock()
 		return
 	}
@@ -534,6 +565,7 @@ func (o *Outbox) attempt(e *entry, s Store, t Target) {
 		e.nextAt = now.Add(RetryDelay(e.failures, o.jitter()))
 	}
 	o.idx.release(e)
+	o.doneLocked()
 	o.mu.Unlock()
 	o.log.Debug("a notification delivery attempt failed", "event_key", e.key, "account", e.account, "failures", failures, "error", err)
 	if expired {

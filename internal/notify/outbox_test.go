@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -573,4 +575,47 @@ func filter(s []string, keep ...string) []string {
 		}
 	}
 	return out
+}
+
+// An event enqueued while its account's previous event is being delivered
+// waits for that delivery to end: never sent alongside it, nor before it.
+func TestEventEnqueuedDuringItsAccountsDeliveryWaits(t *testing.T) {
+	clock, store := newFakeClock(), newMemStore()
+	arrived := make(chan string, 10)
+	release := make(chan struct{})
+	var releaseOnce sync.Once
+	// Released before the server closes, also when the test fails early.
+	defer releaseOnce.Do(func() { close(release) })
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		arrived <- string(body)
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer srv.Close()
+	o := testOutbox(clock, Options{Workers: 4})
+	defer o.Close()
+	target := Target{URL: srv.URL, Secret: testSecret}
+	a1 := enqueue(t, o, store, RefreshFailing, "a")
+	o.Run(store, target)
+	if got := <-arrived; !strings.Contains(got, a1.ID) {
+		t.Fatalf("first request %s, want a1", got)
+	}
+	a2 := enqueue(t, o, store, NeedsReauth, "a")
+	b1 := enqueue(t, o, store, NeedsReauth, "b")
+	o.Run(store, target)
+	// b's event goes while a1 is in flight; a2 does not.
+	if got := <-arrived; !strings.Contains(got, b1.ID) {
+		t.Fatalf("second request %s, want b1 (a2 must wait for a1)", got)
+	}
+	releaseOnce.Do(func() { close(release) })
+	if got := <-arrived; !strings.Contains(got, a2.ID) {
+		t.Fatalf("third request %s, want a2", got)
+	}
+	o.Wait()
+	if f := o.Figures(); f.Delivered != 3 || f.Pending != 0 || len(arrived) != 0 {
+		t.Errorf("figures %+v, %d more requests: want exactly 3 delivered", f, len(arrived))
+	}
 }
