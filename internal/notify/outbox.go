@@ -367,7 +367,9 @@ func (o *Outbox) nextWaitOrEnd() (time.Duration, bool) {
 	defer o.mu.Unlock()
 	next, ok := o.idx.nextDue()
 	wait := next.Sub(o.clock.Now())
-	if !ok || o.closed || o.streak >= failStreakStop || wait > o.linger {
+	if !ok || o.closed || o.streak >= failStreakStop || (wait > 0 && wait > o.linger) {
+		// (Something due now, enqueued as the workers ended, goes on
+		// whatever the linger.)
 		o.running = false
 		return 0, false
 	}
