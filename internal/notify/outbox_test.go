@@ -619,3 +619,62 @@ func TestEventEnqueuedDuringItsAccountsDeliveryWaits(t *testing.T) {
 		t.Errorf("figures %+v, %d more requests: want exactly 3 delivered", f, len(arrived))
 	}
 }
+
+// Under load from several goroutines at once (each an account's writer,
+// with Run after each event, as the plugin calls them), every event is
+// delivered, each account's in order.
+func TestConcurrentEnqueueAndRunKeepOrderAndDeliverAll(t *testing.T) {
+	clock, store := newFakeClock(), newMemStore()
+	rcv := newReceiver(t, func(n int, _ Event) int {
+		if n%3 == 1 {
+			return http.StatusServiceUnavailable
+		}
+		return http.StatusOK
+	})
+	target := Target{URL: rcv.URL, Secret: testSecret}
+	o := testOutbox(clock, Options{Workers: 4, Linger: time.Minute, After: func(time.Duration) <-chan time.Time {
+		clock.Advance(time.Minute) // a waited retry comes due at once
+		ch := make(chan time.Time, 1)
+		ch <- clock.Now()
+		return ch
+	}})
+	defer o.Close()
+	const accounts, perAccount = 6, 30
+	order := make([][]string, accounts)
+	var wg sync.WaitGroup
+	for a := range accounts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range perAccount {
+				ev, err := o.Enqueue(context.Background(), store, Event{Type: NeedsReauth, Account: fmt.Sprint("acct", a), Status: "needs_reauth"})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				order[a] = append(order[a], ev.ID)
+				o.Run(store, target)
+			}
+		}()
+	}
+	wg.Wait()
+	for i := 0; o.Figures().Pending > 0; i++ {
+		if i > 200 {
+			t.Fatalf("still %+v", o.Figures())
+		}
+		clock.Advance(time.Hour)
+		runOnce(o, store, target)
+	}
+	o.Wait()
+	accepted := map[string][]string{}
+	for _, d := range rcv.deliveries() {
+		if d.status == http.StatusOK {
+			accepted[d.event.Account] = append(accepted[d.event.Account], d.event.ID)
+		}
+	}
+	for a := range accounts {
+		if got := accepted[fmt.Sprint("acct", a)]; !slices.Equal(got, order[a]) {
+			t.Errorf("acct%d: accepted %d events %v, want %d in order %v", a, len(got), got, len(order[a]), order[a])
+		}
+	}
+}
