@@ -332,8 +332,10 @@ func (o *Outbox) deliveryRun() {
 		o.mu.Unlock()
 		if !enabled {
 			o.expireAll()
-			o.end()
-			return
+			if o.endUnlessEnabled() {
+				return
+			}
+			continue
 		}
 		o.deliverDue()
 		wait, ok := o.nextWaitOrEnd()
@@ -357,6 +359,18 @@ func (o *Outbox) end() {
 	o.mu.Lock()
 	o.running = false
 	o.mu.Unlock()
+}
+
+// endUnlessEnabled ends the run unless a Run has set a target meanwhile
+// (whose events must not wait for the next periodic run).
+func (o *Outbox) endUnlessEnabled() bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.target.Enabled() && !o.closed {
+		return false
+	}
+	o.running = false
+	return true
 }
 
 // nextWaitOrEnd decides, under the lock that Run takes, whether the run
