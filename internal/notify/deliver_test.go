@@ -107,3 +107,19 @@ func TestLogsCarryNoSecretLinkBodyOrURL(t *testing.T) {
 		}
 	}
 }
+
+// LoggerFunc is asked for the logger when there is something to log, so
+// the plugin can hand over a logger that exists only after its setup.
+func TestLoggerFuncIsCalledWhenLogging(t *testing.T) {
+	var buf bytes.Buffer
+	var logger hclog.Logger // not yet there when the outbox is made
+	o := testOutbox(newFakeClock(), Options{MaxPending: 1, LoggerFunc: func() hclog.Logger { return logger }})
+	defer o.Close()
+	logger = hclog.New(&hclog.LoggerOptions{Output: &buf})
+	store := newMemStore()
+	enqueue(t, o, store, NeedsReauth, "a")
+	enqueue(t, o, store, NeedsReauth, "b")
+	if !strings.Contains(buf.String(), "dropped an undelivered notification") {
+		t.Errorf("log %q, want the backlog drop", buf.String())
+	}
+}

@@ -50,6 +50,10 @@ type Options struct {
 	// Logger receives drops (warnings) and failed attempts (debug); it
 	// never receives a body, a consent link, a secret or a URL.
 	Logger hclog.Logger
+	// LoggerFunc, when set, is called for the logger each time one is
+	// needed instead (the plugin passes its framework backend's Logger,
+	// which is set only once the backend is set up).
+	LoggerFunc func() hclog.Logger
 	// MaxPending bounds the backlog (<= 0: DefaultMaxPending).
 	MaxPending int
 	// MaxAge is how long an undelivered event is kept (<= 0:
@@ -108,7 +112,7 @@ func (f Figures) Dropped() uint64 { return f.DroppedExpired + f.DroppedBacklog }
 // are picked up by the next one's first Run.
 type Outbox struct {
 	clock      Clock
-	log        hclog.Logger
+	logger     func() hclog.Logger
 	deliverer  *Deliverer
 	maxPending int
 	maxAge     time.Duration
@@ -145,7 +149,7 @@ type Outbox struct {
 func New(opts Options) *Outbox {
 	o := &Outbox{
 		clock:      opts.Clock,
-		log:        opts.Logger,
+		logger:     opts.LoggerFunc,
 		deliverer:  NewDeliverer(opts.Client, opts.AttemptTimeout),
 		maxPending: opts.MaxPending,
 		maxAge:     opts.MaxAge,
@@ -159,8 +163,12 @@ func New(opts Options) *Outbox {
 	if o.clock == nil {
 		o.clock = systemClock{}
 	}
-	if o.log == nil {
-		o.log = hclog.NewNullLogger()
+	if o.logger == nil {
+		l := opts.Logger
+		if l == nil {
+			l = hclog.NewNullLogger()
+		}
+		o.logger = func() hclog.Logger { return l }
 	}
 	if o.maxPending <= 0 {
 		o.maxPending = DefaultMaxPending
@@ -254,9 +262,9 @@ func (o *Outbox) overflowLocked() []*entry {
 // dropAll deletes dropped events from storage and logs each loss.
 func (o *Outbox) dropAll(ctx context.Context, s Store, victims []*entry, why string) {
 	for _, v := range victims {
-		o.log.Warn("dropped an undelivered notification", "reason", why, "event_key", v.key, "account", v.account, "at", v.at.Format(time.RFC3339))
+		o.logger().Warn("dropped an undelivered notification", "reason", why, "event_key", v.key, "account", v.account, "at", v.at.Format(time.RFC3339))
 		if err := s.Delete(ctx, StoragePrefix+v.key); err != nil {
-			o.log.Warn("could not delete a dropped notification; it may be delivered after a restart", "event_key", v.key, "error", err)
+			o.logger().Warn("could not delete a dropped notification; it may be delivered after a restart", "event_key", v.key, "error", err)
 		}
 	}
 }
@@ -400,7 +408,7 @@ func (o *Outbox) loadOnce() bool {
 		return true
 	}
 	if err := o.load(o.ctx, s); err != nil {
-		o.log.Warn("could not read the stored notifications; the next periodic run retries", "error", err)
+		o.logger().Warn("could not read the stored notifications; the next periodic run retries", "error", err)
 		return false
 	}
 	return true
@@ -435,7 +443,7 @@ func (o *Outbox) load(ctx context.Context, s Store) error {
 		}
 		var ev Event
 		if err := json.Unmarshal(body, &ev); err != nil {
-			o.log.Warn("dropping a stored notification that cannot be read", "event_key", key)
+			o.logger().Warn("dropping a stored notification that cannot be read", "event_key", key)
 			_ = s.Delete(ctx, StoragePrefix+key)
 			continue
 		}
@@ -535,7 +543,7 @@ func (o *Outbox) attempt(e *entry, s Store, t Target) {
 			// Deleted behind the outbox's back: nothing left to send.
 			o.idx.remove(e)
 		} else {
-			o.log.Warn("could not read a notification to deliver; retrying later", "event_key", e.key, "error", err)
+			o.logger().Warn("could not read a notification to deliver; retrying later", "event_key", e.key, "error", err)
 			e.nextAt = o.clock.Now().Add(RetryDelay(1, o.jitter()))
 		}
 		o.idx.release(e)
@@ -556,7 +564,7 @@ func (o *Outbox) attempt(e *entry, s Store, t Target) {
 	}
 	if err == nil {
 		if derr := s.Delete(ctx, StoragePrefix+e.key); derr != nil {
-			o.log.Warn("could not delete a delivered notification; it may be delivered again after a restart", "event_key", e.key, "error", derr)
+			o.logger().Warn("could not delete a delivered notification; it may be delivered again after a restart", "event_key", e.key, "error", derr)
 		}
 		o.mu.Lock()
 		o.figures.Delivered++
@@ -583,7 +591,7 @@ func (o *Outbox) attempt(e *entry, s Store, t Target) {
 	o.idx.release(e)
 	o.doneLocked()
 	o.mu.Unlock()
-	o.log.Debug("a notification delivery attempt failed", "event_key", e.key, "account", e.account, "failures", failures, "error", err)
+	o.logger().Debug("a notification delivery attempt failed", "event_key", e.key, "account", e.account, "failures", failures, "error", err)
 	if expired {
 		o.dropAll(ctx, s, []*entry{e}, "not delivered within the time events are kept")
 	}
