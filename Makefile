@@ -13,7 +13,7 @@ MAKEFLAGS += --no-print-directory
 CACHE := $(CURDIR)/.cache
 BIN := $(CACHE)/bin
 export PLUGIN_DIR ?= $(CACHE)/plugins
-export VAULT_VERSION ?= 1.21.4
+export VAULT_VERSION ?= 1.21.3
 
 # staticcheck 2026.2.2; its go.mod needs Go 1.26, which this module's
 # toolchain is. The version is in the file name so a bump reinstalls it.

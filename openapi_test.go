@@ -26,7 +26,7 @@ func helpBackend(t *testing.T) (*backend, logical.Storage) {
 	conf := logical.TestBackendConfig()
 	// The root help asks the system view for Vault's version (it goes into
 	// the document's info); the test view has no plugin environment.
-	conf.System = &logical.StaticSystemView{PluginEnvironment: &logical.PluginEnvironment{VaultVersion: "1.21.4"}}
+	conf.System = &logical.StaticSystemView{PluginEnvironment: &logical.PluginEnvironment{VaultVersion: "1.21.3"}}
 	conf.StorageView = &logical.InmemStorage{}
 	if err := b.Setup(context.Background(), conf); err != nil {
 		t.Fatal(err)

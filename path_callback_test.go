@@ -354,7 +354,7 @@ func TestCallbackWithoutConfig(t *testing.T) {
 // the paths: client generators need one operationId per operation.
 func TestOperationIDsAreUnique(t *testing.T) {
 	conf := logical.TestBackendConfig()
-	conf.System = &logical.StaticSystemView{PluginEnvironment: &logical.PluginEnvironment{VaultVersion: "1.21.4"}}
+	conf.System = &logical.StaticSystemView{PluginEnvironment: &logical.PluginEnvironment{VaultVersion: "1.21.3"}}
 	b := newBackend(backendOptions{})
 	if err := b.Setup(context.Background(), conf); err != nil {
 		t.Fatal(err)

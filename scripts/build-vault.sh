@@ -10,7 +10,7 @@
 # (when flock exists) and then finds the binary.
 set -euo pipefail
 
-VAULT_VERSION="${VAULT_VERSION:-1.21.4}"
+VAULT_VERSION="${VAULT_VERSION:-1.21.3}"
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # One cache per user, shared by every clone (make dev, make test and CI alike):
 # a second clone finds the build instead of spending half an hour on it.
@@ -19,7 +19,7 @@ bin="$cache/$VAULT_VERSION/vault"
 
 # built succeeds when $bin is a working Vault of the wanted version: a binary
 # left by an interrupted or older build is rebuilt, not trusted. `vault version`
-# prints "Vault v1.21.4", then maybe " (rev)" or ", built date".
+# prints "Vault v1.21.3", then maybe " (rev)" or ", built date".
 built() {
   local out
   out="$("$bin" version 2>/dev/null)" || return 1
@@ -59,12 +59,15 @@ export GOWORK=off GOFLAGS=-mod=mod CGO_ENABLED=0
 # align_sdk makes the sdk module match the one in Vault's own tree where the
 # tagged sdk Vault's go.mod requires does not. Vault builds against its
 # in-tree sdk (a replace directive), and a release branch can require a tag
-# cut later from main: Vault 1.21.4 requires sdk v0.21.0, whose
+# cut later from main: Vault 1.21.3 requires sdk v0.21.0, whose
 # framework.Backend.ActivationFunc takes the activation flag's name as a
-# third argument, while its own tree (and so its identity store) still
-# has the two-argument form; no other difference stops the build. When the
+# third argument, while its own tree (and so its identity store) still has
+# the two-argument form; no other difference stops the build. When the
 # mismatch is there, the build uses a copy of the required sdk with that one
 # field as Vault's tree declares it. Any other version builds as it is.
+# (Vault 1.21.4 cannot be built this way: its tree mixes sdk changes that no
+# single sdk tag holds, such as this ActivationFunc with v0.24's
+# RestorePolicy and a SystemView method no tag has.)
 align_sdk() {
   local sdk_dir vault_dir
   sdk_dir="$(go list -m -f '{{.Dir}}' github.com/hashicorp/vault/sdk)"

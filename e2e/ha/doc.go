@@ -19,7 +19,7 @@
 // waiting for Vault's once-a-minute periodic function. `make test-ha` builds
 // Vault and the plugin and runs them with:
 //
-//	VAULT_BIN       the vault binary (default <user cache>/vault-plugin-secrets-instagram/vault/1.21.4/vault; relative paths are from the repository root)
+//	VAULT_BIN       the vault binary (default <user cache>/vault-plugin-secrets-instagram/vault/1.21.3/vault; relative paths are from the repository root)
 //	PLUGIN_DIR      the directory holding vault-plugin-secrets-instagram (default .cache/plugins)
 //	PLUGIN_VERSION  the version baked into the binary (default: the one it reports to Vault)
 //	PLUGIN_SHA256   if set, must match the binary (guards against a stale build)

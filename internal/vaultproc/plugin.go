@@ -18,7 +18,7 @@ const PluginName = "vault-plugin-secrets-instagram"
 
 // defaultVaultVersion is the version scripts/build-vault.sh builds unless
 // told otherwise, so its default output path.
-const defaultVaultVersion = "1.21.4"
+const defaultVaultVersion = "1.21.3"
 
 // Build is a Vault binary and a build of the plugin to run in it.
 type Build struct {
@@ -34,7 +34,7 @@ type Build struct {
 // FindBuild finds the builds that `make test-e2e` and `make test-ha` hand
 // to the tests through the environment, and hashes the plugin:
 //
-//	VAULT_BIN       default <user cache>/vault-plugin-secrets-instagram/vault/1.21.4/vault,
+//	VAULT_BIN       default <user cache>/vault-plugin-secrets-instagram/vault/1.21.3/vault,
 //	                where scripts/build-vault.sh puts it
 //	PLUGIN_DIR      default .cache/plugins
 //	PLUGIN_VERSION  default "": the version the binary reports
