@@ -24,22 +24,29 @@ import (
 func assessAccounts(figs schedule.Figures) appAssessment {
 	a := appAssessment{level: healthOK}
 	if n := figs.ByStatus[statusNeedsReauth]; n > 0 {
-		a.add(healthError, fmt.Sprintf("%s need their owner to authorize again (status %s): their token reads answer 409 until then (auth-url with replace=true makes the link)", countAccounts(n), statusNeedsReauth))
+		a.add(healthError, fmt.Sprintf("%d %s (status %s): %s until then (auth-url with replace=true makes the link)", n,
+			accountsWording(n, "account needs its owner to authorize again", "accounts need their owners to authorize again"), statusNeedsReauth,
+			accountsWording(n, "its token reads answer 409", "their token reads answer 409")))
 	}
 	if n := figs.ByStatus[statusRefreshFailing]; n > 0 {
-		a.add(healthWarning, fmt.Sprintf("%s whose refresh is failing are being retried (status %s, last_error on accounts/<name>); their tokens are still served", countAccounts(n), statusRefreshFailing))
+		a.add(healthWarning, fmt.Sprintf("%d %s (status %s, last_error on accounts/<name>); %s still served", n,
+			accountsWording(n, "account whose refresh is failing is being retried", "accounts whose refresh is failing are being retried"), statusRefreshFailing,
+			accountsWording(n, "its token is", "their tokens are")))
 	}
 	if n := figs.ByStatus[statusExpiring]; n > 0 {
-		a.add(healthWarning, fmt.Sprintf("%s hold a Facebook Login token that expires within refresh_window (status %s): only their owner authorizing again renews it", countAccounts(n), statusExpiring))
+		a.add(healthWarning, fmt.Sprintf("%d %s (status %s): only %s", n,
+			accountsWording(n, "account holds a Facebook Login token that expires within refresh_window", "accounts hold a Facebook Login token that expires within refresh_window"), statusExpiring,
+			accountsWording(n, "its owner authorizing again renews it", "their owners authorizing again renew them")))
 	}
 	return a
 }
 
-func countAccounts(n int) string {
+// accountsWording picks the singular or plural wording for n accounts.
+func accountsWording(n int, one, many string) string {
 	if n == 1 {
-		return "1 account"
+		return one
 	}
-	return fmt.Sprintf("%d accounts", n)
+	return many
 }
 
 // addAccountsHealth adds accounts_health and its findings to a status

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/igvault/vault-plugin-secrets-instagram/graph/graphtest"
+	"github.com/igvault/vault-plugin-secrets-instagram/internal/schedule"
 )
 
 // TestStatusSaysWhenAccountsNeedAttention: `health` is the app-level
@@ -80,4 +81,32 @@ func assertAccountsFinding(t *testing.T, data map[string]any, warnings []string,
 		}
 	}
 	t.Fatalf("no accounts_health finding names %q and %s: %v", count, status, findings)
+}
+
+// TestAccountsHealthFindingsCountEachStatus: every status that needs
+// someone gets one finding with its count, worded for one account or many,
+// and the worst decides the level.
+func TestAccountsHealthFindingsCountEachStatus(t *testing.T) {
+	a := assessAccounts(schedule.Figures{ByStatus: map[string]int{
+		statusValid: 7, statusNeedsReauth: 2, statusRefreshFailing: 1, statusExpiring: 3,
+	}})
+	if a.level != healthError {
+		t.Fatalf("level %s, want error", a.level)
+	}
+	want := []string{
+		"2 accounts need their owners to authorize again (status needs_reauth)",
+		"1 account whose refresh is failing is being retried (status refresh_failing",
+		"3 accounts hold a Facebook Login token that expires within refresh_window (status expiring)",
+	}
+	if len(a.findings) != len(want) {
+		t.Fatalf("findings %q, want %d", a.findings, len(want))
+	}
+	for i, w := range want {
+		if !strings.HasPrefix(a.findings[i], w) {
+			t.Errorf("finding %q, want it to start %q", a.findings[i], w)
+		}
+	}
+	if a := assessAccounts(schedule.Figures{ByStatus: map[string]int{statusExpiring: 1}}); a.level != healthWarning {
+		t.Errorf("one expiring account: level %s, want warning", a.level)
+	}
 }
