@@ -1,6 +1,8 @@
 # Everything a developer or CI needs, on a machine with only Go, git and make:
-# tools (staticcheck) and Vault itself are built from the Go module proxy into
-# the git-ignored .cache/, once.
+# tools (staticcheck) are built from the Go module proxy into the git-ignored
+# .cache/, once per clone; Vault itself into the per-user cache
+# (~/.cache/vault-plugin-secrets-instagram/vault, VAULT_CACHE_DIR), once per
+# machine.
 
 SHELL := bash
 .SHELLFLAGS := -euo pipefail -c
@@ -153,6 +155,7 @@ $(STATICCHECK):
 clean:
 	rm -rf $(CACHE)/plugins $(CACHE)/dev $(CACHE)/bench $(BIN)/fakemeta
 
-## clean-all: all of .cache, Vault build included
+## clean-all: all of .cache (the Vault build in the per-user cache stays:
+## rm -rf ~/.cache/vault-plugin-secrets-instagram to drop it)
 clean-all:
 	rm -rf $(CACHE)

@@ -131,7 +131,7 @@ type versionState struct {
 }
 
 // graphVersionState places version on Meta's calendar (graph/versions.go,
-// kept with instagram-api.md §5).
+// the table of Meta's versions changelog).
 func graphVersionState(version string, now time.Time) versionState {
 	info := graph.LookupVersion(version)
 	vs := versionState{version: version, known: info.Known, expires: info.Expires, state: "current", level: healthOK}

@@ -26,7 +26,7 @@ func warningsContain(resp *logical.Response, want string) bool {
 }
 
 // TestGraphAPIVersionEndOfLife: the configured version's end of life (the
-// table kept with instagram-api.md §5) draws a warning on config reads and
+// table of Meta's versions changelog in graph/versions.go) draws a warning on config reads and
 // writes within 90 days of it, and an error-level status once it has
 // passed; metrics carry the date.
 func TestGraphAPIVersionEndOfLife(t *testing.T) {

@@ -37,7 +37,7 @@ type baseURLField struct {
 	value *string
 }
 
-// baseURLFields lists config's base URL fields. TestFinding1EveryBaseURLFieldIsChecked
+// baseURLFields lists config's base URL fields. TestEveryBaseURLFieldIsChecked
 // fails if a *_base_url field is added to configFields and not here.
 func (c *config) baseURLFields() []baseURLField {
 	return []baseURLField{

@@ -7,13 +7,13 @@ import (
 	"testing"
 )
 
-// TestFinding1BaseURLMustBeHTTPSExceptLoopback: every *_base_url is where
+// TestBaseURLMustBeHTTPSExceptOnLoopback: every *_base_url is where
 // the engine sends tokens (and, on exchanges, the app secret). It must be
 // https, except on a loopback host (tests, make dev); anything else is a
 // 400 naming the field that changes nothing. An https host that is neither
 // Meta's nor loopback (a proxy, a mirror) is accepted with a warning naming
 // the field: a 200 answer, not a 204.
-func TestFinding1BaseURLMustBeHTTPSExceptLoopback(t *testing.T) {
+func TestBaseURLMustBeHTTPSExceptOnLoopback(t *testing.T) {
 	const (
 		ok      = "ok"
 		warn    = "warn"
@@ -97,9 +97,9 @@ func TestFinding1BaseURLMustBeHTTPSExceptLoopback(t *testing.T) {
 	}
 }
 
-// TestFinding1EveryBaseURLFieldIsChecked: the rule holds for every
+// TestEveryBaseURLFieldIsChecked: the rule holds for every
 // *_base_url field config has, today's and any added later.
-func TestFinding1EveryBaseURLFieldIsChecked(t *testing.T) {
+func TestEveryBaseURLFieldIsChecked(t *testing.T) {
 	var fields []string
 	for name := range configFields() {
 		if strings.HasSuffix(name, "_base_url") {
@@ -139,10 +139,10 @@ func TestFinding1EveryBaseURLFieldIsChecked(t *testing.T) {
 	}
 }
 
-// TestFinding1NonMetaHostIsLoggedAtInfoWithTheHostOnly: the log records
+// TestNonMetaBaseURLIsLoggedWithTheHostOnly: the log records
 // which field now points where (field and host), never the URL's path, and
 // never a secret; a first write that is refused stores nothing.
-func TestFinding1NonMetaHostIsLoggedAtInfoWithTheHostOnly(t *testing.T) {
+func TestNonMetaBaseURLIsLoggedWithTheHostOnly(t *testing.T) {
 	e := newTestEnv(t)
 	before := e.storageSnapshot()
 	resp, err := e.write("config", map[string]any{

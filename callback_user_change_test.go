@@ -22,10 +22,10 @@ func (e *testEnv) replaceLink(account, username string, extra map[string]any) ur
 	return e.authorizeAtFake(login, url.Values{"fake_user": {username}})
 }
 
-// TestFinding7ReauthorizationByAnotherUserIsRefused: a replace link opened
+// TestReauthorizationByAnotherUserIsRefused: a replace link opened
 // by another Instagram user than the account's must not repoint the
 // account; the page says why, and the account stays as it was.
-func TestFinding7ReauthorizationByAnotherUserIsRefused(t *testing.T) {
+func TestReauthorizationByAnotherUserIsRefused(t *testing.T) {
 	e := newTestEnv(t)
 	e.configure(nil)
 	e.callback(logical.ReadOperation, e.replaceLink("shop", "shop_user", nil)).expect(t, http.StatusOK, "@shop_user")
@@ -53,9 +53,9 @@ func TestFinding7ReauthorizationByAnotherUserIsRefused(t *testing.T) {
 	}
 }
 
-// TestFinding7AllowUserChange: an operator may make a link that hands the
+// TestAllowUserChangeLetsALinkHandTheAccountToAnotherUser: an operator may make a link that hands the
 // account to another user (allow_user_change=true, with replace only).
-func TestFinding7AllowUserChange(t *testing.T) {
+func TestAllowUserChangeLetsALinkHandTheAccountToAnotherUser(t *testing.T) {
 	e := newTestEnv(t)
 	e.configure(nil)
 	e.callback(logical.ReadOperation, e.replaceLink("shop", "shop_user", nil)).expect(t, http.StatusOK, "@shop_user")
@@ -72,11 +72,11 @@ func TestFinding7AllowUserChange(t *testing.T) {
 	}
 }
 
-// TestFinding7FacebookLoginUserChange: under Facebook Login the account is
+// TestFacebookLoginReauthorizationNeedsTheSamePageOrUser: under Facebook Login the account is
 // the Instagram account of its Page (or, without a Page, the Facebook user):
 // another Facebook user who manages the same Page may re-authorize, another
 // user without it may not.
-func TestFinding7FacebookLoginUserChange(t *testing.T) {
+func TestFacebookLoginReauthorizationNeedsTheSamePageOrUser(t *testing.T) {
 	e := newFacebookEnv(t)
 	e.configure(map[string]any{"login": "facebook"})
 	e.registerFacebook("plain", "fb_owner", false)

@@ -39,11 +39,11 @@ func (e *testEnv) configWindow() int64 {
 	return resp.Data["refresh_window"].(int64)
 }
 
-// TestFinding6ConfigCacheNotStaleAfterOverlap: a config read that misses the
+// TestConfigCacheIsNotStaleAfterAnOverlappingChange: a config read that misses the
 // cache and reads storage while the config is invalidated, written or
 // deleted must not cache what it read: it may be older than what the
 // overlapping change left.
-func TestFinding6ConfigCacheNotStaleAfterOverlap(t *testing.T) {
+func TestConfigCacheIsNotStaleAfterAnOverlappingChange(t *testing.T) {
 	const oldWindow, newWindow = 20 * 24 * 3600, 10 * 24 * 3600
 	for _, tc := range []struct {
 		name string
@@ -99,11 +99,11 @@ func TestFinding6ConfigCacheNotStaleAfterOverlap(t *testing.T) {
 	}
 }
 
-// TestFinding6RebuildKeepsWindowWrittenMeanwhile: a config write that
+// TestRebuildKeepsRefreshWindowWrittenMeanwhile: a config write that
 // changes refresh_window while a schedule rebuild runs, after the rebuild
 // read the config, must not be undone when the rebuild swaps in what it
 // read (which would last until the next rebuild, an hour later).
-func TestFinding6RebuildKeepsWindowWrittenMeanwhile(t *testing.T) {
+func TestRebuildKeepsRefreshWindowWrittenMeanwhile(t *testing.T) {
 	const storedWindow = 20 * 24 * time.Hour
 	for _, tc := range []struct {
 		name string

@@ -84,7 +84,7 @@ func TestTokenReadFastPath(t *testing.T) {
 }
 
 // finding4Paths are concrete requests on every path that has a sensitive
-// field. TestFinding4 checks that every path of the backend with a
+// field. TestMalformedSensitiveFieldIsRefusedWithoutQuotingIt checks that every path of the backend with a
 // sensitive field is reached by one of them, so a new path cannot be
 // forgotten here.
 var finding4Paths = []struct {
@@ -100,7 +100,7 @@ var finding4Paths = []struct {
 	{logical.UpdateOperation, "data-deletion"},
 }
 
-// TestFinding4MalformedSensitiveFieldIsRefusedQuietly: a sensitive field
+// TestMalformedSensitiveFieldIsRefusedWithoutQuotingIt: a sensitive field
 // (the app secret, a token, a code, a state, a signed_request) sent as a
 // list is refused naming the field and never quoting it, whatever other
 // field is malformed alongside it, on every path that has one, from the
@@ -108,7 +108,7 @@ var finding4Paths = []struct {
 // framework's own refusal quotes the value of the first malformed field it
 // meets in map order, so each request is repeated enough times to meet
 // every order.
-func TestFinding4MalformedSensitiveFieldIsRefusedQuietly(t *testing.T) {
+func TestMalformedSensitiveFieldIsRefusedWithoutQuotingIt(t *testing.T) {
 	const repeats = 40
 	e := newTestEnv(t)
 	e.configure(nil)

@@ -18,8 +18,8 @@ import (
 // The schedule index: what the schedule needs of every account (its timing
 // and owner hashes, about 80 bytes), kept in storage in schedule.IndexShards entries
 // so that building the schedule at start-up or after a failover reads a few
-// thousand entries rather than every account (DESIGN.md's rebuild read all
-// of them: 11 s at 100,000 accounts in Vault).
+// thousand entries rather than every account (the first design's rebuild
+// read all of them: 11 s at 100,000 accounts in Vault).
 //
 // # Why an account is never missing from it
 //

@@ -130,7 +130,9 @@ func (b *backend) pathAuthURLWrite(ctx context.Context, req *logical.Request, d 
 			return nil, err
 		}
 		if existing != nil {
-			return respondErr(badField("account", "%q is already registered; pass replace=true to re-authorize it", name))
+			// Whoever reads this may hold the onboarding policy, which
+			// denies replace: tell them who can make the link.
+			return respondErr(badField("account", "%q is already registered; re-authorizing it takes replace=true, which an operator whose policy allows replace=true on auth-url can pass (instagram-operator does; instagram-onboarding denies it)", name))
 		}
 	}
 	configID, err := authURLConfigID(cfg, d)

@@ -19,7 +19,8 @@ The Meta app's credentials (app_id, app_secret), the login product, the
 redirect URI registered in Meta's dashboard, the default scopes, and how the
 engine refreshes tokens. app_secret is write-only: reads answer app_secret_set.
 The *_base_url fields point the engine at another host for each of Meta's
-services (tests, proxies, mirrors); leave them unset in production.
+services (tests, proxies, mirrors); leave them unset in production. An
+empty value (api_base_url=) puts a field back to Meta's host.
 `
 
 func configFields() map[string]*framework.FieldSchema {
@@ -249,6 +250,7 @@ func (b *backend) pathConfigWrite(ctx context.Context, req *logical.Request, d *
 	}
 	prevLogin := cfg.Login
 	applyConfigFields(cfg, d)
+	defaultEmptyBaseURLs(cfg, d)
 	switchDefaultScopes(cfg, prevLogin, d)
 	if err := validateConfig(cfg); err != nil {
 		return respondErr(err)

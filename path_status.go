@@ -72,8 +72,10 @@ func pathStatus(b *backend) []*framework.Path {
 						"graph_api_version_state":      {Type: framework.TypeString, Description: "current, expiring (end of life within 90 days), ended, or unknown (not in the engine's table: no date)."},
 						"graph_api_version_expires_at": timeField("The configured version's end of life; empty when unknown or not announced."),
 						"app_problem":                  {Type: framework.TypeMap, Description: "The problem Meta reports with the app itself (kind: throttled, blocked, restricted, deactivated or development_mode; code; message; since; last_seen; answers), recorded once however many accounts' calls met it; absent when none."},
-						"health":                       {Type: framework.TypeString, Description: "The app-level verdict: ok, warning or error (an ended Graph API version, or an app-level problem other than a throttle)."},
+						"health":                       {Type: framework.TypeString, Description: "The app-level verdict: ok, warning or error (an ended Graph API version, or an app-level problem other than a throttle). Accounts are judged in accounts_health."},
 						"health_findings":              {Type: framework.TypeStringSlice, Description: "What made health what it is, one line per finding."},
+						"accounts_health":              {Type: framework.TypeString, Description: "The accounts' verdict: error while any needs its owner to authorize again, warning while any refresh is failing or a Facebook Login token is expiring, else ok."},
+						"accounts_health_findings":     {Type: framework.TypeStringSlice, Description: "What made accounts_health what it is: counts by status, never a name."},
 					},
 				}}},
 			},
@@ -114,5 +116,6 @@ func (b *backend) pathStatusRead(ctx context.Context, req *logical.Request, _ *f
 		"app_pause_reason":         pauseReason,
 	}}
 	b.addAppHealth(resp, cfg)
+	b.addAccountsHealth(resp)
 	return resp, nil
 }

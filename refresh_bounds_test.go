@@ -8,11 +8,11 @@ import (
 	"github.com/igvault/vault-plugin-secrets-instagram/graph/graphtest"
 )
 
-// TestFinding9AppPauseBoundedAndShownInStatus (issue 13, finding 9): an
+// TestAppPauseIsCappedAtADayAndShownInStatus (issue 13, finding 9): an
 // app-wide throttle (code 4) whose Retry-After asks for ten years pauses
 // every refresh in the mount for a day, not ten years, and status shows the
 // pause, until when and why, while it lasts and nothing once it is over.
-func TestFinding9AppPauseBoundedAndShownInStatus(t *testing.T) {
+func TestAppPauseIsCappedAtADayAndShownInStatus(t *testing.T) {
 	e := newTestEnv(t)
 	e.configure(map[string]any{"refresh_concurrency": 1})
 	names := e.registerDue("paused", 3)
@@ -66,11 +66,11 @@ func TestFinding9AppPauseBoundedAndShownInStatus(t *testing.T) {
 	}
 }
 
-// TestFinding9AbsurdExpiresInKeepsToken (issue 13, finding 9): a refresh
+// TestAbsurdExpiresInKeepsTheStoredToken (issue 13, finding 9): a refresh
 // answered with an expires_in past what a time.Duration holds (9.3e9
 // seconds) is a malformed answer: the stored token and its expiry stay, the
 // failure is recorded naming the field (never the token) and retried.
-func TestFinding9AbsurdExpiresInKeepsToken(t *testing.T) {
+func TestAbsurdExpiresInKeepsTheStoredToken(t *testing.T) {
 	e := newTestEnv(t)
 	e.configure(nil)
 	names := e.registerDue("absurd", 1)

@@ -10,14 +10,14 @@ import (
 	"github.com/igvault/vault-plugin-secrets-instagram/graph/graphtest"
 )
 
-// TestFinding8BudgetDoesNotCancelRefreshInFlight (issue 13, finding 8): a
+// TestRunBudgetDoesNotCancelARefreshInFlight (issue 13, finding 8): a
 // periodic run's budget limits handing out work, not the work handed out.
 // The budget runs out while the run's first refresh is on its way (as the
 // call leaves, or once Meta has answered and issued a new token): that
 // refresh still completes and its new token is stored, the account is
 // scheduled from it rather than left leased for claimLease, and the
 // account not yet started waits, still due, for the next run.
-func TestFinding8BudgetDoesNotCancelRefreshInFlight(t *testing.T) {
+func TestRunBudgetDoesNotCancelARefreshInFlight(t *testing.T) {
 	for _, when := range []string{"as the call leaves", "after Meta answered"} {
 		t.Run(when, func(t *testing.T) {
 			var (

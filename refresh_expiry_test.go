@@ -61,12 +61,12 @@ func dueNames(s *schedule.Queue, now time.Time) []string {
 	}
 }
 
-// TestFinding2ExpiredTokenMarkedNeedsReauth (issue 13, finding 2): a token
+// TestExpiredTokenIsMarkedNeedsReauthNotRetried (issue 13, finding 2): a token
 // that expired while nothing could refresh it (Vault sealed for two days) is
 // marked needs_reauth by the next periodic run, with a last_error that says
 // it expired and when; it leaves the schedule, status counts it, and no
 // later tick takes it up again.
-func TestFinding2ExpiredTokenMarkedNeedsReauth(t *testing.T) {
+func TestExpiredTokenIsMarkedNeedsReauthNotRetried(t *testing.T) {
 	e := newTestEnv(t)
 	cs := newCountingStorage(e.storage)
 	e.storage = cs
@@ -119,13 +119,13 @@ func TestFinding2ExpiredTokenMarkedNeedsReauth(t *testing.T) {
 	}
 }
 
-// TestFinding2NoAccountClaimedTwiceWithoutAWrite (issue 13, finding 2):
+// TestNoAccountIsClaimedTwiceWithoutAWrite (issue 13, finding 2):
 // over two days of one periodic run a minute, with Meta refusing every
 // refresh for the first 16 hours (so one token runs out while it is
 // retried), Instagram and Facebook Login accounts, daily checks and
 // refreshes, no account is handed out by a tick unless something was
 // written to it since the last tick that handed it out.
-func TestFinding2NoAccountClaimedTwiceWithoutAWrite(t *testing.T) {
+func TestNoAccountIsClaimedTwiceWithoutAWrite(t *testing.T) {
 	e := newTestEnv(t)
 	cs := newCountingStorage(e.storage)
 	e.storage = cs

@@ -26,11 +26,11 @@ func (e *testEnv) logLines(want ...string) []string {
 	return out
 }
 
-// TestFinding10RefusalsDoNotFloodTheLog: anyone can send bad requests to
+// TestRefusalsDoNotFloodTheLog: anyone can send bad requests to
 // callback, deauthorize and data-deletion; each path logs at most one
 // refusal line a minute, and then one line counting the ones it did not
 // log (at the next periodic run, or before its next line).
-func TestFinding10RefusalsDoNotFloodTheLog(t *testing.T) {
+func TestRefusalsDoNotFloodTheLog(t *testing.T) {
 	e := newTestEnv(t)
 	e.configure(nil)
 	forged, _ := newStateValue()

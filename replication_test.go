@@ -134,13 +134,13 @@ func TestInvalidateKeepsReplicaReadsCoherent(t *testing.T) {
 	}
 }
 
-// TestFinding5StatusIsForwardedFromReplicas: status reports the refresh
+// TestStatusIsForwardedFromReplicas: status reports the refresh
 // schedule and the periodic runs, which live on the active node of the
 // primary. A performance standby (or a performance secondary) has its own
 // schedule, built once from replicated storage and never worked, so its
 // answer would be a frozen view. The read must be refused with
 // logical.ErrReadOnly before its handler runs, so that Vault forwards it.
-func TestFinding5StatusIsForwardedFromReplicas(t *testing.T) {
+func TestStatusIsForwardedFromReplicas(t *testing.T) {
 	e := newTestEnv(t)
 	e.configure(nil)
 	e.registerLongLived("shop", "shop_user", e.clock.Now().Add(-48*time.Hour))

@@ -38,13 +38,13 @@ func (e *testEnv) deletionOf(sr string) deletionAnswer {
 	return d
 }
 
-// TestFinding3ReauthorizedAfterRequestIsLeftAlone: a signed request acts on
+// TestSignedRequestLeavesAccountsAuthorizedAfterItAlone: a signed request acts on
 // the accounts its user had when Meta issued it, not on one registered or
 // re-authorized later (a replay must not undo the owner's new consent). A
 // registration in the same second as issued_at counts as earlier: Meta's
 // issued_at has one-second resolution, and a genuine removal in the second
 // of a registration must not be ignored.
-func TestFinding3ReauthorizedAfterRequestIsLeftAlone(t *testing.T) {
+func TestSignedRequestLeavesAccountsAuthorizedAfterItAlone(t *testing.T) {
 	for _, path := range []string{"deauthorize", "data-deletion"} {
 		t.Run(path, func(t *testing.T) {
 			e := newTestEnv(t)
@@ -92,11 +92,11 @@ func otherTrailingBits(sr string) string {
 	return sig[:len(sig)-1] + string(alphabet[last^1]) + "." + payload
 }
 
-// TestFinding3ReplayActsOnce: a signed request acts once; a repeat (any
+// TestSignedRequestReplayActsOnce: a signed request acts once; a repeat (any
 // spelling of it: Meta's padding is tolerated) changes nothing and answers
 // what the first got, the same confirmation code for a deletion, also when
 // the repeats come at once.
-func TestFinding3ReplayActsOnce(t *testing.T) {
+func TestSignedRequestReplayActsOnce(t *testing.T) {
 	t.Run("deauthorize", func(t *testing.T) {
 		e := newTestEnv(t)
 		e.configure(nil)
@@ -153,11 +153,11 @@ func TestFinding3ReplayActsOnce(t *testing.T) {
 	})
 }
 
-// TestFinding3ReplayAcrossPaths: Meta signs the same payload for both
+// TestSignedRequestActsOncePerPath: Meta signs the same payload for both
 // callbacks, so a request may reach each path once (Meta itself sends one
 // to each when a user removes the app and asks for deletion in the same
 // second); on each path it acts at most once.
-func TestFinding3ReplayAcrossPaths(t *testing.T) {
+func TestSignedRequestActsOncePerPath(t *testing.T) {
 	e := newTestEnv(t)
 	e.configure(nil)
 	u := e.registerFromCode("shop", "shop_user")
@@ -187,11 +187,11 @@ func TestFinding3ReplayAcrossPaths(t *testing.T) {
 	}
 }
 
-// TestFinding3ReplayMemoryIsLocalAndAgesOut: what the engine remembers of
+// TestSignedRequestMemoryIsLocalAndAgesOut: what the engine remembers of
 // a request is in local storage (per cluster, never replicated), holds
 // neither the request nor the user, and goes once the request is too old
 // to be accepted anyway.
-func TestFinding3ReplayMemoryIsLocalAndAgesOut(t *testing.T) {
+func TestSignedRequestMemoryIsLocalAndAgesOut(t *testing.T) {
 	e := newTestEnv(t)
 	e.configure(map[string]any{"signed_request_max_age": "30m"})
 	u := e.registerFromCode("shop", "shop_user")
@@ -232,10 +232,10 @@ func TestFinding3ReplayMemoryIsLocalAndAgesOut(t *testing.T) {
 	}
 }
 
-// TestFinding3DeletionRecordsExpire: a deletion's status record goes after
+// TestDeletionRecordsExpire: a deletion's status record goes after
 // config's deletion_record_ttl (90 days by default), swept by the periodic
 // work; the status read answers 404 from then on.
-func TestFinding3DeletionRecordsExpire(t *testing.T) {
+func TestDeletionRecordsExpire(t *testing.T) {
 	e := newTestEnv(t)
 	e.configure(nil)
 	resp := e.mustOK(e.read("config"))
@@ -284,9 +284,9 @@ func TestFinding3DeletionRecordsExpire(t *testing.T) {
 	}
 }
 
-// TestFinding3SweepIsBounded: the periodic work examines a bounded number
+// TestDeletionRecordSweepIsBounded: the periodic work examines a bounded number
 // of records per run, and gets through a backlog run after run.
-func TestFinding3SweepIsBounded(t *testing.T) {
+func TestDeletionRecordSweepIsBounded(t *testing.T) {
 	e := newTestEnv(t)
 	e.configure(nil)
 	const n = 1000

@@ -12,7 +12,7 @@ import (
 	"testing"
 )
 
-// The engine's paths as the contract (DESIGN.md, README) names them, with
+// The engine's paths as the README and docs/paths.md name them, with
 // their methods: Vault's published OpenAPI document must have at least
 // these. Paths added later are checked by the comparison with the
 // plugin's own document below.

@@ -13,10 +13,10 @@ import (
 	"github.com/igvault/vault-plugin-secrets-instagram/graph/graphtest"
 )
 
-// TestFinding9RetryAfterCappedAtADay (issue 13, finding 9): one answer
+// TestRetryAfterIsCappedAtADay (issue 13, finding 9): one answer
 // asking to wait for years (or for more seconds than a time.Duration holds)
 // must not stop calls for years: a Retry-After over a day counts as a day.
-func TestFinding9RetryAfterCappedAtADay(t *testing.T) {
+func TestRetryAfterIsCappedAtADay(t *testing.T) {
 	for header, want := range map[string]time.Duration{
 		"3600":                 time.Hour,
 		"86400":                24 * time.Hour,
@@ -39,13 +39,13 @@ func TestFinding9RetryAfterCappedAtADay(t *testing.T) {
 	}
 }
 
-// TestFinding9ExpiresInOutOfRangeRefused (issue 13, finding 9): every
+// TestExpiresInOutOfRangeIsRefused (issue 13, finding 9): every
 // decoder that reads expires_in (the Instagram token endpoints, and the
 // Facebook ones read through golang.org/x/oauth2, as JSON and as a form,
 // and Threads')
 // refuses a negative lifetime or one over ten years as a malformed answer
 // naming the field, never the token; ten years exactly is accepted.
-func TestFinding9ExpiresInOutOfRangeRefused(t *testing.T) {
+func TestExpiresInOutOfRangeIsRefused(t *testing.T) {
 	const token = "IGAAthe-token-in-the-answer"
 	type call func(context.Context, *graph.Client) (*graph.LongLivedToken, error)
 	calls := map[string]struct {

@@ -68,7 +68,8 @@ func Classify(err error) Class {
 	return ClassPermanent
 }
 
-// Graph error codes a token manager acts on (instagram-api.md §3).
+// Graph error codes a token manager acts on (Meta's Graph API error-handling
+// page; docs/how-it-works.md says what the engine does with each).
 const (
 	CodeUnknown              = 1
 	CodeService              = 2

@@ -17,8 +17,8 @@ type VersionInfo struct {
 	Released, Expires time.Time
 }
 
-// versionTable is Meta's versions changelog as recorded in instagram-api.md
-// §5 (keep the two together): each version lives at least two years, and
+// versionTable is Meta's Graph API versions changelog (update it when Meta
+// announces a version or an end date): each version lives at least two years, and
 // its end date is announced when the next one is released. A call to an
 // ended version is answered by the oldest live one, so nothing fails on the
 // day: the engine warns ahead of it instead.

@@ -94,8 +94,18 @@ cleanup() {
   echo "dev: stopped; logs are in $dev_dir" >&2
 }
 trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+# Ctrl-C (or a TERM) is how a running dev server is meant to stop, so once it
+# is up either ends the script with 0, after cleanup, and make reports no
+# error. During the setup (the builds, the start) an interrupt is one, and the
+# exit status says so (130, 143).
+running=0
+# shellcheck disable=SC2317 # reached through the traps
+on_signal() {
+  if [ "$running" = 1 ]; then exit 0; fi
+  exit "$1"
+}
+trap 'on_signal 130' INT
+trap 'on_signal 143' TERM
 
 if [ "$use_fake" = 1 ]; then
   app_id="dev-app-id"
@@ -244,6 +254,7 @@ Refreshes, the authorization flow, failures: docs/make-dev.md.
 Ctrl-C stops Vault$([ "$use_fake" = 1 ] && echo " and the fake Meta"). Everything is in memory: a restart starts clean.
 EOF
 
+running=1
 # Stay in the foreground until Ctrl-C; if either process dies on its own, stop
 # the other. (A poll rather than `wait -n PID...`, which needs bash 5.1.)
 # The sleep runs in the background because the `wait` builtin, unlike a

@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// Facebook Login for Business (instagram-api.md section 6): a Business-type
+// Facebook Login for Business (docs/logins.md): a Business-type
 // app makes configurations in its App Dashboard; the dialog takes one by
 // config_id instead of scope, and the configuration fixes the permissions
 // and the kind of token the code exchange gives: a user token, or a Business

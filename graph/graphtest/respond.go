@@ -11,7 +11,9 @@ import (
 	"github.com/igvault/vault-plugin-secrets-instagram/graph"
 )
 
-// Subcodes of code 190 (instagram-api.md section 3).
+// Subcodes of code 190 the fake sends. Meta documents 458 app not installed,
+// 459 user checkpointed, 460 password changed, 463 expired, 464 unconfirmed
+// user, 467 invalid token and 492 invalid session.
 const (
 	subcodePasswordChanged = 460
 	subcodeExpired         = 463

@@ -7,7 +7,7 @@ import (
 )
 
 // TestDialogsRefuseRetiredScopes: Meta retired the business_* scope names
-// on 2025-01-27 (instagram-api.md section 1). The Instagram dialog refuses
+// on 2025-01-27 (Meta's Business Login for Instagram page). The Instagram dialog refuses
 // each in api.instagram.com's flat error shape, naming it, and issues no
 // code; Facebook's dialog never knew them and refuses them in the Graph
 // shape.

@@ -55,11 +55,11 @@ func TestRebuildAbortDropsJournal(t *testing.T) {
 	}
 }
 
-// TestFinding2PutBackNeverRequeuesInThePast (issue 13, finding 2): an
+// TestPutBackNeverRequeuesInThePast (issue 13, finding 2): an
 // account the periodic work took up and left alone goes back at its due
 // time, or, when that is not after now, stays leased: it is not handed out
 // again by the next tick without something written to it.
-func TestFinding2PutBackNeverRequeuesInThePast(t *testing.T) {
+func TestPutBackNeverRequeuesInThePast(t *testing.T) {
 	now := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
 	s := NewQueue(testWindow)
 	future := Account{IssuedAt: now.Add(-10 * 24 * time.Hour), ExpiresAt: now.Add(50 * 24 * time.Hour), CheckedAt: now, Status: StatusValid}
