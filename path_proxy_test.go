@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -18,6 +19,7 @@ import (
 type rawAnswer struct {
 	status     int
 	retryAfter string
+	RetryAfter int64          `json:"retry_after"`
 	Errors     []string       `json:"errors"`
 	GraphError map[string]any `json:"graph_error"`
 }
@@ -186,7 +188,7 @@ func TestProxyAnswers429WhileTheAppIsPaused(t *testing.T) {
 	e.meta.SetAppProblem("")
 	calls := e.meta.AllCalls()
 	ans := e.proxyRefusal(e.read("proxy/shop/me"))
-	if ans.status != http.StatusTooManyRequests || ans.retryAfter == "" || ans.retryAfter == "0" {
+	if ans.status != http.StatusTooManyRequests || ans.retryAfter == "" || ans.retryAfter == "0" || ans.retryAfter != strconv.FormatInt(ans.RetryAfter, 10) {
 		t.Fatalf("answer while paused = %+v", ans)
 	}
 	if !sameCalls(calls, e.meta.AllCalls()) {

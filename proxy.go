@@ -250,6 +250,13 @@ func (b *backend) proxyMarkNeedsReauth(ctx context.Context, s logical.Storage, n
 // and Retry-After when known.
 func proxyRefusal(status int, msg string, retryAfter time.Duration, ge *graph.Error) (*logical.Response, error) {
 	body := map[string]any{"errors": []string{msg}}
+	// Vault passes a plugin's response headers on only where the mount
+	// allows them (allowed_response_headers), so the wait is in the body
+	// too.
+	secs := int64(math.Ceil(retryAfter.Seconds()))
+	if retryAfter > 0 {
+		body["retry_after"] = secs
+	}
 	if ge != nil {
 		body["graph_error"] = map[string]any{
 			"code": ge.Code, "error_subcode": ge.Subcode, "type": ge.Type,
@@ -266,7 +273,7 @@ func proxyRefusal(status int, msg string, retryAfter time.Duration, ge *graph.Er
 		logical.HTTPRawBody:     raw,
 	}}
 	if retryAfter > 0 {
-		resp.Headers = map[string][]string{"Retry-After": {strconv.FormatInt(int64(math.Ceil(retryAfter.Seconds())), 10)}}
+		resp.Headers = map[string][]string{"Retry-After": {strconv.FormatInt(secs, 10)}}
 	}
 	return resp, nil
 }

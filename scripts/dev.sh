@@ -172,6 +172,9 @@ wait_for "Vault" "$vault_pid" "$dev_dir/vault.log" vault_up
 echo "==> registering $name $PLUGIN_VERSION" >&2
 "$vault_bin" plugin register -sha256="$PLUGIN_SHA256" -version="$PLUGIN_VERSION" secret "$name" >&2
 "$vault_bin" secrets enable -path=instagram -plugin-version="$PLUGIN_VERSION" "$name" >&2
+# proxy/ answers a paused app's 429 with Retry-After; Vault passes a plugin's
+# response headers on only where the mount allows them.
+"$vault_bin" secrets tune -allowed-response-headers=Retry-After instagram/ >&2
 
 config_args=(app_id="$app_id" app_secret=- redirect_uri="$redirect_uri")
 if [ "$use_fake" = 1 ]; then
