@@ -100,9 +100,6 @@ func (a *account) scheduled() schedule.Account {
 	}
 }
 
-// facebook reports whether the account came through Facebook Login.
-func (a *account) facebook() bool { return a.Login == loginFacebook }
-
 // expired reports whether the token is past its known expiry.
 func (a *account) expired(now time.Time) bool { return schedule.Expired(a.ExpiresAt, now) }
 

@@ -48,7 +48,8 @@ type dueWork struct {
 // is whether it holds a token at all (a deauthorized account does not);
 // window is the configured refresh window.
 //
-// Facebook Login accounts have no refresh grant and are only ever checked.
+// Accounts whose login has no refresh grant (Facebook Login) are only ever
+// checked.
 // An Instagram Login account whose token can no longer be refreshed is
 // marked needs_reauth; a working one is checked daily while its refresh is
 // not due, and refreshed once it is.
@@ -57,7 +58,7 @@ func decideDue(t schedule.Account, holdsToken bool, window time.Duration, now ti
 	// what can be done about it takes the token too. No app pause here:
 	// the periodic run stops handing out work while one holds.
 	due := schedule.Decide(t.Timing(), schedule.Config{Window: window}, now)
-	if t.Login == loginFacebook {
+	if !loginNamed(t.Login).refreshes() {
 		if !holdsToken || due.Work != schedule.Check {
 			return dueWork{kind: dueNothing}
 		}

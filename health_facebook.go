@@ -29,11 +29,11 @@ const (
 	healthCheckSpread = schedule.CheckSpread
 )
 
-// reauthDueAt is when a Facebook Login account's owner must authorize
-// again at the latest: its token's expiry; zero for a Page token (and for
-// Instagram Login accounts, which the engine refreshes).
+// reauthDueAt is when the owner of an account whose login has no refresh
+// grant must authorize again at the latest: its token's expiry; zero for a
+// Page token (and for accounts the engine refreshes).
 func (a *account) reauthDueAt() time.Time {
-	if !a.facebook() {
+	if a.login().refreshes() {
 		return time.Time{}
 	}
 	return a.ExpiresAt

@@ -26,7 +26,7 @@ import (
 // serving it and status reports it; a check Meta cannot answer is recorded
 // and tried again a day later, the status unchanged since nothing was
 // learned about the token. The token itself is never changed.
-func (b *backend) checkInstagramAccount(ctx context.Context, s logical.Storage, meta metaClient, cfg *config, stored *account, now time.Time) (*account, error) {
+func (b *backend) checkInstagramAccount(ctx context.Context, s logical.Storage, meta instagramClient, cfg *config, stored *account, now time.Time) (*account, error) {
 	next := stored.clone()
 	_, err := callMeta(ctx, cfg, func(ctx context.Context) (*graph.User, error) {
 		return meta.Me(ctx, stored.AccessToken)

@@ -27,7 +27,7 @@ func checkFacebookConfigID(cfg *config) error {
 		return nil
 	case !configIDRegex.MatchString(cfg.FacebookConfigID):
 		return badField("facebook_config_id", "must be the numeric ID of a Facebook Login for Business configuration (App Dashboard > Facebook Login for Business > Configurations)")
-	case cfg.Login != loginFacebook:
+	case !loginFor(cfg).takesConfigurations():
 		return badField("facebook_config_id", `only goes with login=facebook: a configuration belongs to Facebook Login for Business; clear it (facebook_config_id="") when switching login`)
 	}
 	return nil
