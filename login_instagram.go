@@ -46,8 +46,9 @@ type instagramLogin struct {
 	host func(*config) string
 }
 
-// instagram is Instagram Login, logins' first row.
-var instagram = instagramLogin{
+// instagram is Instagram Login, logins' first row (a pointer: logins
+// compare, and instagramLogin holds funcs).
+var instagram = &instagramLogin{
 	id: loginInstagram, titleText: "Instagram Login", productName: "Instagram",
 	scopes: defaultScopes,
 	api:    func(m metaClient) instagramClient { return m },
