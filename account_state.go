@@ -108,6 +108,9 @@ func (a *account) recordRefreshSuccess(now time.Time, tok *graph.LongLivedToken)
 // Code 4 and the other app-level answers never get here: they pause every
 // call (metaObserver.AppProblem) and leave the account alone.
 func (a *account) recordRefreshFailure(now time.Time, err error, msg string, backoff func(failures int) time.Duration) {
+	if sessionEndedIn(err) {
+		msg = sessionEndedMessage("refresh")
+	}
 	if graph.Classify(err) == graph.ClassReauth {
 		a.markNeedsReauth(now, msg)
 		return

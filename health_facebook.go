@@ -82,7 +82,11 @@ func (b *backend) checkFacebookAccount(ctx context.Context, s logical.Storage, f
 		if info.Error != nil {
 			why += ": " + redact(info.Error.Error(), stored.AccessToken, stored.UserAccessToken, cfg.AppSecret)
 		}
-		next.recordCheckNeedsReauth(now, why+"; the owner must authorize again (auth-url)")
+		why += "; the owner must authorize again (auth-url)"
+		if sessionEnded(info.Error) {
+			why = sessionEndedMessage("health check (debug_token)")
+		}
+		next.recordCheckNeedsReauth(now, why)
 		return b.saveCheck(ctx, s, stored, next, graph.ClassReauth)
 	}
 

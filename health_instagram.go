@@ -44,7 +44,11 @@ func (b *backend) checkInstagramAccount(ctx context.Context, s logical.Storage, 
 	msg := "health check (me) failed: " + redact(err.Error(), stored.AccessToken, cfg.AppSecret)
 	class := graph.Classify(err)
 	if class == graph.ClassReauth {
-		next.recordCheckNeedsReauth(now, msg+"; the owner must authorize again (auth-url)")
+		why := msg + "; the owner must authorize again (auth-url)"
+		if sessionEndedIn(err) {
+			why = sessionEndedMessage("health check (me)")
+		}
+		next.recordCheckNeedsReauth(now, why)
 		return b.saveCheck(ctx, s, stored, next, class)
 	}
 	next.recordInstagramCheckFailure(now, msg)
