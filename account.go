@@ -136,18 +136,6 @@ func loadAccount(ctx context.Context, s logical.Storage, name string) (*account,
 	return a, nil
 }
 
-// systemUser reports whether the account's authorization gave a Business
-// Integration System User token.
-func (a *account) systemUser() bool { return a.TokenKind == tokenKindSystemUser }
-
-// tokenNoun names the account's authorizing token in messages.
-func (a *account) tokenNoun() string {
-	if a.systemUser() {
-		return "system-user access token"
-	}
-	return "user access token"
-}
-
 // saveAccount stores the account and updates the cache and the schedule.
 // The caller holds the account's write lock.
 //

@@ -108,8 +108,10 @@ type dialog struct {
 type grant struct {
 	code, redirectURI, configID string
 	token                       string
-	expiresAt                   time.Time // zero: not given
-	pageID                      string
+	// hasExpiry says expires_at was given, as expiresAt.
+	hasExpiry bool
+	expiresAt time.Time
+	pageID    string
 }
 
 // served is what token/<name> answers of the token besides itself.

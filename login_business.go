@@ -53,3 +53,15 @@ func (b *backend) inspectedFacebookAccount(ctx context.Context, fb facebookClien
 	}
 	return nil, badField(field, "is a %s token; Facebook Login takes a user or a system-user access token", info.Type)
 }
+
+// systemUser reports whether the account's authorization gave a Business
+// Integration System User token.
+func (a *account) systemUser() bool { return a.TokenKind == tokenKindSystemUser }
+
+// tokenNoun names the account's authorizing token in messages.
+func (a *account) tokenNoun() string {
+	if a.systemUser() {
+		return "system-user access token"
+	}
+	return "user access token"
+}

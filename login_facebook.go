@@ -65,7 +65,7 @@ func (facebookLogin) checkGrant(g grant) error {
 	switch {
 	case g.pageID != "":
 		return checkPageID(g.pageID)
-	case !g.expiresAt.IsZero():
+	case g.hasExpiry:
 		return badField("expires_at", "does not go with login=facebook: the engine exchanges the token and learns its expiry from Facebook")
 	}
 	return nil

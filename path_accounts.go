@@ -301,7 +301,7 @@ func (b *backend) pathAccountWrite(ctx context.Context, req *logical.Request, d 
 		return respondErr(err)
 	}
 	l := loginFor(cfg)
-	g := grant{token: token, pageID: pageID, configID: cfg.FacebookConfigID}
+	g := grant{token: token, pageID: pageID, configID: cfg.FacebookConfigID, hasExpiry: hasExpiry}
 	if hasExpiry {
 		g.expiresAt = d.Get("expires_at").(time.Time)
 	}

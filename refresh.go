@@ -279,7 +279,7 @@ func (b *backend) saveNeedsReauth(ctx context.Context, s logical.Storage, stored
 	return next, &workError{account: next.Name, class: graph.ClassReauth, msg: next.LastError}
 }
 
-// refreshRefusal says why Instagram would refuse to refresh the token now,
+// refreshRefusal says why Meta would refuse to refresh the token now,
 // if it would: the account holds none, it expired, or it is younger than
 // 24 hours. An operator may refresh an account that needs
 // re-authorization: a token that Meta takes again makes it valid.
@@ -288,10 +288,10 @@ func refreshRefusal(a *account, now time.Time) error {
 	case a.AccessToken == "":
 		return fmt.Errorf("%w: account %q holds no token; re-authorize it", errRefreshRefused, a.Name)
 	case a.expired(now):
-		return fmt.Errorf("%w: the token expired at %s and Instagram cannot refresh an expired token; re-authorize account %q",
-			errRefreshRefused, formatTime(a.ExpiresAt), a.Name)
+		return fmt.Errorf("%w: the token expired at %s and %s cannot refresh an expired token; re-authorize account %q",
+			errRefreshRefused, formatTime(a.ExpiresAt), a.login().product(), a.Name)
 	case schedule.TooYoungToRefresh(a.IssuedAt, now):
-		return fmt.Errorf("%w: %s", errRefreshRefused, youngTokenReason(a.IssuedAt))
+		return fmt.Errorf("%w: %s", errRefreshRefused, youngTokenReason(a.login(), a.IssuedAt))
 	}
 	return nil
 }
