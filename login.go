@@ -144,9 +144,9 @@ var logins = []login{
 // defaultLoginName is config's login until written.
 var defaultLoginName = logins[0].name()
 
-// loginNamed is the login called name. Every record names one of logins;
-// one that does not (none stored by any version) is taken as Instagram
-// Login, as before the logins had names of their own.
+// loginNamed is the login called name. A name that is none of logins'
+// (an empty one, say, in a record older than its login field) is taken as
+// Instagram Login, as the engine always took every login but Facebook's.
 func loginNamed(name string) login {
 	for _, l := range logins {
 		if l.name() == name {
