@@ -100,9 +100,6 @@ func (a *account) scheduled() schedule.Account {
 	}
 }
 
-// facebook reports whether the account came through Facebook Login.
-func (a *account) facebook() bool { return a.Login == loginFacebook }
-
 // expired reports whether the token is past its known expiry.
 func (a *account) expired(now time.Time) bool { return schedule.Expired(a.ExpiresAt, now) }
 
@@ -137,18 +134,6 @@ func loadAccount(ctx context.Context, s logical.Storage, name string) (*account,
 	}
 	migrateAccount(a) // migrate.go
 	return a, nil
-}
-
-// systemUser reports whether the account's authorization gave a Business
-// Integration System User token.
-func (a *account) systemUser() bool { return a.TokenKind == tokenKindSystemUser }
-
-// tokenNoun names the account's authorizing token in messages.
-func (a *account) tokenNoun() string {
-	if a.systemUser() {
-		return "system-user access token"
-	}
-	return "user access token"
 }
 
 // saveAccount stores the account and updates the cache and the schedule.

@@ -28,22 +28,19 @@ import (
 
 // markServing records that the account's token was just obtained or
 // confirmed working (a registration, a Page chosen, a healthy Facebook
-// check): valid, or for a Facebook Login token that expires within window,
-// expiring. Any failure on record is over.
+// check): valid, or expiring for a token its login cannot refresh that
+// expires within window. Any failure on record is over.
 func (a *account) markServing(now time.Time, window time.Duration) {
-	a.Status = statusValid
-	if a.facebook() {
-		a.Status = facebookStatus(a, now, window)
-	}
+	a.Status = servingStatus(a, now, window)
 	a.clearFailures()
 }
 
-// facebookStatus is the status of a working Facebook Login account: valid,
-// or expiring once its token (a user token, or a system-user token with an
-// expiry; Page tokens and never-expiring system-user tokens have none)
-// expires within the refresh window.
-func facebookStatus(a *account, now time.Time, window time.Duration) string {
-	if !a.ExpiresAt.IsZero() && a.ExpiresAt.Sub(now) <= window {
+// servingStatus is the status of a working account: valid, or expiring
+// once a token its login has no refresh grant for (a Facebook user token,
+// or a system-user token with an expiry; Page tokens and never-expiring
+// system-user tokens have none) expires within the refresh window.
+func servingStatus(a *account, now time.Time, window time.Duration) string {
+	if !a.login().refreshes() && !a.ExpiresAt.IsZero() && a.ExpiresAt.Sub(now) <= window {
 		return statusExpiring
 	}
 	return statusValid
@@ -111,6 +108,9 @@ func (a *account) recordRefreshSuccess(now time.Time, tok *graph.LongLivedToken)
 // Code 4 and the other app-level answers never get here: they pause every
 // call (metaObserver.AppProblem) and leave the account alone.
 func (a *account) recordRefreshFailure(now time.Time, err error, msg string, backoff func(failures int) time.Duration) {
+	if sessionEndedIn(err) {
+		msg = sessionEndedMessage("refresh")
+	}
 	if graph.Classify(err) == graph.ClassReauth {
 		a.markNeedsReauth(now, msg)
 		return

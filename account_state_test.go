@@ -216,7 +216,7 @@ func TestAccountStateTransitions(t *testing.T) {
 					t.Errorf("refresh_failing with retry_at %v", a.RetryAt)
 				}
 			case statusExpiring:
-				if !a.facebook() {
+				if a.Login != loginFacebook {
 					t.Error("an Instagram Login account expiring")
 				}
 			}

@@ -89,6 +89,27 @@ func TestGraphAPIVersionEndOfLife(t *testing.T) {
 	}
 }
 
+// TestGraphAPIVersionV21WarnsOnDecember6th2026: on 2026-12-06 a config
+// pinned to v21.0 (which ends 2027-01-21, inside the 90-day horizon) is
+// already warned about, on a write, a read and in status.
+func TestGraphAPIVersionV21WarnsOnDecember6th2026(t *testing.T) {
+	e := newTestEnv(t)
+	e.clock.Advance(time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC).Sub(e.clock.Now()))
+	const want = "graph_api_version v21.0 reaches its end of life on 2027-01-21 (in 45 days)"
+	resp := e.mustOK(e.write("config", map[string]any{
+		"app_id": testAppID, "app_secret": testAppSecret, "graph_api_version": "v21.0",
+	}))
+	if !warningsContain(resp, want) {
+		t.Fatalf("config write on 2026-12-06: %v, want a warning %q", resp, want)
+	}
+	if !warningsContain(e.mustOK(e.read("config")), want) {
+		t.Fatal("no warning on a config read")
+	}
+	if st := e.mustOK(e.read("status")); st.Data["graph_api_version_state"] != "expiring" || st.Data["health"] != healthWarning {
+		t.Fatalf("status on 2026-12-06: %v", st.Data)
+	}
+}
+
 // TestAppProblemRecordedOnce: when Meta's answers concern the app (here a
 // deactivated app, which Meta answers with code 190 like a dead token), the
 // engine records one app problem in status and metrics and pauses every

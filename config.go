@@ -15,9 +15,6 @@ import (
 const (
 	configStoragePath = "config"
 
-	loginInstagram = schedule.LoginInstagram
-	loginFacebook  = schedule.LoginFacebook
-
 	// Instagram long-lived tokens live 60 days; a refresh is allowed once a
 	// token is 24 hours old.
 	longLivedLifetime = 60 * 24 * time.Hour
@@ -45,8 +42,6 @@ const (
 	maxSignedRequestMaxAge     = 24 * time.Hour
 )
 
-var defaultScopes = []string{"instagram_business_basic"}
-
 // config is the stored Meta app configuration. AppSecret never leaves the
 // backend: reads answer app_secret_set instead.
 type config struct {
@@ -60,7 +55,7 @@ type config struct {
 	Scopes      []string `json:"scopes"`
 	// FacebookConfigID is a Facebook Login for Business configuration
 	// (login=facebook only): auth-url's dialog carries it instead of
-	// scopes. See register_business.go.
+	// scopes. See login_business.go.
 	FacebookConfigID string        `json:"facebook_config_id,omitempty"`
 	GraphAPIVersion  string        `json:"graph_api_version"`
 	RefreshWindow    time.Duration `json:"refresh_window"`
@@ -93,8 +88,8 @@ type config struct {
 func defaultConfig() *config {
 	ep := graph.DefaultEndpoints()
 	return &config{
-		Login:                loginInstagram,
-		Scopes:               append([]string(nil), defaultScopes...),
+		Login:                defaultLoginName,
+		Scopes:               append([]string(nil), loginNamed(defaultLoginName).defaultScopes()...),
 		GraphAPIVersion:      defaultGraphAPIVersion,
 		RefreshWindow:        defaultRefreshWindow,
 		RequestTimeout:       defaultRequestTimeout,
@@ -199,23 +194,6 @@ func (b *backend) resetConfig() {
 	b.meta = nil
 	b.configGen++
 	b.configMu.Unlock()
-}
-
-// metaClient is the part of Meta's API the backend uses; *graph.Client
-// satisfies it.
-type metaClient interface {
-	AuthorizeURL(redirectURI string, scopes []string, state string, opts graph.DialogOptions) string
-	ExchangeCode(ctx context.Context, code, redirectURI string) (*graph.ShortLivedToken, error)
-	ExchangeForLongLived(ctx context.Context, shortLived string) (*graph.LongLivedToken, error)
-	Refresh(ctx context.Context, longLived string) (*graph.LongLivedToken, error)
-	Me(ctx context.Context, token string) (*graph.User, error)
-
-	// Facebook Login (register_facebook.go).
-	facebookClient
-
-	// The Graph pass-through (proxy.go).
-	Passthrough(ctx context.Context, call graph.PassthroughCall) (*graph.PassthroughAnswer, error)
-	Endpoints() graph.Endpoints
 }
 
 // metaFor returns the Meta client for the stored config, or a 400-worthy

@@ -28,11 +28,13 @@ const (
 	// dueNeedsReauth: an Instagram Login token that nothing but its owner
 	// can save (expired, or none held): marked needs_reauth.
 	dueNeedsReauth
-	// dueInstagramCheck: a working Instagram Login token's daily check.
+	// dueInstagramCheck: the daily check of a working token its login
+	// refreshes (Instagram Login's).
 	dueInstagramCheck
-	// dueFacebookCheck: a Facebook Login token's hourly check.
+	// dueFacebookCheck: the hourly check of a token its login has no
+	// refresh grant for (Facebook Login's).
 	dueFacebookCheck
-	// dueRefresh: an Instagram Login token's refresh.
+	// dueRefresh: the refresh of a token its login refreshes.
 	dueRefresh
 )
 
@@ -48,7 +50,8 @@ type dueWork struct {
 // is whether it holds a token at all (a deauthorized account does not);
 // window is the configured refresh window.
 //
-// Facebook Login accounts have no refresh grant and are only ever checked.
+// Accounts whose login has no refresh grant (Facebook Login) are only ever
+// checked.
 // An Instagram Login account whose token can no longer be refreshed is
 // marked needs_reauth; a working one is checked daily while its refresh is
 // not due, and refreshed once it is.
@@ -57,7 +60,7 @@ func decideDue(t schedule.Account, holdsToken bool, window time.Duration, now ti
 	// what can be done about it takes the token too. No app pause here:
 	// the periodic run stops handing out work while one holds.
 	due := schedule.Decide(t.Timing(), schedule.Config{Window: window}, now)
-	if t.Login == loginFacebook {
+	if !loginNamed(t.Login).refreshes() {
 		if !holdsToken || due.Work != schedule.Check {
 			return dueWork{kind: dueNothing}
 		}
@@ -77,31 +80,31 @@ func decideDue(t schedule.Account, holdsToken bool, window time.Duration, now ti
 	case t.Status == statusNeedsReauth:
 		return dueWork{kind: dueRefused, why: "needs re-authorization"}
 	case schedule.TooYoungToRefresh(t.IssuedAt, now):
-		return dueWork{kind: dueRefused, why: youngTokenReason(t.IssuedAt)}
+		return dueWork{kind: dueRefused, why: youngTokenReason(loginNamed(t.Login), t.IssuedAt)}
 	case due.Work != schedule.Refresh:
 		return dueWork{kind: dueNothing}
 	}
 	return dueWork{kind: dueRefresh}
 }
 
-// beyondRefresh says why an Instagram Login token can never be refreshed
-// again, if it cannot: it expired (Instagram refuses expired tokens: only
-// its owner authorizing again renews it), or the account holds none. ""
-// while a refresh can still save it.
+// beyondRefresh says why a refreshed token (Instagram Login's) can never
+// be refreshed again, if it cannot: it expired (Meta refuses expired
+// tokens: only its owner authorizing again renews it), or the account holds
+// none. "" while a refresh can still save it.
 func beyondRefresh(t schedule.Account, holdsToken bool, now time.Time) string {
 	switch {
 	case !holdsToken:
 		return "the account holds no token; the owner must authorize again (auth-url)"
 	case t.Expired(now):
-		return fmt.Sprintf("the token expired at %s before it could be refreshed, and Instagram cannot refresh an expired token; the owner must authorize again (auth-url)",
-			formatTime(t.ExpiresAt))
+		return fmt.Sprintf("the token expired at %s before it could be refreshed, and %s cannot refresh an expired token; the owner must authorize again (auth-url)",
+			formatTime(t.ExpiresAt), loginNamed(t.Login).product())
 	}
 	return ""
 }
 
-// youngTokenReason says why a token issued at issuedAt cannot be
-// refreshed yet, and from when it can.
-func youngTokenReason(issuedAt time.Time) string {
-	return fmt.Sprintf("the token was issued at %s and Instagram refreshes tokens only once they are 24 hours old (from %s)",
-		formatTime(issuedAt), formatTime(issuedAt.Add(minTokenAge)))
+// youngTokenReason says why a token of login l issued at issuedAt cannot
+// be refreshed yet, and from when it can.
+func youngTokenReason(l login, issuedAt time.Time) string {
+	return fmt.Sprintf("the token was issued at %s and %s refreshes tokens only once they are 24 hours old (from %s)",
+		formatTime(issuedAt), l.product(), formatTime(issuedAt.Add(minTokenAge)))
 }

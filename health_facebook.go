@@ -29,11 +29,11 @@ const (
 	healthCheckSpread = schedule.CheckSpread
 )
 
-// reauthDueAt is when a Facebook Login account's owner must authorize
-// again at the latest: its token's expiry; zero for a Page token (and for
-// Instagram Login accounts, which the engine refreshes).
+// reauthDueAt is when the owner of an account whose login has no refresh
+// grant must authorize again at the latest: its token's expiry; zero for a
+// Page token (and for accounts the engine refreshes).
 func (a *account) reauthDueAt() time.Time {
-	if !a.facebook() {
+	if a.login().refreshes() {
 		return time.Time{}
 	}
 	return a.ExpiresAt
@@ -82,7 +82,11 @@ func (b *backend) checkFacebookAccount(ctx context.Context, s logical.Storage, f
 		if info.Error != nil {
 			why += ": " + redact(info.Error.Error(), stored.AccessToken, stored.UserAccessToken, cfg.AppSecret)
 		}
-		next.recordCheckNeedsReauth(now, why+"; the owner must authorize again (auth-url)")
+		why += "; the owner must authorize again (auth-url)"
+		if sessionEnded(info.Error) {
+			why = sessionEndedMessage("health check (debug_token)")
+		}
+		next.recordCheckNeedsReauth(now, why)
 		return b.saveCheck(ctx, s, stored, next, graph.ClassReauth)
 	}
 

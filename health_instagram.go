@@ -26,7 +26,7 @@ import (
 // serving it and status reports it; a check Meta cannot answer is recorded
 // and tried again a day later, the status unchanged since nothing was
 // learned about the token. The token itself is never changed.
-func (b *backend) checkInstagramAccount(ctx context.Context, s logical.Storage, meta metaClient, cfg *config, stored *account, now time.Time) (*account, error) {
+func (b *backend) checkInstagramAccount(ctx context.Context, s logical.Storage, meta instagramClient, cfg *config, stored *account, now time.Time) (*account, error) {
 	next := stored.clone()
 	_, err := callMeta(ctx, cfg, func(ctx context.Context) (*graph.User, error) {
 		return meta.Me(ctx, stored.AccessToken)
@@ -44,7 +44,11 @@ func (b *backend) checkInstagramAccount(ctx context.Context, s logical.Storage, 
 	msg := "health check (me) failed: " + redact(err.Error(), stored.AccessToken, cfg.AppSecret)
 	class := graph.Classify(err)
 	if class == graph.ClassReauth {
-		next.recordCheckNeedsReauth(now, msg+"; the owner must authorize again (auth-url)")
+		why := msg + "; the owner must authorize again (auth-url)"
+		if sessionEndedIn(err) {
+			why = sessionEndedMessage("health check (me)")
+		}
+		next.recordCheckNeedsReauth(now, why)
 		return b.saveCheck(ctx, s, stored, next, class)
 	}
 	next.recordInstagramCheckFailure(now, msg)

@@ -300,19 +300,15 @@ func (b *backend) pathAccountWrite(ctx context.Context, req *logical.Request, d 
 	if err != nil {
 		return respondErr(err)
 	}
-	facebook := cfg.Login == loginFacebook
-	switch {
-	case pageID != "" && !facebook:
-		return respondErr(errPageIDNeedsFacebook)
-	case pageID != "":
-		if err := checkPageID(pageID); err != nil {
-			return respondErr(err)
-		}
-	case facebook && hasExpiry:
-		return respondErr(badField("expires_at", "does not go with login=facebook: the engine exchanges the token and learns its expiry from Facebook"))
+	l := loginFor(cfg)
+	g := grant{token: token, pageID: pageID, configID: cfg.FacebookConfigID, hasExpiry: hasExpiry}
+	if hasExpiry {
+		g.expiresAt = d.Get("expires_at").(time.Time)
+	}
+	if err := l.checkGrant(g); err != nil {
+		return respondErr(err)
 	}
 
-	var a *account
 	if code != "" {
 		code = graph.CleanCode(code)
 		if code == "" {
@@ -327,26 +323,13 @@ func (b *backend) pathAccountWrite(ctx context.Context, req *logical.Request, d 
 		if (cfg.RedirectURI != "" || len(cfg.AllowedRedirectURIs) > 0) && !cfg.redirectAllowed(redirectURI) {
 			return respondErr(badField("redirect_uri", "must equal the redirect_uri in config or one of its allowed_redirect_uris"))
 		}
-		if facebook {
-			a, err = b.tokenFromFacebookCode(ctx, meta, cfg, code, redirectURI, cfg.FacebookConfigID != "")
-		} else {
-			a, err = b.tokenFromCode(ctx, meta, cfg, code, redirectURI)
+		g.code, g.redirectURI = code, redirectURI
+	} else if hasExpiry {
+		if err := checkGivenExpiry(g.expiresAt, b.clock.Now()); err != nil {
+			return respondErr(err)
 		}
-	} else if facebook {
-		a, err = b.tokenFromFacebookToken(ctx, meta, cfg, token)
-	} else {
-		var expiresAt time.Time
-		if hasExpiry {
-			expiresAt = d.Get("expires_at").(time.Time)
-			if err := checkGivenExpiry(expiresAt, b.clock.Now()); err != nil {
-				return respondErr(err)
-			}
-		}
-		a, err = b.tokenFromAccessToken(ctx, meta, cfg, token, expiresAt)
 	}
-	if err == nil && pageID != "" {
-		err = b.withPage(ctx, meta, cfg, a, pageID)
-	}
+	a, err := l.register(ctx, b, meta, cfg, g)
 	if err != nil {
 		return respondErr(err)
 	}

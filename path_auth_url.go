@@ -8,8 +8,6 @@ import (
 
 	"github.com/hashicorp/vault/sdk/framework"
 	"github.com/hashicorp/vault/sdk/logical"
-
-	"github.com/igvault/vault-plugin-secrets-instagram/graph"
 )
 
 const pathAuthURLHelpSyn = `Build the login URL that lets an account's owner authorize it.`
@@ -168,10 +166,10 @@ func (b *backend) pathAuthURLWrite(ctx context.Context, req *logical.Request, d 
 	if redirectURI == "" {
 		return respondErr(badField("redirect_uri", "is required: set redirect_uri in config to this mount's callback URL"))
 	}
-	dialog := graph.DialogOptions{ForceReauth: d.Get("force_reauth").(bool)}
+	dlg := dialog{redirectURI: redirectURI, scopes: scopes, configID: configID, forceReauth: d.Get("force_reauth").(bool)}
 	if v, ok := d.GetOk("enable_fb_login"); ok {
 		on := v.(bool)
-		dialog.EnableFBLogin = &on
+		dlg.enableFBLogin = &on
 	}
 
 	value, err := newStateValue()
@@ -199,17 +197,11 @@ func (b *backend) pathAuthURLWrite(ctx context.Context, req *logical.Request, d 
 		"state":      value,
 		"expires_at": formatTime(st.ExpiresAt),
 	}}
-	if cfg.Login == loginFacebook {
-		// Facebook's dialog, versioned by graph_api_version.
-		resp.Data["url"] = meta.FacebookAuthorizeURL(redirectURI, scopes, value, configID)
-		if dialog.ForceReauth {
-			resp.AddWarning("force_reauth applies to Instagram Login only and was ignored")
-		}
-		if dialog.EnableFBLogin != nil {
-			resp.AddWarning("enable_fb_login applies to Instagram Login only and was ignored")
-		}
-	} else {
-		resp.Data["url"] = meta.AuthorizeURL(redirectURI, scopes, value, dialog)
+	dlg.state = value
+	url, warnings := loginFor(cfg).authURL(meta, dlg)
+	resp.Data["url"] = url
+	for _, w := range warnings {
+		resp.AddWarning(w)
 	}
 	b.Logger().Info("authorization URL issued", "account", name, "login", cfg.Login, "config_id", configID, "replace", replace, "allow_user_change", allowUserChange, "expires_at", formatTime(st.ExpiresAt))
 	return resp, nil
@@ -223,7 +215,7 @@ func authURLConfigID(cfg *config, d *framework.FieldData) (string, error) {
 	switch {
 	case given == "":
 		return cfg.FacebookConfigID, nil
-	case cfg.Login != loginFacebook:
+	case !loginFor(cfg).takesConfigurations():
 		return "", badField("config_id", "only goes with config login=facebook: configurations belong to Facebook Login for Business")
 	case !configIDRegex.MatchString(given):
 		return "", badField("config_id", "must be the numeric ID of a Facebook Login for Business configuration")

@@ -179,14 +179,9 @@ func (b *backend) completeAuthorization(ctx context.Context, s logical.Storage, 
 		}
 	}
 
-	product := "Instagram"
-	var a *account
-	if cfg.Login == loginFacebook {
-		product = "Facebook"
-		a, err = b.facebookFromCallback(ctx, s, meta, cfg, st, code)
-	} else {
-		a, err = b.tokenFromCode(ctx, meta, cfg, code, st.RedirectURI)
-	}
+	l := loginFor(cfg)
+	product := l.product()
+	a, err := l.callback(ctx, b, s, meta, cfg, st, code)
 	if err != nil {
 		// The error is already scrubbed of the code and tokens; it goes
 		// to the log for the operator, not to the page.
@@ -214,23 +209,7 @@ func (b *backend) completeAuthorization(ctx context.Context, s logical.Storage, 
 	case err != nil:
 		return nil, err
 	}
-	if a.facebook() {
-		msg := "Connected your Facebook account to account " + st.Account + "."
-		if a.systemUser() {
-			msg = "Connected your business (a system user of it) to account " + st.Account + "."
-		}
-		if a.PageID != "" {
-			msg = "Connected the Facebook Page " + a.PageName + " and its Instagram account to account " + st.Account + "."
-		}
-		return pageContent{Status: http.StatusOK, Class: "ok", Title: "Account connected", Message: msg, Hint: "You can close this page."}.response()
-	}
-	return pageContent{
-		Status:  http.StatusOK,
-		Class:   "ok",
-		Title:   "Instagram account connected",
-		Message: "Connected @" + a.Username + " to account " + st.Account + ".",
-		Hint:    "You can close this page.",
-	}.response()
+	return l.connected(a, st.Account).response()
 }
 
 // userChanged answers a re-authorization link opened by another user than
@@ -240,11 +219,7 @@ func (b *backend) completeAuthorization(ctx context.Context, s logical.Storage, 
 func userChanged(log hclog.Logger, name string, a *account) (*logical.Response, error) {
 	log.Warn("authorization callback refused: another Instagram user approved a re-authorization link made without allow_user_change",
 		"account", name, "approved_by_username", a.Username, "approved_by_user_id", firstNonEmpty(a.InstagramUserID, a.UserID))
-	msg := "The Instagram account that approved this (@" + a.Username + ") is not the Instagram account that account " + name + " is connected to, so nothing was changed."
-	if a.facebook() {
-		msg = "The user who approved this authorization is not the user that account " + name + " is connected to, so nothing was changed."
-	}
-	return refusedPage(http.StatusConflict, "Authorization not completed", msg,
+	return refusedPage(http.StatusConflict, "Authorization not completed", a.login().otherUser(a, name),
 		"Log in as the account's own user, or ask your Vault operator for a link that may change the account's user.").response()
 }
 

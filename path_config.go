@@ -37,8 +37,8 @@ func configFields() map[string]*framework.FieldSchema {
 		"login": {
 			Type:          framework.TypeString,
 			Description:   `The login product: "instagram" (Instagram API with Instagram Login) or "facebook" (Instagram API with Facebook Login).`,
-			Default:       loginInstagram,
-			AllowedValues: []any{loginInstagram, loginFacebook},
+			Default:       defaultLoginName,
+			AllowedValues: loginNames(),
 		},
 		"redirect_uri": {
 			Type:        framework.TypeString,
@@ -47,7 +47,7 @@ func configFields() map[string]*framework.FieldSchema {
 		"scopes": {
 			Type:        framework.TypeCommaStringSlice,
 			Description: "Default scopes requested by auth-url. Default instagram_business_basic under login=instagram; instagram_basic,pages_show_list,pages_read_engagement under login=facebook (switched along with login while left at the other's default).",
-			Default:     strings.Join(defaultScopes, ","),
+			Default:     strings.Join(loginNamed(defaultLoginName).defaultScopes(), ","),
 		},
 		"facebook_config_id": {
 			Type:        framework.TypeString,
@@ -348,8 +348,8 @@ func validateConfig(cfg *config) error {
 	if strings.ContainsAny(cfg.AppID, " \t\r\n/?#&") {
 		return badField("app_id", "must be the app's numeric ID")
 	}
-	if cfg.Login != loginInstagram && cfg.Login != loginFacebook {
-		return badField("login", `must be "instagram" or "facebook"`)
+	if !knownLogin(cfg.Login) {
+		return badField("login", "must be one of %s", quotedLoginNames())
 	}
 	if cfg.RedirectURI != "" {
 		if err := checkURL("redirect_uri", cfg.RedirectURI); err != nil {

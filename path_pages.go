@@ -61,8 +61,8 @@ func (b *backend) pathPagesRead(ctx context.Context, req *logical.Request, _ *fr
 	}
 	now := b.clock.Now()
 	switch {
-	case !a.facebook():
-		return respondErr(badField("name", "account %q came through Instagram Login: Pages belong to Facebook Login accounts", name))
+	case !a.login().hasPages():
+		return respondErr(badField("name", "account %q came through %s: Pages belong to Facebook Login accounts", name, a.login().title()))
 	case a.UserAccessToken == "" || a.Status == statusNeedsReauth:
 		return respondErr(accountUnusable(name, "needs re-authorization", a.LastError))
 	case !a.UserTokenExpiresAt.IsZero() && !now.Before(a.UserTokenExpiresAt):

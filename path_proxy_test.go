@@ -283,3 +283,20 @@ func TestProxyPassesGraphParametersOnAndRefusesOnlyDangerousOnes(t *testing.T) {
 		t.Fatal("Meta was called")
 	}
 }
+
+// TestProxySessionEndedLandsInTheSameNeedsReauth: a password change (190/460)
+// met through the proxy lands the account in needs_reauth with the words
+// every other step uses for it.
+func TestProxySessionEndedLandsInTheSameNeedsReauth(t *testing.T) {
+	e := newTestEnv(t)
+	e.configure(nil)
+	u := e.registerFromCode("shop", "shop_user")
+	e.meta.RevokeUser(u.UserID)
+	ans := e.proxyRefusal(e.read("proxy/shop/me"))
+	if ans.GraphError["error_subcode"] != float64(460) {
+		t.Fatalf("answer = %+v", ans)
+	}
+	if a := e.account("shop"); a.Status != statusNeedsReauth || !strings.HasSuffix(a.LastError, sessionEndedReason) {
+		t.Fatalf("status %q, last_error %q; want the session-ended wording", a.Status, a.LastError)
+	}
+}

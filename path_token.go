@@ -86,15 +86,7 @@ func (b *backend) pathTokenRead(ctx context.Context, req *logical.Request, _ *fr
 		cfg = defaultConfig()
 	}
 	ttl := tokenTTL(a, cfg, now)
-	rotation := longLivedLifetime - cfg.RefreshWindow
-	if a.facebook() {
-		// Not rotated: re-read at each health check.
-		rotation = healthCheckInterval
-	}
-	instagramUserID, pageID := a.UserID, ""
-	if a.facebook() {
-		instagramUserID, pageID = a.InstagramUserID, a.PageID
-	}
+	sv := a.login().serve(a, cfg)
 	// Every key is in the literal: adding keys to a full small map makes Go
 	// grow it, a measurable share of this hot path (see BENCHMARKS.md).
 	resp := &logical.Response{Data: map[string]any{
@@ -105,17 +97,15 @@ func (b *backend) pathTokenRead(ctx context.Context, req *logical.Request, _ *fr
 		// consul-template (inside Vault Agent) honours a non-leased
 		// secret's ttl only when rotation_period is present, as for
 		// database static roles; without it, it re-reads every 5 minutes.
-		"rotation_period":   int64(rotation / time.Second),
+		"rotation_period":   int64(sv.rotation / time.Second),
 		"user_id":           a.UserID,
 		"username":          a.Username,
 		"scopes":            nonNil(a.Scopes),
-		"instagram_user_id": instagramUserID,
-		"page_id":           pageID,
+		"instagram_user_id": sv.instagramUserID,
+		"page_id":           sv.pageID,
 	}}
-	if a.facebook() {
-		if a.Status == statusExpiring {
-			resp.AddWarning(fmt.Sprintf("this Facebook token expires at %s and cannot be refreshed: the account's owner must authorize again", formatTime(a.ExpiresAt)))
-		}
+	if sv.warning != "" {
+		resp.AddWarning(sv.warning)
 	}
 	return resp, nil
 }

@@ -61,8 +61,7 @@ func (b *backend) proxyGraph(ctx context.Context, req *logical.Request, d *frame
 		return proxyRefusal(http.StatusTooManyRequests, "Meta has paused calls from this app until "+formatTime(until)+": "+why, until.Sub(now), nil)
 	}
 
-	ep := meta.Endpoints()
-	call := graph.PassthroughCall{GraphBase: a.graphBase(ep), Version: ep.Version, Method: method, Path: path, Params: params, Token: a.AccessToken}
+	call := graph.PassthroughCall{GraphBase: a.login().graphHost(cfg, a), Version: meta.Endpoints().Version, Method: method, Path: path, Params: params, Token: a.AccessToken}
 	start := time.Now()
 	ans, err := meta.Passthrough(ctx, call)
 	b.metrics.proxy.observe(proxy.Family(path), proxyOutcome(ans, err), time.Since(start))
@@ -88,14 +87,10 @@ func (b *backend) proxyGraph(ctx context.Context, req *logical.Request, d *frame
 	return &logical.Response{Data: data}, nil
 }
 
-// graphBase is the Graph host the account's token is for: Facebook Login
-// tokens (user, Page, system user) are graph.facebook.com's, Instagram
-// Login tokens graph.instagram.com's.
-func (a *account) graphBase(ep graph.Endpoints) string {
-	if a.facebook() {
-		return ep.FacebookGraphBaseURL
-	}
-	return ep.GraphBaseURL
+// passthroughClient is the part of the graph client the proxy calls.
+type passthroughClient interface {
+	Passthrough(ctx context.Context, call graph.PassthroughCall) (*graph.PassthroughAnswer, error)
+	Endpoints() graph.Endpoints
 }
 
 // unusableAccount is the error token/<name> answers for an account whose
@@ -208,7 +203,7 @@ func (b *backend) proxyFailure(ctx context.Context, s logical.Storage, a *accoun
 	if errors.As(err, &ge) {
 		msg := boundMessage(redact(err.Error(), call.Token, appSecret))
 		if graph.Classify(err) == graph.ClassReauth {
-			b.proxyMarkNeedsReauth(ctx, s, a.Name, call, msg)
+			b.proxyMarkNeedsReauth(ctx, s, a.Name, call, err, msg)
 		}
 		status := ge.HTTPStatus
 		if status < 400 || status > 599 {
@@ -229,19 +224,24 @@ func (b *backend) proxyFailure(ctx context.Context, s logical.Storage, a *accoun
 // proxied call, unless the token changed meanwhile (a refresh or a new
 // authorization replaced it: the refusal was of the old one). The save
 // finishes even if the caller has gone: Meta's verdict is worth keeping.
-func (b *backend) proxyMarkNeedsReauth(ctx context.Context, s logical.Storage, name string, call graph.PassthroughCall, msg string) {
+func (b *backend) proxyMarkNeedsReauth(ctx context.Context, s logical.Storage, name string, call graph.PassthroughCall, err error, msg string) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
-	_, err := b.updateAccount(ctx, s, name, func(stored *account) (*account, error) {
+	_, uerr := b.updateAccount(ctx, s, name, func(stored *account) (*account, error) {
 		if stored == nil || stored.AccessToken != call.Token || stored.Status == statusNeedsReauth {
 			return stored, nil
 		}
 		next := stored.clone()
-		next.markNeedsReauth(b.clock.Now(), "Graph call through the proxy ("+call.Method+" "+proxy.Family(call.Path)+") failed: "+msg+"; the owner must authorize again (auth-url)")
+		step := "Graph call through the proxy (" + call.Method + " " + proxy.Family(call.Path) + ")"
+		why := step + " failed: " + msg + "; the owner must authorize again (auth-url)"
+		if sessionEndedIn(err) {
+			why = sessionEndedMessage(step)
+		}
+		next.markNeedsReauth(b.clock.Now(), why)
 		return next, nil
 	})
-	if err != nil {
-		b.Logger().Error("could not record that Meta refused the account's token", "account", name, "error", err)
+	if uerr != nil {
+		b.Logger().Error("could not record that Meta refused the account's token", "account", name, "error", uerr)
 	}
 }
 

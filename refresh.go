@@ -182,21 +182,18 @@ func (b *backend) periodicWork(ctx context.Context, s logical.Storage, name stri
 	case dueNeedsReauth:
 		_, err := b.saveNeedsReauth(ctx, s, stored, now, due.why)
 		return workRefresh, err
-	case dueInstagramCheck:
-		_, err := b.checkInstagramAccount(ctx, s, meta, cfg, stored, now)
-		return workCheck, err
-	case dueFacebookCheck:
-		_, err := b.checkFacebookAccount(ctx, s, meta, cfg, stored, now)
+	case dueInstagramCheck, dueFacebookCheck:
+		_, err := stored.login().check(ctx, b, s, meta, cfg, stored, now)
 		return workCheck, err
 	}
-	_, err = b.refreshToken(ctx, s, meta, cfg, stored, now)
+	_, err = stored.login().refresh(ctx, b, s, meta, cfg, stored, now)
 	return workRefresh, err
 }
 
 // refreshAccount refreshes one account's token on an operator's request,
-// whether or not the refresh is due: it refuses, as a 400, what Instagram
-// would refuse (refreshRefusal), and a Facebook Login account, which has
-// no refresh grant. On failure the stored token stays as it was and the
+// whether or not the refresh is due, as its login refreshes (login.refresh):
+// it refuses, as a 400, what Meta would refuse (refreshRefusal), and an
+// account whose login has no refresh grant (Facebook Login). On failure the stored token stays as it was and the
 // failure is recorded on the account. It returns the account as it stands
 // afterwards; nil when no such account is stored.
 func (b *backend) refreshAccount(ctx context.Context, s logical.Storage, name string) (*account, error) {
@@ -210,14 +207,7 @@ func (b *backend) refreshAccount(ctx context.Context, s logical.Storage, name st
 	if err != nil {
 		return stored, err
 	}
-	if stored.facebook() {
-		return stored, errNoRefreshGrant(name)
-	}
-	now := b.clock.Now()
-	if err := refreshRefusal(stored, now); err != nil {
-		return stored, err
-	}
-	return b.refreshToken(ctx, s, meta, cfg, stored, now)
+	return stored.login().refresh(ctx, b, s, meta, cfg, stored, b.clock.Now())
 }
 
 // loadOrUnschedule reads an account straight from storage for work on it;
@@ -231,14 +221,15 @@ func (b *backend) loadOrUnschedule(ctx context.Context, s logical.Storage, name 
 	return stored, err
 }
 
-// refreshToken refreshes an Instagram Login account's token at Meta and
-// stores the outcome: the new token, or the failure (recordFailure) with
-// the old token kept. The caller holds the account's lock and has loaded
-// stored from storage. It returns the account as it stands afterwards.
-func (b *backend) refreshToken(ctx context.Context, s logical.Storage, meta metaClient, cfg *config, stored *account, now time.Time) (*account, error) {
+// refreshToken refreshes an account's token at Meta with refresh (its
+// login's refresh grant) and stores the outcome: the new token, or the
+// failure (recordFailure) with the old token kept. The caller holds the
+// account's lock and has loaded stored from storage. It returns the
+// account as it stands afterwards.
+func (b *backend) refreshToken(ctx context.Context, s logical.Storage, refresh func(ctx context.Context, longLived string) (*graph.LongLivedToken, error), cfg *config, stored *account, now time.Time) (*account, error) {
 	name := stored.Name
 	tok, err := callMeta(ctx, cfg, func(ctx context.Context) (*graph.LongLivedToken, error) {
-		return meta.Refresh(ctx, stored.AccessToken)
+		return refresh(ctx, stored.AccessToken)
 	})
 	next := stored.clone()
 	if _, app := graph.AppProblemOf(err); app {
@@ -288,7 +279,7 @@ func (b *backend) saveNeedsReauth(ctx context.Context, s logical.Storage, stored
 	return next, &workError{account: next.Name, class: graph.ClassReauth, msg: next.LastError}
 }
 
-// refreshRefusal says why Instagram would refuse to refresh the token now,
+// refreshRefusal says why Meta would refuse to refresh the token now,
 // if it would: the account holds none, it expired, or it is younger than
 // 24 hours. An operator may refresh an account that needs
 // re-authorization: a token that Meta takes again makes it valid.
@@ -297,10 +288,10 @@ func refreshRefusal(a *account, now time.Time) error {
 	case a.AccessToken == "":
 		return fmt.Errorf("%w: account %q holds no token; re-authorize it", errRefreshRefused, a.Name)
 	case a.expired(now):
-		return fmt.Errorf("%w: the token expired at %s and Instagram cannot refresh an expired token; re-authorize account %q",
-			errRefreshRefused, formatTime(a.ExpiresAt), a.Name)
+		return fmt.Errorf("%w: the token expired at %s and %s cannot refresh an expired token; re-authorize account %q",
+			errRefreshRefused, formatTime(a.ExpiresAt), a.login().product(), a.Name)
 	case schedule.TooYoungToRefresh(a.IssuedAt, now):
-		return fmt.Errorf("%w: %s", errRefreshRefused, youngTokenReason(a.IssuedAt))
+		return fmt.Errorf("%w: %s", errRefreshRefused, youngTokenReason(a.login(), a.IssuedAt))
 	}
 	return nil
 }

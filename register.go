@@ -6,63 +6,11 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/hashicorp/vault/sdk/logical"
 
 	"github.com/igvault/vault-plugin-secrets-instagram/graph"
 )
-
-// tokenFromCode runs Instagram Login's two-step exchange: the authorization
-// code becomes a short-lived token at api.instagram.com, which becomes a
-// long-lived (60-day) token at graph.instagram.com. The returned account has
-// everything but its name.
-func (b *backend) tokenFromCode(ctx context.Context, meta metaClient, cfg *config, code, redirectURI string) (*account, error) {
-	short, err := callMeta(ctx, cfg, func(ctx context.Context) (*graph.ShortLivedToken, error) {
-		return meta.ExchangeCode(ctx, code, redirectURI)
-	})
-	if err != nil {
-		return nil, metaRefusal("code", "Instagram refused the authorization code", err, code)
-	}
-	long, err := callMeta(ctx, cfg, func(ctx context.Context) (*graph.LongLivedToken, error) {
-		return meta.ExchangeForLongLived(ctx, short.AccessToken)
-	})
-	if err != nil {
-		return nil, metaRefusal("code", "Instagram refused to extend the short-lived token", err, code, short.AccessToken)
-	}
-	a, err := b.accountFor(ctx, meta, cfg, long)
-	if err != nil {
-		return nil, err
-	}
-	a.Scopes = cleanScopes(short.Permissions)
-	if a.UserID == "" {
-		a.UserID = short.UserID
-	}
-	return a, nil
-}
-
-// tokenFromAccessToken registers an existing token. A token with a known
-// expiry is long-lived by the operator's word. Otherwise the engine tries the
-// short-lived exchange: Instagram answers code 100 for a token that is
-// already long-lived, which is then kept as it is with its expiry unknown
-// until the first refresh teaches it.
-func (b *backend) tokenFromAccessToken(ctx context.Context, meta metaClient, cfg *config, token string, expiresAt time.Time) (*account, error) {
-	if !expiresAt.IsZero() {
-		return b.accountFor(ctx, meta, cfg, &graph.LongLivedToken{AccessToken: token, TokenType: "bearer"}, withExpiry(expiresAt))
-	}
-	long, err := callMeta(ctx, cfg, func(ctx context.Context) (*graph.LongLivedToken, error) {
-		return meta.ExchangeForLongLived(ctx, token)
-	})
-	var gerr *graph.Error
-	switch {
-	case err == nil:
-		return b.accountFor(ctx, meta, cfg, long)
-	case errors.As(err, &gerr) && gerr.Code == graph.CodeInvalidParameter:
-		return b.accountFor(ctx, meta, cfg, &graph.LongLivedToken{AccessToken: token, TokenType: "bearer"})
-	default:
-		return nil, metaRefusal("access_token", "Instagram refused the access token", err, token)
-	}
-}
 
 // replacement is what a registration may do to an account already stored
 // under its name.
@@ -114,21 +62,13 @@ var (
 	errUserChanged = errors.New("the new authorization is another user's than the account's")
 )
 
-// ownerIdentity is who the account stands for at Meta: the Instagram
-// professional account for Instagram Login and for a Facebook Login
-// account serving a Page (the Page's linked Instagram account; both are the
-// same id space, 1784...), the Facebook user for a Facebook Login account
-// serving its user token. "" when the record does not say.
-func (a *account) ownerIdentity() string {
-	switch {
-	case a.facebook() && a.PageID != "":
-		return prefixed("instagram:", a.InstagramUserID)
-	case a.facebook():
-		return prefixed("facebook:", a.UserID)
-	default:
-		return prefixed("instagram:", a.UserID)
-	}
-}
+// ownerIdentity is who the account stands for at Meta, as its login says
+// (login.ownerIdentity): the Instagram professional account for Instagram
+// Login and for a Facebook Login account serving a Page (the Page's linked
+// Instagram account; both are the same id space, 1784...), the Facebook
+// user for a Facebook Login account serving its user token. "" when the
+// record does not say.
+func (a *account) ownerIdentity() string { return a.login().ownerIdentity(a) }
 
 func prefixed(prefix, id string) string {
 	if id == "" {
@@ -145,49 +85,6 @@ func prefixed(prefix, id string) string {
 func sameOwner(cur, next *account) bool {
 	id := cur.ownerIdentity()
 	return id != "" && id == next.ownerIdentity()
-}
-
-type accountOption func(*account)
-
-// withExpiry records an operator-given expiry of a long-lived token; its
-// issue time follows from the 60-day lifetime.
-func withExpiry(expiresAt time.Time) accountOption {
-	return func(a *account) {
-		a.ExpiresAt = expiresAt.UTC()
-		a.IssuedAt = a.ExpiresAt.Add(-longLivedLifetime)
-	}
-}
-
-// accountFor checks a long-lived token against /me (which also proves it
-// works) and builds the account record from it.
-func (b *backend) accountFor(ctx context.Context, meta metaClient, cfg *config, long *graph.LongLivedToken, opts ...accountOption) (*account, error) {
-	me, err := callMeta(ctx, cfg, func(ctx context.Context) (*graph.User, error) {
-		return meta.Me(ctx, long.AccessToken)
-	})
-	if err != nil {
-		return nil, metaRefusal("access_token", "Instagram rejected the token", err, long.AccessToken)
-	}
-	now := b.clock.Now()
-	a := &account{
-		Login:        loginInstagram,
-		TokenKind:    tokenKindUser,
-		AccessToken:  long.AccessToken,
-		TokenType:    normalTokenType(long.TokenType),
-		UserID:       me.UserID,
-		AppScopedID:  me.ID,
-		Username:     me.Username,
-		AccountType:  me.AccountType,
-		RegisteredAt: now,
-	}
-	if long.ExpiresIn > 0 {
-		a.IssuedAt = now
-		a.ExpiresAt = now.Add(time.Duration(long.ExpiresIn) * time.Second)
-	}
-	for _, o := range opts {
-		o(a)
-	}
-	a.markServing(now, cfg.RefreshWindow)
-	return a, nil
 }
 
 func normalTokenType(t string) string {

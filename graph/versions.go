@@ -30,6 +30,7 @@ var versionTable = []struct{ version, released, expires string }{
 	{"v24.0", "2025-10-08", "2028-02-18"},
 	{"v25.0", "2026-02-18", "2028-07-29"},
 	{"v26.0", "2026-07-29", ""},
+	{"v27.0", "2026-11-04", ""},
 }
 
 // LookupVersion returns what the table says about version ("v25.0"; a

@@ -34,3 +34,28 @@ func TestVersionTable(t *testing.T) {
 		}
 	}
 }
+
+// TestVersionTableFollowsMetasCalendar: the table holds each version Meta
+// released up to v27.0 with the end date Meta announced (v26.0 and v27.0
+// have none yet), so that config and status warn on time.
+func TestVersionTableFollowsMetasCalendar(t *testing.T) {
+	want := []struct{ version, released, expires string }{
+		{"v20.0", "2024-05-21", "2026-09-24"},
+		{"v21.0", "2024-10-02", "2027-01-21"},
+		{"v22.0", "2025-01-21", "2027-05-20"},
+		{"v23.0", "2025-05-29", "2027-10-08"},
+		{"v24.0", "2025-10-08", "2028-02-18"},
+		{"v25.0", "2026-02-18", "2028-07-29"},
+		{"v26.0", "2026-07-29", ""},
+		{"v27.0", "2026-11-04", ""},
+	}
+	for _, w := range want {
+		v := LookupVersion(w.version)
+		if !v.Known || !v.Released.Equal(day(w.released)) || !v.Expires.Equal(day(w.expires)) {
+			t.Errorf("%s: %+v, want released %s, expires %q", w.version, v, w.released, w.expires)
+		}
+	}
+	if got := NewestKnownVersion(); got != "v27.0" {
+		t.Errorf("newest known version %s, want v27.0", got)
+	}
+}

@@ -27,7 +27,7 @@ func checkFacebookConfigID(cfg *config) error {
 		return nil
 	case !configIDRegex.MatchString(cfg.FacebookConfigID):
 		return badField("facebook_config_id", "must be the numeric ID of a Facebook Login for Business configuration (App Dashboard > Facebook Login for Business > Configurations)")
-	case cfg.Login != loginFacebook:
+	case !loginFor(cfg).takesConfigurations():
 		return badField("facebook_config_id", `only goes with login=facebook: a configuration belongs to Facebook Login for Business; clear it (facebook_config_id="") when switching login`)
 	}
 	return nil
@@ -52,4 +52,16 @@ func (b *backend) inspectedFacebookAccount(ctx context.Context, fb facebookClien
 		return b.facebookAccountFor(ctx, fb, cfg, tok.AccessToken, field, secrets...)
 	}
 	return nil, badField(field, "is a %s token; Facebook Login takes a user or a system-user access token", info.Type)
+}
+
+// systemUser reports whether the account's authorization gave a Business
+// Integration System User token.
+func (a *account) systemUser() bool { return a.TokenKind == tokenKindSystemUser }
+
+// tokenNoun names the account's authorizing token in messages.
+func (a *account) tokenNoun() string {
+	if a.systemUser() {
+		return "system-user access token"
+	}
+	return "user access token"
 }

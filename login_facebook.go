@@ -2,15 +2,14 @@ package instagram
 
 import (
 	"context"
-	"errors"
-	"regexp"
-	"slices"
+	"fmt"
+	"net/http"
 	"time"
 
-	"github.com/hashicorp/vault/sdk/framework"
 	"github.com/hashicorp/vault/sdk/logical"
 
 	"github.com/igvault/vault-plugin-secrets-instagram/graph"
+	"github.com/igvault/vault-plugin-secrets-instagram/internal/schedule"
 )
 
 // facebookClient is the Facebook Login part of Meta's API; *graph.Client
@@ -30,44 +29,137 @@ type facebookClient interface {
 // (and their tokens) it is linked to.
 var defaultFacebookScopes = []string{"instagram_basic", "pages_show_list", "pages_read_engagement"}
 
-func defaultScopesFor(login string) []string {
-	if login == loginFacebook {
-		return defaultFacebookScopes
+// Facebook Login (Instagram API with Facebook Login): the owner consents on
+// Facebook's dialog; the code becomes a user token, exchanged for a
+// long-lived (about 60-day) one, which can serve a Page's token instead
+// (facebook_pages.go). Facebook has no refresh grant: the periodic work
+// checks these tokens hourly with debug_token (health_facebook.go) and
+// reports a user token nearing its end as expiring. With a configuration
+// it is Facebook Login for Business (login_business.go).
+
+const loginFacebook = schedule.LoginFacebook
+
+type facebookLogin struct{}
+
+func (facebookLogin) name() string              { return loginFacebook }
+func (facebookLogin) title() string             { return "Facebook Login" }
+func (facebookLogin) product() string           { return "Facebook" }
+func (facebookLogin) defaultScopes() []string   { return defaultFacebookScopes }
+func (facebookLogin) refreshes() bool           { return false }
+func (facebookLogin) takesConfigurations() bool { return true }
+func (facebookLogin) hasPages() bool            { return true }
+
+// authURL is Facebook's dialog, versioned by graph_api_version.
+func (facebookLogin) authURL(meta metaClient, d dialog) (string, []string) {
+	var warnings []string
+	if d.forceReauth {
+		warnings = append(warnings, "force_reauth applies to Instagram Login only and was ignored")
 	}
-	return defaultScopes
+	if d.enableFBLogin != nil {
+		warnings = append(warnings, "enable_fb_login applies to Instagram Login only and was ignored")
+	}
+	return meta.FacebookAuthorizeURL(d.redirectURI, d.scopes, d.state, d.configID), warnings
 }
 
-// switchDefaultScopes gives cfg the default scopes of its login when the
-// login changed, the write did not set scopes, and the scopes were the old
-// login's defaults: the two products' permissions have different names, and
-// Facebook's dialog refuses Instagram Login's.
-func switchDefaultScopes(cfg *config, prevLogin string, d *framework.FieldData) {
-	if _, given := d.GetOk("scopes"); given || prevLogin == cfg.Login {
-		return
-	}
-	if slices.Equal(cfg.Scopes, defaultScopesFor(prevLogin)) {
-		cfg.Scopes = append([]string(nil), defaultScopesFor(cfg.Login)...)
-	}
-}
-
-// pageIDRegex accepts a Facebook Page ID: decimal digits.
-var pageIDRegex = regexp.MustCompile(`^[0-9]{1,32}$`)
-
-func checkPageID(id string) error {
-	if !pageIDRegex.MatchString(id) {
-		return badField("page_id", "must be a Facebook Page ID (digits); read accounts/<name>/pages for the Pages the account's user token reaches")
+func (facebookLogin) checkGrant(g grant) error {
+	switch {
+	case g.pageID != "":
+		return checkPageID(g.pageID)
+	case g.hasExpiry:
+		return badField("expires_at", "does not go with login=facebook: the engine exchanges the token and learns its expiry from Facebook")
 	}
 	return nil
 }
 
-var errPageIDNeedsFacebook = badField("page_id", "only goes with config login=facebook: Pages belong to Instagram API with Facebook Login")
+// register exchanges a code (a configuration's code may give a system-user
+// token: login_business.go) or inspects a token, and derives the Page's
+// token when page_id asks for one.
+func (facebookLogin) register(ctx context.Context, b *backend, meta metaClient, cfg *config, g grant) (*account, error) {
+	var a *account
+	var err error
+	if g.code != "" {
+		a, err = b.tokenFromFacebookCode(ctx, meta, cfg, g.code, g.redirectURI, g.configID != "")
+	} else {
+		a, err = b.tokenFromFacebookToken(ctx, meta, cfg, g.token)
+	}
+	if err == nil && g.pageID != "" {
+		err = b.withPage(ctx, meta, cfg, a, g.pageID)
+	}
+	return a, err
+}
+
+// callback registers the long-lived token the code brings. An account that
+// served a Page keeps serving that Page (with a token derived from the new
+// user token): its owner authorizing again must not silently switch it to
+// the user token.
+func (l facebookLogin) callback(ctx context.Context, b *backend, s logical.Storage, meta metaClient, cfg *config, st *pendingState, code string) (*account, error) {
+	a, err := l.register(ctx, b, meta, cfg, grant{code: code, redirectURI: st.RedirectURI, configID: st.ConfigID})
+	if err != nil {
+		return nil, err
+	}
+	existing, err := b.getAccount(ctx, s, st.Account)
+	if err != nil {
+		return nil, err
+	}
+	if existing != nil && existing.login().hasPages() && existing.PageID != "" {
+		if err := b.withPage(ctx, meta, cfg, a, existing.PageID); err != nil {
+			return nil, err
+		}
+	}
+	return a, nil
+}
+
+func (facebookLogin) connected(a *account, name string) pageContent {
+	msg := "Connected your Facebook account to account " + name + "."
+	if a.systemUser() {
+		msg = "Connected your business (a system user of it) to account " + name + "."
+	}
+	if a.PageID != "" {
+		msg = "Connected the Facebook Page " + a.PageName + " and its Instagram account to account " + name + "."
+	}
+	return pageContent{Status: http.StatusOK, Class: "ok", Title: "Account connected", Message: msg, Hint: "You can close this page."}
+}
+
+func (facebookLogin) otherUser(_ *account, name string) string {
+	return "The user who approved this authorization is not the user that account " + name + " is connected to, so nothing was changed."
+}
+
+// refresh: Facebook has no refresh grant.
+func (facebookLogin) refresh(_ context.Context, _ *backend, _ logical.Storage, _ metaClient, _ *config, stored *account, _ time.Time) (*account, error) {
+	return stored, errNoRefreshGrant(stored.Name)
+}
+
+func (facebookLogin) check(ctx context.Context, b *backend, s logical.Storage, meta metaClient, cfg *config, stored *account, now time.Time) (*account, error) {
+	return b.checkFacebookAccount(ctx, s, meta, cfg, stored, now)
+}
+
+// ownerIdentity: an account serving a Page stands for the Page's linked
+// Instagram account, one serving its user token for the Facebook user.
+func (facebookLogin) ownerIdentity(a *account) string {
+	if a.PageID != "" {
+		return prefixed(loginInstagram+":", a.InstagramUserID)
+	}
+	return prefixed(loginFacebook+":", a.UserID)
+}
+
+func (facebookLogin) graphHost(cfg *config, _ *account) string { return cfg.FacebookGraphBaseURL }
+
+// serve: not rotated, so re-read at each health check; a token nearing its
+// end is served with a warning until its owner authorizes again.
+func (facebookLogin) serve(a *account, _ *config) served {
+	sv := served{instagramUserID: a.InstagramUserID, pageID: a.PageID, rotation: healthCheckInterval}
+	if a.Status == statusExpiring {
+		sv.warning = fmt.Sprintf("this Facebook token expires at %s and cannot be refreshed: the account's owner must authorize again", formatTime(a.ExpiresAt))
+	}
+	return sv
+}
 
 // tokenFromFacebookCode runs Facebook Login's exchanges: the authorization
 // code becomes a user token through golang.org/x/oauth2 (standard OAuth
 // 2.0), which becomes a long-lived (about 60-day) user token through
 // fb_exchange_token. A code from a Facebook Login for Business
 // configuration (business) may give a system-user token instead, so that
-// token is inspected first (register_business.go). The returned account has
+// token is inspected first (login_business.go). The returned account has
 // everything but its name.
 func (b *backend) tokenFromFacebookCode(ctx context.Context, fb facebookClient, cfg *config, code, redirectURI string, business bool) (*account, error) {
 	short, err := callMeta(ctx, cfg, func(ctx context.Context) (*graph.LongLivedToken, error) {
@@ -171,108 +263,4 @@ func (b *backend) facebookTokenAccount(cfg *config, kind string, tok *graph.Long
 	a.UserTokenExpiresAt = a.ExpiresAt
 	a.markServing(now, cfg.RefreshWindow)
 	return a
-}
-
-// withPage makes a serve the token of Page pageID: it lists the Pages a's
-// long-lived user token reaches (me/accounts) and takes that Page's token,
-// which does not expire, and its linked Instagram professional account. A
-// Page the user token cannot reach, or one without a linked Instagram
-// account, is a 400 naming page_id.
-func (b *backend) withPage(ctx context.Context, fb facebookClient, cfg *config, a *account, pageID string) error {
-	pages, err := callMeta(ctx, cfg, func(ctx context.Context) ([]graph.Page, error) {
-		return fb.Pages(ctx, a.UserAccessToken)
-	})
-	if err != nil {
-		return metaRefusal("page_id", "Facebook refused to list the Pages of the user token", err, a.UserAccessToken, cfg.AppSecret)
-	}
-	i := slices.IndexFunc(pages, func(p graph.Page) bool { return p.ID == pageID })
-	if i < 0 {
-		return badField("page_id", "the account's user token cannot reach Page %s (is the Page managed by the user who authorized, and pages_show_list granted?); read accounts/<name>/pages for the Pages it reaches", pageID)
-	}
-	p := pages[i]
-	switch {
-	case p.InstagramBusinessAccountID == "":
-		return badField("page_id", "Page %s has no linked Instagram professional account (instagram_business_account): link one to the Page first", pageID)
-	case p.AccessToken == "":
-		return badField("page_id", "Facebook gave no token for Page %s: the user needs a task on the Page", pageID)
-	}
-	now := b.clock.Now()
-	a.AccessToken = p.AccessToken
-	a.TokenType = "bearer"
-	a.IssuedAt = now
-	a.ExpiresAt = time.Time{} // a Page token from a long-lived user token does not expire
-	a.PageID = p.ID
-	a.PageName = p.Name
-	a.InstagramUserID = p.InstagramBusinessAccountID
-	a.markServing(now, cfg.RefreshWindow)
-	return nil
-}
-
-// pathAccountChoosePage answers a write of page_id alone: the account, already
-// registered through Facebook Login, serves that Page's token from now on,
-// derived from its stored long-lived user token. The owner need not
-// authorize again, so an operator can register first and pick the Page
-// afterwards from accounts/<name>/pages.
-func (b *backend) pathAccountChoosePage(ctx context.Context, req *logical.Request, name, pageID string) (*logical.Response, error) {
-	meta, cfg, err := b.metaFor(ctx, req.Storage)
-	if err != nil {
-		return respondErr(err)
-	}
-	if cfg.Login != loginFacebook {
-		return respondErr(errPageIDNeedsFacebook)
-	}
-	if err := checkPageID(pageID); err != nil {
-		return respondErr(err)
-	}
-
-	next, err := b.updateAccount(ctx, req.Storage, name, func(stored *account) (*account, error) {
-		now := b.clock.Now()
-		switch {
-		case stored == nil:
-			return nil, badField("code", "exactly one of code or access_token is required; page_id alone chooses the Page of an account already registered through Facebook Login, and no account %q is registered", name)
-		case !stored.facebook():
-			return nil, badField("page_id", "account %q came through Instagram Login; Pages belong to Facebook Login accounts: register it again with code or access_token", name)
-		case stored.UserAccessToken == "" || stored.Status == statusNeedsReauth:
-			return nil, badField("page_id", "account %q needs re-authorization: register it again with code or access_token, and page_id", name)
-		case !stored.UserTokenExpiresAt.IsZero() && !now.Before(stored.UserTokenExpiresAt):
-			return nil, badField("page_id", "the user token of account %q expired at %s: register it again with code or access_token, and page_id", name, formatTime(stored.UserTokenExpiresAt))
-		}
-		next := stored.clone()
-		if err := b.withPage(ctx, meta, cfg, next, pageID); err != nil {
-			return nil, err
-		}
-		return next, nil
-	})
-	if err != nil {
-		return respondErr(err)
-	}
-	b.Logger().Info("account now serves a Page token", "account", name, "page_id", next.PageID, "instagram_user_id", next.InstagramUserID)
-	return &logical.Response{Data: b.accountMetadata(ctx, req.Storage, next)}, nil
-}
-
-// facebookFromCallback registers what a Facebook Login callback brings: a
-// long-lived user token from the code. An account that served a Page keeps
-// serving that Page (with a token derived from the new user token): its
-// owner authorizing again must not silently switch it to the user token.
-func (b *backend) facebookFromCallback(ctx context.Context, s logical.Storage, fb facebookClient, cfg *config, st *pendingState, code string) (*account, error) {
-	a, err := b.tokenFromFacebookCode(ctx, fb, cfg, code, st.RedirectURI, st.ConfigID != "")
-	if err != nil {
-		return nil, err
-	}
-	existing, err := b.getAccount(ctx, s, st.Account)
-	if err != nil {
-		return nil, err
-	}
-	if existing != nil && existing.facebook() && existing.PageID != "" {
-		if err := b.withPage(ctx, fb, cfg, a, existing.PageID); err != nil {
-			return nil, err
-		}
-	}
-	return a, nil
-}
-
-// pageFieldError reports whether err is a refusal of page_id.
-func pageFieldError(err error) bool {
-	var fe *fieldError
-	return errors.As(err, &fe) && fe.field == "page_id"
 }
