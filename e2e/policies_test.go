@@ -112,6 +112,13 @@ func TestExamplePolicies(t *testing.T) {
 		{"write auth-url replace", write("auth-url", map[string]any{"account": "demo", "replace": true})},
 		// A link that may hand an account to another user: operators only.
 		{"write auth-url allow_user_change", write("auth-url", map[string]any{"account": "demo", "replace": true, "allow_user_change": true})},
+		// What a link grants and where it returns: operators only. The
+		// redirect_uri given is config's own, so only the policy can
+		// refuse it; config_id is refused by the engine under
+		// login=instagram (a 400), by the onboarding policy before that.
+		{"write auth-url scopes", write("auth-url", map[string]any{"account": "invitee", "scopes": "instagram_business_basic"})},
+		{"write auth-url config_id", write("auth-url", map[string]any{"account": "invitee", "config_id": "871000000000001"})},
+		{"write auth-url redirect_uri", write("auth-url", map[string]any{"account": "invitee", "redirect_uri": e.redirectURI})},
 		{"write accounts/demo/refresh", write("accounts/demo/refresh", nil)},
 		{"write config", write("config", map[string]any{"max_token_ttl": 600})},
 		// Base URLs decide where every token goes: the admin's alone, and
@@ -137,6 +144,7 @@ func TestExamplePolicies(t *testing.T) {
 		// cannot change it.
 		{"instagram-operator", []string{
 			"list accounts/", "read accounts/demo", "read status", "read metrics", "read config", "write auth-url", "write auth-url replace", "write auth-url allow_user_change",
+			"write auth-url scopes", "write auth-url config_id", "write auth-url redirect_uri",
 			"write accounts/demo/refresh", "write accounts/newcomer", "delete accounts/other",
 		}},
 		// Last: its allowed requests change the config, and it deletes it.
@@ -159,10 +167,10 @@ func TestExamplePolicies(t *testing.T) {
 				}
 				continue
 			}
-			if r.name == "write config http base url" {
+			if field, ok := map[string]string{"write config http base url": "graph_base_url", "write auth-url config_id": "config_id"}[r.name]; ok {
 				// Allowed by the policy, refused by the engine.
-				if vaultproc.StatusOf(err) != http.StatusBadRequest || !strings.Contains(fmt.Sprint(err), "graph_base_url") {
-					t.Errorf("%s: %s: err = %v, want a 400 naming graph_base_url", pc.policy, r.name, err)
+				if vaultproc.StatusOf(err) != http.StatusBadRequest || !strings.Contains(fmt.Sprint(err), field) {
+					t.Errorf("%s: %s: err = %v, want a 400 naming %s", pc.policy, r.name, err, field)
 				}
 				continue
 			}
@@ -205,7 +213,7 @@ func TestExamplePolicies(t *testing.T) {
 					}
 					return false
 				})
-			case "write auth-url", "write auth-url replace", "write auth-url allow_user_change":
+			case "write auth-url", "write auth-url replace", "write auth-url allow_user_change", "write auth-url scopes", "write auth-url redirect_uri":
 				if s == nil || !strings.Contains(fmt.Sprint(s.Data["url"]), "state=") {
 					t.Errorf("%s: auth-url answered no URL: %v", pc.policy, s)
 				}
