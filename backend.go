@@ -212,6 +212,7 @@ func newBackend(opts backendOptions) *backend {
 			pathToken(b),
 			pathStatus(b),
 			pathMetrics(b),
+			pathMetricsAccounts(b),
 			pathAuthURL(b),
 			pathCallback(b),
 			pathDeauthorize(b),
