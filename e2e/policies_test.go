@@ -103,6 +103,13 @@ func TestExamplePolicies(t *testing.T) {
 		{"read status", read("status")},
 		// What Prometheus scrapes: a raw text answer, not Vault's JSON.
 		{"read metrics", func(c *api.Client) (*api.Secret, error) { return nil, scrapeMetrics(c) }},
+		// The per-account series used to be this parameter of metrics:
+		// the engine refuses it to anyone the policy lets read metrics.
+		{"read metrics accounts=true", func(c *api.Client) (*api.Secret, error) {
+			return c.Logical().ReadWithData(mountPath+"/metrics", map[string][]string{"accounts": {"true"}})
+		}},
+		// They are on a path of their own, granted deliberately.
+		{"read metrics/accounts", func(c *api.Client) (*api.Secret, error) { return nil, scrapeAccountMetrics(c, "demo") }},
 		{"read config", read("config")},
 		// An app access token is the app's credential: none of the three
 		// policies hands it out.
@@ -139,11 +146,12 @@ func TestExamplePolicies(t *testing.T) {
 	}{
 		{"instagram-app", []string{"read token/demo"}},
 		{"instagram-onboarding", []string{"write auth-url"}},
-		{"instagram-metrics", []string{"read metrics"}},
+		{"instagram-metrics", []string{"read metrics", "read metrics accounts=true"}},
+		{"instagram-metrics-accounts", []string{"read metrics/accounts"}},
 		// Its allowed requests change the accounts; it reads config but
 		// cannot change it.
 		{"instagram-operator", []string{
-			"list accounts/", "read accounts/demo", "read status", "read metrics", "read config", "write auth-url", "write auth-url replace", "write auth-url allow_user_change",
+			"list accounts/", "read accounts/demo", "read status", "read metrics", "read metrics accounts=true", "read metrics/accounts", "read config", "write auth-url", "write auth-url replace", "write auth-url allow_user_change",
 			"write auth-url scopes", "write auth-url config_id", "write auth-url redirect_uri",
 			"write accounts/demo/refresh", "write accounts/newcomer", "delete accounts/other",
 		}},
@@ -167,7 +175,7 @@ func TestExamplePolicies(t *testing.T) {
 				}
 				continue
 			}
-			if field, ok := map[string]string{"write config http base url": "graph_base_url", "write auth-url config_id": "config_id"}[r.name]; ok {
+			if field, ok := map[string]string{"write config http base url": "graph_base_url", "write auth-url config_id": "config_id", "read metrics accounts=true": "metrics/accounts"}[r.name]; ok {
 				// Allowed by the policy, refused by the engine.
 				if vaultproc.StatusOf(err) != http.StatusBadRequest || !strings.Contains(fmt.Sprint(err), field) {
 					t.Errorf("%s: %s: err = %v, want a 400 naming %s", pc.policy, r.name, err, field)
@@ -267,6 +275,27 @@ func scrapeMetrics(c *api.Client) error {
 	}
 	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/plain; version=0.0.4") || !strings.Contains(string(body), "vault_instagram_accounts{") {
 		return fmt.Errorf("metrics answered %s: %.200s", ct, body)
+	}
+	return nil
+}
+
+// scrapeAccountMetrics reads instagram/metrics/accounts as Prometheus does
+// and checks it is the text format with the series of account (which the
+// metrics path never names); a refusal is Vault's error.
+func scrapeAccountMetrics(c *api.Client, account string) error {
+	resp, err := c.Logical().ReadRawWithContext(context.Background(), mountPath+"/metrics/accounts")
+	if resp != nil {
+		defer resp.Body.Close()
+	}
+	if err != nil {
+		return err
+	}
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/plain; version=0.0.4") || !strings.Contains(string(body), `vault_instagram_account_status{account="`+account+`"`) {
+		return fmt.Errorf("metrics/accounts answered %s: %.200s", ct, body)
 	}
 	return nil
 }
