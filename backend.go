@@ -213,6 +213,7 @@ func newBackend(opts backendOptions) *backend {
 			pathProxy(b),
 			pathStatus(b),
 			pathMetrics(b),
+			pathMetricsAccounts(b),
 			pathAuthURL(b),
 			pathCallback(b),
 			pathDeauthorize(b),

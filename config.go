@@ -56,7 +56,10 @@ type config struct {
 	// FacebookConfigID is a Facebook Login for Business configuration
 	// (login=facebook only): auth-url's dialog carries it instead of
 	// scopes. See login_business.go.
-	FacebookConfigID string        `json:"facebook_config_id,omitempty"`
+	FacebookConfigID string `json:"facebook_config_id,omitempty"`
+	// AllowedConfigIDs are the configurations auth-url may show; empty:
+	// any (config_ids.go).
+	AllowedConfigIDs []string      `json:"allowed_config_ids,omitempty"`
 	GraphAPIVersion  string        `json:"graph_api_version"`
 	RefreshWindow    time.Duration `json:"refresh_window"`
 	RequestTimeout   time.Duration `json:"request_timeout"`

@@ -69,7 +69,9 @@ func (b *backend) withPage(ctx context.Context, fb facebookClient, cfg *config, 
 // derived from its stored long-lived user token. The owner need not
 // authorize again, so an operator can register first and pick the Page
 // afterwards from accounts/<name>/pages.
-func (b *backend) pathAccountChoosePage(ctx context.Context, req *logical.Request, name, pageID string) (*logical.Response, error) {
+// mayChange is false for a create: Vault found no account, and one
+// registered since must not be switched (account_replace.go).
+func (b *backend) pathAccountChoosePage(ctx context.Context, req *logical.Request, name, pageID string, mayChange bool) (*logical.Response, error) {
 	meta, cfg, err := b.metaFor(ctx, req.Storage)
 	if err != nil {
 		return respondErr(err)
@@ -86,6 +88,8 @@ func (b *backend) pathAccountChoosePage(ctx context.Context, req *logical.Reques
 		switch {
 		case stored == nil:
 			return nil, badField("code", "exactly one of code or access_token is required; page_id alone chooses the Page of an account already registered through Facebook Login, and no account %q is registered", name)
+		case !mayChange:
+			return nil, errAccountExists
 		case !stored.login().hasPages():
 			return nil, badField("page_id", "account %q came through %s; Pages belong to Facebook Login accounts: register it again with code or access_token", name, stored.login().title())
 		case stored.UserAccessToken == "" || stored.Status == statusNeedsReauth:
@@ -99,6 +103,9 @@ func (b *backend) pathAccountChoosePage(ctx context.Context, req *logical.Reques
 		}
 		return next, nil
 	})
+	if refusal := replacementRefusal(err, name); refusal != nil {
+		return nil, refusal
+	}
 	if err != nil {
 		return respondErr(err)
 	}

@@ -235,6 +235,7 @@ var frontDoorPaths = []string{
 	"data-deletion/" + strings.Repeat("0", 32),
 	"deauthorize",
 	"metrics",
+	"metrics/accounts",
 	"proxy/shop/me",
 	"status",
 	"token/shop",

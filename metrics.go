@@ -2,12 +2,14 @@ package instagram
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/igvault/vault-plugin-secrets-instagram/graph"
 )
@@ -25,14 +27,27 @@ import (
 // same at 100,000 accounts as at one (BenchmarkMetricsScrape). What the
 // graph client observes (call durations, usage headers) is recorded as it
 // happens.
+//
+// Nothing on the metrics path names an account: the per-account series are
+// on metrics/accounts, which a policy must grant on purpose
+// (metrics_accounts.go).
 type engineMetrics struct {
-	registry *prometheus.Registry // the default output
-	accounts *prometheus.Registry // per-account series: only with accounts=true
+	b        *backend
+	registry *prometheus.Registry // the metrics path's output
 
 	metaDuration  *prometheus.HistogramVec
 	metaResponses *prometheus.CounterVec
 	appUsage      *prometheus.GaugeVec
 	proxy         *proxyMetrics // calls through proxy/ (metrics_proxy.go)
+
+	accountDescs accountDescs // metrics/accounts' series
+
+	// flight coalesces concurrent scrapes (coalesced): the ones that come
+	// while an answer is being computed wait for it and share it.
+	flight singleflight.Group
+	// onCompute and onJoin are tests' hooks: called as an answer starts
+	// being computed, and as a scrape has joined a computation.
+	onCompute, onJoin func()
 }
 
 // metaDurationBuckets span Meta's usual answer (~100 ms) to request_timeout's
@@ -41,8 +56,9 @@ var metaDurationBuckets = []float64{0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 
 
 func newEngineMetrics(b *backend) *engineMetrics {
 	m := &engineMetrics{
-		registry: prometheus.NewRegistry(),
-		accounts: prometheus.NewRegistry(),
+		b:            b,
+		registry:     prometheus.NewRegistry(),
+		accountDescs: newAccountDescs(),
 		metaDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "vault_instagram_meta_request_duration_seconds",
 			Help:    "How long calls to Meta took, by endpoint (a call that got no answer counts until it failed).",
@@ -68,17 +84,21 @@ func newEngineMetrics(b *backend) *engineMetrics {
 	}
 	m.registry.MustRegister(m.metaDuration, m.metaResponses, m.appUsage, newStateCollector(b))
 	m.registry.MustRegister(m.proxy.collectors()...)
-	m.accounts.MustRegister(newAccountsCollector(b))
 	return m
 }
 
-// exposition renders the metrics in Prometheus' text format 0.0.4, with the
-// per-account series when accounts is set.
-func (m *engineMetrics) exposition(accounts bool) ([]byte, string, error) {
-	families, err := m.gather(accounts)
+// exposition renders the metrics path's figures in Prometheus' text format
+// 0.0.4.
+func (m *engineMetrics) exposition() ([]byte, string, error) {
+	families, err := m.gather()
 	if err != nil {
 		return nil, "", err
 	}
+	return encodeText(families)
+}
+
+// encodeText renders families in Prometheus' text format 0.0.4.
+func encodeText(families []*dto.MetricFamily) ([]byte, string, error) {
 	format := expfmt.NewFormat(expfmt.TypeTextPlain)
 	var buf bytes.Buffer
 	enc := expfmt.NewEncoder(&buf, format)
@@ -90,11 +110,38 @@ func (m *engineMetrics) exposition(accounts bool) ([]byte, string, error) {
 	return buf.Bytes(), string(format), nil
 }
 
-func (m *engineMetrics) gather(accounts bool) ([]*dto.MetricFamily, error) {
-	if accounts {
-		return prometheus.Gatherers{m.registry, m.accounts}.Gather()
-	}
+func (m *engineMetrics) gather() ([]*dto.MetricFamily, error) {
 	return m.registry.Gather()
+}
+
+// coalesced is compute's answer for key, computed once for all the scrapes
+// that ask for key while it runs: a burst of scrapes (several Prometheus
+// servers, a retry storm, someone with curl in a loop) costs one
+// computation, not one each. A scrape whose client goes away stops
+// waiting; the computation finishes for the others. A panic in compute is
+// an error for the scrapes that waited, not a crash of the plugin
+// (singleflight would re-panic it on a goroutine of its own).
+func (m *engineMetrics) coalesced(ctx context.Context, key string, compute func() (any, error)) (any, error) {
+	ch := m.flight.DoChan(key, func() (v any, err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				err = fmt.Errorf("computing the metrics: %v", r)
+			}
+		}()
+		if m.onCompute != nil {
+			m.onCompute()
+		}
+		return compute()
+	})
+	if m.onJoin != nil {
+		m.onJoin()
+	}
+	select {
+	case r := <-ch:
+		return r.Val, r.Err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 // metaObserver is how the graph client reports to the metrics and the app's

@@ -52,17 +52,18 @@ func scrapeBackend(tb testing.TB, n int) (*backend, logical.Storage) {
 // BenchmarkMetricsScrape measures a scrape of the metrics path (the whole
 // request through the framework, text format) at 100,000 accounts: issue 14
 // asks for under 50 ms and under 64 KiB. bytes/scrape is the answer's size.
-// per-account=true is the opt-in per-account output (accounts=true), which
-// does grow with the accounts.
+// path=metrics/accounts is the per-account series of the 1,000 most urgent
+// accounts (the largest page), which are the page's size whatever the
+// number of accounts, and cost one pass over the schedule in memory.
 func BenchmarkMetricsScrape(b *testing.B) {
 	for _, c := range []struct {
-		n          int
-		perAccount bool
-	}{{1_000, false}, {100_000, false}, {100_000, true}} {
-		b.Run(fmt.Sprintf("accounts=%d/per-account=%v", c.n, c.perAccount), func(b *testing.B) {
+		n    int
+		path string
+		data map[string]any
+	}{{1_000, "metrics", nil}, {100_000, "metrics", nil}, {100_000, "metrics/accounts", map[string]any{"limit": 1000}}} {
+		b.Run(fmt.Sprintf("accounts=%d/path=%s", c.n, c.path), func(b *testing.B) {
 			be, s := scrapeBackend(b, c.n)
-			req := &logical.Request{Operation: logical.ReadOperation, Path: "metrics", Storage: s,
-				Data: map[string]any{"accounts": c.perAccount}}
+			req := &logical.Request{Operation: logical.ReadOperation, Path: c.path, Storage: s, Data: c.data}
 			size := 0
 			b.ResetTimer()
 			for b.Loop() {
@@ -86,11 +87,11 @@ func TestMetricsScrapeStaysSmallAt100kAccounts(t *testing.T) {
 	}
 	small, _ := scrapeBackend(t, 4)
 	large, _ := scrapeBackend(t, 100_000)
-	one, _, err := small.metrics.exposition(false)
+	one, _, err := small.metrics.exposition()
 	if err != nil {
 		t.Fatal(err)
 	}
-	body, _, err := large.metrics.exposition(false)
+	body, _, err := large.metrics.exposition()
 	if err != nil {
 		t.Fatal(err)
 	}

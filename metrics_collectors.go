@@ -1,7 +1,6 @@
 package instagram
 
 import (
-	"github.com/igvault/vault-plugin-secrets-instagram/internal/schedule"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/igvault/vault-plugin-secrets-instagram/graph"
@@ -117,48 +116,6 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 		counter(c.appProblems, h.counts[kind], string(kind))
 	}
 	gauge(c.buildInfo, 1, Version)
-}
-
-// accountsCollector is the per-account series, served only when the scrape
-// asks for them (accounts=true): one series per account is a cardinality
-// Prometheus should not get by default, and it names the accounts. Two
-// series an account at most (about 3 s and 20 MB at 100,000 accounts,
-// BenchmarkMetricsScrape), a third only for an account missing scopes.
-type accountsCollector struct {
-	b                      *backend
-	status, expiry, scopes *prometheus.Desc
-}
-
-func newAccountsCollector(b *backend) *accountsCollector {
-	d := func(name, help string, labels ...string) *prometheus.Desc {
-		return prometheus.NewDesc("vault_instagram_account_"+name, help, labels, nil)
-	}
-	return &accountsCollector{
-		b:      b,
-		status: d("status", "1 for the account's status.", "account", "status"),
-		expiry: d("token_expiry_timestamp_seconds", "Unix time the account's token expires; absent when unknown or never.", "account"),
-		scopes: d("missing_scopes", "1 for an account granted fewer scopes than config's scopes; absent for the others.", "account"),
-	}
-}
-
-func (c *accountsCollector) Describe(ch chan<- *prometheus.Desc) {
-	ch <- c.status
-	ch <- c.expiry
-	ch <- c.scopes
-}
-
-func (c *accountsCollector) Collect(ch chan<- prometheus.Metric) {
-	var figs []schedule.AccountFigure
-	c.b.sched.EachAccount(func(a schedule.AccountFigure) { figs = append(figs, a) })
-	for _, a := range figs {
-		ch <- prometheus.MustNewConstMetric(c.status, prometheus.GaugeValue, 1, a.Name, a.Status)
-		if !a.ExpiresAt.IsZero() {
-			ch <- prometheus.MustNewConstMetric(c.expiry, prometheus.GaugeValue, unixSeconds(a.ExpiresAt), a.Name)
-		}
-		if a.MissingScopes {
-			ch <- prometheus.MustNewConstMetric(c.scopes, prometheus.GaugeValue, 1, a.Name)
-		}
-	}
 }
 
 func boolFloat(v bool) float64 {

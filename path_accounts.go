@@ -159,6 +159,7 @@ func pathAccounts(b *backend) []*framework.Path {
 					Type:        framework.TypeString,
 					Description: "Facebook Login only: serve this Page's token (and its linked Instagram account) instead of the user token. Alone, on an account already registered through Facebook Login, switches it to this Page.",
 				},
+				"allow_user_change": allowUserChangeField(),
 			},
 			ExistenceCheck: b.accountExists,
 			Operations: map[logical.Operation]framework.OperationHandler{
@@ -171,9 +172,9 @@ func pathAccounts(b *backend) []*framework.Path {
 					}}},
 				},
 				logical.CreateOperation: &framework.PathOperation{
-					Callback:     withAccountName(b.pathAccountWrite),
+					Callback:     withAccountName(b.pathAccountCreate),
 					Summary:      "Register an account from an authorization code or an access token.",
-					Description:  "Takes exactly one of code (with an optional redirect_uri) or access_token (with an optional expires_at). A short-lived token is exchanged for a long-lived one; the account is stored and scheduled for refresh.",
+					Description:  "Takes exactly one of code (with an optional redirect_uri) or access_token (with an optional expires_at). A short-lived token is exchanged for a long-lived one; the account is stored and scheduled for refresh. Never replaces an account: one registered since Vault found the name free is a 409, left as it was.",
 					DisplayAttrs: &framework.DisplayAttributes{OperationVerb: "register"},
 					// It calls Meta (exchanges a single-use code or a token) before
 					// it stores: a replica that cannot store must forward it
@@ -185,9 +186,9 @@ func pathAccounts(b *backend) []*framework.Path {
 					}}},
 				},
 				logical.UpdateOperation: &framework.PathOperation{
-					Callback:     withAccountName(b.pathAccountWrite),
+					Callback:     withAccountName(b.pathAccountUpdate),
 					Summary:      "Replace an account's token from a new authorization code or access token.",
-					Description:  "Takes the same fields as a registration. The stored account is replaced only once the new token is in hand: a refused write leaves it as it was.",
+					Description:  "Takes the same fields as a registration. The stored account is replaced only once the new token is in hand: a refused write leaves it as it was. A token of another user than the account's is a 409 unless allow_user_change=true.",
 					DisplayAttrs: &framework.DisplayAttributes{OperationVerb: "register"},
 					// It calls Meta (exchanges a single-use code or a token) before
 					// it stores: a replica that cannot store must forward it
@@ -269,14 +270,16 @@ func (b *backend) nextRefresh(ctx context.Context, s logical.Storage, a *account
 	return a.scheduled().NextRefreshAt(window)
 }
 
-func (b *backend) pathAccountWrite(ctx context.Context, req *logical.Request, d *framework.FieldData, name string) (*logical.Response, error) {
+// pathAccountWrite registers name from the request; repl is what it may do
+// to an account already stored under the name (account_replace.go).
+func (b *backend) pathAccountWrite(ctx context.Context, req *logical.Request, d *framework.FieldData, name string, repl replacement) (*logical.Response, error) {
 	code := strings.TrimSpace(d.Get("code").(string))
 	token := strings.TrimSpace(d.Get("access_token").(string))
 	_, hasExpiry := d.GetOk("expires_at")
 	redirectURI := strings.TrimSpace(d.Get("redirect_uri").(string))
 	pageID := strings.TrimSpace(d.Get("page_id").(string))
 	if pageID != "" && code == "" && token == "" && !hasExpiry && redirectURI == "" {
-		return b.pathAccountChoosePage(ctx, req, name, pageID)
+		return b.pathAccountChoosePage(ctx, req, name, pageID, repl != replaceNone)
 	}
 
 	switch {
@@ -333,7 +336,10 @@ func (b *backend) pathAccountWrite(ctx context.Context, req *logical.Request, d 
 	if err != nil {
 		return respondErr(err)
 	}
-	if err := b.registerAccount(ctx, req.Storage, name, a, "api", replaceAny); err != nil {
+	if err := b.registerAccount(ctx, req.Storage, name, a, "api", repl); err != nil {
+		if refusal := replacementRefusal(err, name); refusal != nil {
+			return nil, refusal
+		}
 		return nil, err
 	}
 	return &logical.Response{Data: b.accountMetadata(ctx, req.Storage, a)}, nil

@@ -189,11 +189,18 @@ func TestRegisterMetaDownIs502AndKeepsAccount(t *testing.T) {
 	}
 }
 
+// TestReplaceAccount: a write replaces a registered account, here with
+// another user's authorization, which takes allow_user_change=true
+// (TestDirectWriteRefusesAnotherUsersTokenWithoutAllowUserChange).
 func TestReplaceAccount(t *testing.T) {
 	e := newTestEnv(t)
 	e.configure(nil)
 	e.registerFromCode("shop", "first_user")
-	e.registerFromCode("shop", "second_user")
+	second := e.meta.AddUser("second_user")
+	code := e.meta.MintCode(second.UserID, grantedScopes, testRedirectURI)
+	e.secrets = append(e.secrets, code)
+	e.mustOK(e.write("accounts/shop", map[string]any{"code": code, "allow_user_change": true}))
+	e.rememberTokens("shop")
 	if got := e.account("shop").Username; got != "second_user" {
 		t.Fatalf("username after replace = %q", got)
 	}

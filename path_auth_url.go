@@ -220,7 +220,7 @@ func authURLConfigID(cfg *config, d *framework.FieldData) (string, error) {
 	case !configIDRegex.MatchString(given):
 		return "", badField("config_id", "must be the numeric ID of a Facebook Login for Business configuration")
 	}
-	return given, nil
+	return given, checkConfigIDAllowed(cfg, given)
 }
 
 // renameField makes a name check's 400 name the field the name came in.

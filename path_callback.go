@@ -163,6 +163,13 @@ func (b *backend) completeAuthorization(ctx context.Context, s logical.Storage, 
 		return refusedPage(http.StatusBadRequest, "Authorization not completed",
 			"The Vault engine's login setting changed since this authorization link was issued, so no account was connected.").response()
 	}
+	if st.ConfigID != "" && !cfg.configIDAllowed(st.ConfigID) {
+		// The admin took the configuration off allowed_config_ids since
+		// the link was issued: what it would give is no longer wanted.
+		log.Warn("authorization callback refused: the link's Facebook Login for Business configuration is no longer in config's allowed_config_ids", "config_id", st.ConfigID)
+		return refusedPage(http.StatusBadRequest, "Authorization not completed",
+			"The Vault engine no longer allows the login configuration this authorization link was issued for, so no account was connected.").response()
+	}
 
 	accountTaken := func() (*logical.Response, error) {
 		log.Warn("authorization callback refused: the account name was registered after the link was issued, and the link may not replace it", "account", st.Account)

@@ -53,6 +53,7 @@ func configFields() map[string]*framework.FieldSchema {
 			Type:        framework.TypeString,
 			Description: "login=facebook only: the ID of a Facebook Login for Business configuration (App Dashboard > Facebook Login for Business > Configurations). auth-url's dialog then carries config_id instead of scopes, and the configuration decides the permissions and the kind of token (user or system user). Empty: classic Facebook Login with scopes.",
 		},
+		"allowed_config_ids": allowedConfigIDsField(),
 		"graph_api_version": {
 			Type:        framework.TypeString,
 			Description: "The Graph API version used on versioned endpoints, such as v25.0.",
@@ -210,6 +211,7 @@ func (b *backend) pathConfigRead(ctx context.Context, req *logical.Request, _ *f
 		"redirect_uri":            cfg.RedirectURI,
 		"scopes":                  cfg.Scopes,
 		"facebook_config_id":      cfg.FacebookConfigID,
+		"allowed_config_ids":      nonNil(cfg.AllowedConfigIDs),
 		"graph_api_version":       cfg.GraphAPIVersion,
 		"refresh_window":          int64(cfg.RefreshWindow / time.Second),
 		"request_timeout":         int64(cfg.RequestTimeout / time.Second),
@@ -246,6 +248,7 @@ func (b *backend) pathConfigWrite(ctx context.Context, req *logical.Request, d *
 		c := *stored
 		c.Scopes = append([]string(nil), stored.Scopes...)
 		c.AllowedRedirectURIs = append([]string(nil), stored.AllowedRedirectURIs...)
+		c.AllowedConfigIDs = append([]string(nil), stored.AllowedConfigIDs...)
 		cfg = &c
 	}
 	prevLogin := cfg.Login
@@ -336,6 +339,7 @@ func applyConfigFields(cfg *config, d *framework.FieldData) {
 	if v, ok := d.GetOk("deletion_record_ttl"); ok {
 		cfg.DeletionRecordTTL = time.Duration(v.(int)) * time.Second
 	}
+	applyAllowedConfigIDs(cfg, d)
 }
 
 func validateConfig(cfg *config) error {
@@ -388,6 +392,9 @@ func validateConfig(cfg *config) error {
 		}
 	}
 	if err := checkFacebookConfigID(cfg); err != nil {
+		return err
+	}
+	if err := checkAllowedConfigIDs(cfg); err != nil {
 		return err
 	}
 	return validateAuthFlowConfig(cfg)

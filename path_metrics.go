@@ -18,8 +18,9 @@ Answers the Prometheus text exposition format (text/plain; version=0.0.4) as a
 raw response, for Prometheus to scrape like Vault's own sys/metrics:
 metrics_path /v1/<mount>/metrics, with a Vault token whose policy allows only
 read on this path. format=json answers the same figures as Vault data.
-Aggregates only by default; accounts=true adds one series per account (named),
-which at many accounts is a cardinality to ask for deliberately.
+Aggregates only: nothing here names an account, whatever the parameters.
+The per-account series are on metrics/accounts, a path of its own for a
+policy to grant deliberately.
 `
 
 const (
@@ -44,8 +45,9 @@ func pathMetrics(b *backend) []*framework.Path {
 			},
 			"accounts": {
 				Type:        framework.TypeBool,
-				Description: "Add one series per account (labelled with its name). Off by default: at many accounts this is a cardinality to ask for deliberately.",
+				Description: "No longer taken: true is refused. The per-account series are on metrics/accounts, which a policy must grant of its own.",
 				Query:       true,
+				Deprecated:  true,
 			},
 		},
 		Operations: map[logical.Operation]framework.OperationHandler{
@@ -75,27 +77,53 @@ func (b *backend) pathMetricsRead(ctx context.Context, req *logical.Request, d *
 	if format != metricsFormatPrometheus && format != metricsFormatJSON {
 		return respondErr(badField("format", `must be "prometheus" or "json"`))
 	}
-	accounts := d.Get("accounts").(bool)
+	if d.Get("accounts").(bool) {
+		// The token the metrics policy gives Prometheus must learn no
+		// account name by any parameter (issue 22).
+		return respondErr(badField("accounts", "is no longer taken here: the per-account series are on metrics/accounts, a path a policy must grant of its own (the metrics policy does not)"))
+	}
 	// The version's end of life comes from config: make sure it is loaded
 	// (one read, cached afterwards; never the accounts).
 	if _, err := b.readConfig(ctx, req.Storage); err != nil {
 		return nil, err
 	}
+	return b.metricsAnswer(ctx, "metrics", format, b.metrics.gather)
+}
+
+// textAnswer is a rendered text-format answer, shared by coalesced scrapes
+// (read only).
+type textAnswer struct {
+	body        []byte
+	contentType string
+}
+
+// metricsAnswer answers the families gather makes, in format, computed
+// once for the scrapes of key that arrive together (coalesced).
+func (b *backend) metricsAnswer(ctx context.Context, key, format string, gather func() ([]*dto.MetricFamily, error)) (*logical.Response, error) {
 	if format == metricsFormatJSON {
-		families, err := b.metrics.gather(accounts)
+		v, err := b.metrics.coalesced(ctx, key+"?format=json", func() (any, error) { return gather() })
 		if err != nil {
 			return nil, err
 		}
-		return &logical.Response{Data: map[string]any{"families": familiesData(families)}}, nil
+		// Vault data is built per scrape: a response's maps are its own.
+		return &logical.Response{Data: map[string]any{"families": familiesData(v.([]*dto.MetricFamily))}}, nil
 	}
-	body, contentType, err := b.metrics.exposition(accounts)
+	v, err := b.metrics.coalesced(ctx, key+"?format=prometheus", func() (any, error) {
+		families, err := gather()
+		if err != nil {
+			return nil, err
+		}
+		body, contentType, err := encodeText(families)
+		return textAnswer{body: body, contentType: contentType}, err
+	})
 	if err != nil {
 		return nil, err
 	}
+	text := v.(textAnswer)
 	return &logical.Response{Data: map[string]any{
 		logical.HTTPStatusCode:  http.StatusOK,
-		logical.HTTPContentType: contentType,
-		logical.HTTPRawBody:     body,
+		logical.HTTPContentType: text.contentType,
+		logical.HTTPRawBody:     text.body,
 	}}, nil
 }
 

@@ -30,7 +30,13 @@ type scrape struct {
 // answer with Prometheus' own parser, which fails on anything malformed.
 func (e *testEnv) scrapeMetrics(query map[string]any) scrape {
 	e.t.Helper()
-	resp := e.mustOK(e.do(logical.ReadOperation, "metrics", query))
+	return e.scrapeAt("metrics", query)
+}
+
+// scrapeAt is scrapeMetrics for path (metrics or metrics/accounts).
+func (e *testEnv) scrapeAt(path string, query map[string]any) scrape {
+	e.t.Helper()
+	resp := e.mustOK(e.do(logical.ReadOperation, path, query))
 	var s scrape
 	s.contentType, _ = resp.Data[logical.HTTPContentType].(string)
 	s.status, _ = resp.Data[logical.HTTPStatusCode].(int)
@@ -105,7 +111,8 @@ var issueMetrics = []string{
 // TestMetricsAnswersPrometheusTextFormat: the path answers a raw
 // text/plain; version=0.0.4 body that Prometheus' parser reads, with every
 // metric the issue names, the accounts by every status (0 included), and no
-// account name, token, code or secret unless per-account series are asked for.
+// account name, token, code or secret: per-account series are on
+// metrics/accounts only.
 func TestMetricsAnswersPrometheusTextFormat(t *testing.T) {
 	e := newTestEnv(t)
 	e.configure(nil)
@@ -155,8 +162,9 @@ func TestMetricsAnswersPrometheusTextFormat(t *testing.T) {
 		}
 	}
 
-	// Per-account series only when asked for.
-	all := e.scrapeMetrics(map[string]any{"accounts": true})
+	// Per-account series only on their own path (issue 22: no longer
+	// accounts=true on this one).
+	all := e.scrapeAt("metrics/accounts", nil)
 	if got := all.value(t, "vault_instagram_account_status", "account", "gone", "status", statusNeedsReauth); got != 1 {
 		t.Errorf("account_status{gone,needs_reauth} = %v", got)
 	}
@@ -301,16 +309,17 @@ func (c *accountAccessCounter) List(ctx context.Context, prefix string) ([]strin
 	return c.Storage.List(ctx, prefix)
 }
 
-// TestMetricsScrapeReadsNoAccount: a scrape (even with per-account series)
-// reads no account from storage: the figures come from the schedule.
+// TestMetricsScrapeReadsNoAccount: a scrape (even of the per-account
+// series, metrics/accounts) reads no account from storage: the figures
+// come from the schedule.
 func TestMetricsScrapeReadsNoAccount(t *testing.T) {
 	e := newTestEnv(t)
 	e.configure(nil)
 	e.registerDue("n", 3)
 	counting := &accountAccessCounter{Storage: e.storage}
 	e.storage = counting
-	for _, accounts := range []bool{false, true} {
-		e.scrapeMetrics(map[string]any{"accounts": accounts})
+	for _, path := range []string{"metrics", "metrics/accounts"} {
+		e.scrapeAt(path, nil)
 	}
 	if n := counting.accountReads.Load(); n != 0 {
 		t.Fatalf("a scrape read accounts from storage %d times", n)
@@ -326,7 +335,7 @@ func TestScheduleReadyIsZeroUntilTheRebuild(t *testing.T) {
 	if err := b.Setup(context.Background(), conf); err != nil {
 		t.Fatal(err)
 	}
-	body, _, err := b.metrics.exposition(false)
+	body, _, err := b.metrics.exposition()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -336,7 +345,7 @@ func TestScheduleReadyIsZeroUntilTheRebuild(t *testing.T) {
 	if err := b.rebuildSchedule(context.Background(), conf.StorageView); err != nil {
 		t.Fatal(err)
 	}
-	body, _, _ = b.metrics.exposition(false)
+	body, _, _ = b.metrics.exposition()
 	if !strings.Contains(string(body), "vault_instagram_schedule_ready 1") {
 		t.Fatalf("schedule_ready after the build:\n%s", body)
 	}

@@ -228,7 +228,7 @@ func TestProxyMetricsCountFamiliesNotIDs(t *testing.T) {
 	u := e.registerFromCode("shop", "shop_user")
 	e.mustOK(e.do(logical.ReadOperation, "proxy/shop/"+u.UserID+"/media", nil))
 	e.mustOK(e.do(logical.ReadOperation, "proxy/shop/"+u.UserID+"/insights", map[string]any{"metric": "reach"}))
-	out, _, err := e.b.metrics.exposition(false)
+	out, _, err := e.b.metrics.exposition()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -36,18 +36,24 @@ const (
 // registration that raced this one is judged as it stands.
 func (b *backend) registerAccount(ctx context.Context, s logical.Storage, name string, a *account, via string, repl replacement) error {
 	a.Name = name
+	userChanged := false
 	_, err := b.updateAccount(ctx, s, name, func(existing *account) (*account, error) {
+		userChanged = existing != nil && !sameOwner(existing, a)
 		switch {
-		case existing == nil || repl == replaceAny:
+		case existing == nil:
 		case repl == replaceNone:
 			return nil, errAccountExists
-		case !sameOwner(existing, a):
+		case userChanged && repl != replaceAny:
 			return nil, errUserChanged
 		}
 		return a, nil
 	})
 	if err != nil {
 		return err
+	}
+	if userChanged {
+		// Only allow_user_change gets here: say so, for the audit trail.
+		b.Logger().Warn("account repointed at another user", "account", name, "username", a.Username, "via", via, "allow_user_change", true)
 	}
 	b.Logger().Info("account registered", "account", name, "username", a.Username, "via", via)
 	return nil

@@ -599,19 +599,11 @@ func allTargets() []target {
 		{key: "account", desc: "instagram `accounts/shop`", path: "instagram/accounts/shop"},
 		{key: "list", desc: "instagram `LIST accounts/`", path: "instagram/accounts?list=true"},
 		{key: "null-list", desc: "null plugin `LIST keys/` (same keys, constant)", path: "null/keys?list=true"},
-		{key: "proxy", desc: "instagram `proxy/shop/me?fields=id,username` (a Graph call through the engine)", path: "instagram/proxy/shop/me?fields=id,username"},
-		// direct's URL is set once shop's token is known (setupProxy).
-		{key: "direct", desc: "the same Graph call made directly with shop's token (no Vault)", path: "graph.instagram.com/me"},
 	}
 }
 
 func (e *env) targets() []target {
-	all := allTargets()
-	for i := range all {
-		if all[i].key == "direct" {
-			all[i].url = e.directURL
-		}
-	}
+	all := append(allTargets(), e.proxyTargets()...)
 	if e.o.onlyTargets == "" {
 		return all
 	}

@@ -29,6 +29,15 @@ type proxyMemory struct {
 	before, during int64 // plugin RSS, KiB
 }
 
+// proxyTargets are the Graph call through the engine and the same call made
+// directly, which setupProxy made possible.
+func (e *env) proxyTargets() []target {
+	return []target{
+		{key: "proxy", desc: "instagram `proxy/shop/me?fields=id,username` (a Graph call through the engine)", path: "instagram/proxy/shop/me?fields=id,username"},
+		{key: "direct", desc: "the same Graph call made directly with shop's token (no Vault)", path: "graph.instagram.com/me", url: e.directURL},
+	}
+}
+
 // urlOf is the whole URL a target reads.
 func (e *env) urlOf(t target) string {
 	if t.url != "" {

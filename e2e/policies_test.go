@@ -103,6 +103,13 @@ func TestExamplePolicies(t *testing.T) {
 		{"read status", read("status")},
 		// What Prometheus scrapes: a raw text answer, not Vault's JSON.
 		{"read metrics", func(c *api.Client) (*api.Secret, error) { return nil, scrapeMetrics(c) }},
+		// The per-account series used to be this parameter of metrics:
+		// the engine refuses it to anyone the policy lets read metrics.
+		{"read metrics accounts=true", func(c *api.Client) (*api.Secret, error) {
+			return c.Logical().ReadWithData(mountPath+"/metrics", map[string][]string{"accounts": {"true"}})
+		}},
+		// They are on a path of their own, granted deliberately.
+		{"read metrics/accounts", func(c *api.Client) (*api.Secret, error) { return nil, scrapeAccountMetrics(c, "demo") }},
 		{"read config", read("config")},
 		// An app access token is the app's credential: none of the three
 		// policies hands it out.
@@ -112,6 +119,13 @@ func TestExamplePolicies(t *testing.T) {
 		{"write auth-url replace", write("auth-url", map[string]any{"account": "demo", "replace": true})},
 		// A link that may hand an account to another user: operators only.
 		{"write auth-url allow_user_change", write("auth-url", map[string]any{"account": "demo", "replace": true, "allow_user_change": true})},
+		// What a link grants and where it returns: operators only. The
+		// redirect_uri given is config's own, so only the policy can
+		// refuse it; config_id is refused by the engine under
+		// login=instagram (a 400), by the onboarding policy before that.
+		{"write auth-url scopes", write("auth-url", map[string]any{"account": "invitee", "scopes": "instagram_business_basic"})},
+		{"write auth-url config_id", write("auth-url", map[string]any{"account": "invitee", "config_id": "871000000000001"})},
+		{"write auth-url redirect_uri", write("auth-url", map[string]any{"account": "invitee", "redirect_uri": e.redirectURI})},
 		{"write accounts/demo/refresh", write("accounts/demo/refresh", nil)},
 		{"write config", write("config", map[string]any{"max_token_ttl": 600})},
 		// Base URLs decide where every token goes: the admin's alone, and
@@ -132,11 +146,13 @@ func TestExamplePolicies(t *testing.T) {
 	}{
 		{"instagram-app", []string{"read token/demo"}},
 		{"instagram-onboarding", []string{"write auth-url"}},
-		{"instagram-metrics", []string{"read metrics"}},
+		{"instagram-metrics", []string{"read metrics", "read metrics accounts=true"}},
+		{"instagram-metrics-accounts", []string{"read metrics/accounts"}},
 		// Its allowed requests change the accounts; it reads config but
 		// cannot change it.
 		{"instagram-operator", []string{
-			"list accounts/", "read accounts/demo", "read status", "read metrics", "read config", "write auth-url", "write auth-url replace", "write auth-url allow_user_change",
+			"list accounts/", "read accounts/demo", "read status", "read metrics", "read metrics accounts=true", "read metrics/accounts", "read config", "write auth-url", "write auth-url replace", "write auth-url allow_user_change",
+			"write auth-url scopes", "write auth-url config_id", "write auth-url redirect_uri",
 			"write accounts/demo/refresh", "write accounts/newcomer", "delete accounts/other",
 		}},
 		// Last: its allowed requests change the config, and it deletes it.
@@ -159,10 +175,10 @@ func TestExamplePolicies(t *testing.T) {
 				}
 				continue
 			}
-			if r.name == "write config http base url" {
+			if field, ok := map[string]string{"write config http base url": "graph_base_url", "write auth-url config_id": "config_id", "read metrics accounts=true": "metrics/accounts"}[r.name]; ok {
 				// Allowed by the policy, refused by the engine.
-				if vaultproc.StatusOf(err) != http.StatusBadRequest || !strings.Contains(fmt.Sprint(err), "graph_base_url") {
-					t.Errorf("%s: %s: err = %v, want a 400 naming graph_base_url", pc.policy, r.name, err)
+				if vaultproc.StatusOf(err) != http.StatusBadRequest || !strings.Contains(fmt.Sprint(err), field) {
+					t.Errorf("%s: %s: err = %v, want a 400 naming %s", pc.policy, r.name, err, field)
 				}
 				continue
 			}
@@ -205,7 +221,7 @@ func TestExamplePolicies(t *testing.T) {
 					}
 					return false
 				})
-			case "write auth-url", "write auth-url replace", "write auth-url allow_user_change":
+			case "write auth-url", "write auth-url replace", "write auth-url allow_user_change", "write auth-url scopes", "write auth-url redirect_uri":
 				if s == nil || !strings.Contains(fmt.Sprint(s.Data["url"]), "state=") {
 					t.Errorf("%s: auth-url answered no URL: %v", pc.policy, s)
 				}
@@ -259,6 +275,27 @@ func scrapeMetrics(c *api.Client) error {
 	}
 	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/plain; version=0.0.4") || !strings.Contains(string(body), "vault_instagram_accounts{") {
 		return fmt.Errorf("metrics answered %s: %.200s", ct, body)
+	}
+	return nil
+}
+
+// scrapeAccountMetrics reads instagram/metrics/accounts as Prometheus does
+// and checks it is the text format with the series of account (which the
+// metrics path never names); a refusal is Vault's error.
+func scrapeAccountMetrics(c *api.Client, account string) error {
+	resp, err := c.Logical().ReadRawWithContext(context.Background(), mountPath+"/metrics/accounts")
+	if resp != nil {
+		defer resp.Body.Close()
+	}
+	if err != nil {
+		return err
+	}
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/plain; version=0.0.4") || !strings.Contains(string(body), `vault_instagram_account_status{account="`+account+`"`) {
+		return fmt.Errorf("metrics/accounts answered %s: %.200s", ct, body)
 	}
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -41,10 +42,17 @@ func prometheusBin(t *testing.T) string {
 	return p
 }
 
+// promJob is a scrape job: a path of the mount and the file holding the
+// Vault token to scrape it with.
+type promJob struct {
+	name, path, tokenFile string
+}
+
 // startPrometheus runs a Prometheus server that scrapes the plugin's
 // metrics path on e's Vault every second with the token in tokenFile as its
-// bearer credential, and loads the shipped alert rules.
-func startPrometheus(t *testing.T, e *env, tokenFile string) *promServer {
+// bearer credential (job vault-instagram), and any further jobs, and loads
+// the shipped alert rules.
+func startPrometheus(t *testing.T, e *env, tokenFile string, more ...promJob) *promServer {
 	t.Helper()
 	root, err := repoRoot()
 	if err != nil {
@@ -61,14 +69,17 @@ func startPrometheus(t *testing.T, e *env, tokenFile string) *promServer {
 rule_files:
   - %q
 scrape_configs:
-  - job_name: vault-instagram
-    metrics_path: /v1/%s/metrics
+`, filepath.Join(root, "docs", "prometheus", "alerts.yml"))
+	for _, j := range append([]promJob{{"vault-instagram", "metrics", tokenFile}}, more...) {
+		config += fmt.Sprintf(`  - job_name: %s
+    metrics_path: /v1/%s/%s
     scheme: http
     authorization:
       credentials_file: %q
     static_configs:
       - targets: [%q]
-`, filepath.Join(root, "docs", "prometheus", "alerts.yml"), mountPath, tokenFile, vaultURL.Host)
+`, j.name, mountPath, j.path, j.tokenFile, vaultURL.Host)
+	}
 	configFile := filepath.Join(dir, "prometheus.yml")
 	if err := os.WriteFile(configFile, []byte(config), 0o600); err != nil {
 		t.Fatal(err)
@@ -198,7 +209,11 @@ func (p *promServer) waitForAccounts(what string, want map[string]float64) {
 // only instagram/metrics (docs/policies/instagram-metrics.hcl), and its
 // query API shows vault_instagram_accounts right after a registration and
 // after the account is made needs_reauth; the shipped alert rules load,
-// and InstagramAccountNeedsReauth fires.
+// and InstagramAccountNeedsReauth fires. That token learns no account name:
+// accounts=true is refused, metrics/accounts is a 403, and nothing
+// Prometheus stores from it carries an account label. A second job, with
+// the token of docs/policies/instagram-metrics-accounts.hcl, scrapes
+// metrics/accounts and shows the account needs_reauth by name.
 func TestPrometheusScrapesThePlugin(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
@@ -217,8 +232,21 @@ func TestPrometheusScrapesThePlugin(t *testing.T) {
 	if _, err := scraper.Logical().Read(mountPath + "/status"); vaultproc.StatusOf(err) != http.StatusForbidden {
 		t.Fatalf("the metrics token reads status: %v", err)
 	}
+	if _, err := scraper.Logical().Read(mountPath + "/metrics/accounts"); vaultproc.StatusOf(err) != http.StatusForbidden {
+		t.Fatalf("the metrics token reads metrics/accounts: %v", err)
+	}
+	// The per-account series, deliberately granted to a job of their own.
+	accountsScraper := e.clientWithPolicyFile("instagram-metrics-accounts", false)
+	accountsToken := e.secrets.Add("Prometheus' Vault token for metrics/accounts", accountsScraper.Token())
+	accountsTokenFile := filepath.Join(t.TempDir(), "vault-accounts-token")
+	if err := os.WriteFile(accountsTokenFile, []byte(accountsToken+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := accountsScraper.Logical().Read(mountPath + "/status"); vaultproc.StatusOf(err) != http.StatusForbidden {
+		t.Fatalf("the metrics/accounts token reads status: %v", err)
+	}
 
-	prom := startPrometheus(t, e, tokenFile)
+	prom := startPrometheus(t, e, tokenFile, promJob{"vault-instagram-accounts", "metrics/accounts", accountsTokenFile})
 	prom.eventually("the target is up", 60*time.Second, func() (bool, string) {
 		up, err := prom.query(`up{job="vault-instagram"}`)
 		if err != nil || len(up) != 1 {
@@ -241,6 +269,23 @@ func TestPrometheusScrapesThePlugin(t *testing.T) {
 		t.Fatalf("accounts/shop after the refresh: %v, %v", s, err)
 	}
 	prom.waitForAccounts("after shop became needs_reauth", map[string]float64{"valid": 0, "needs_reauth": 1})
+
+	// The metrics token names no account, by any parameter.
+	if _, err := scraper.Logical().ReadWithData(mountPath+"/metrics", map[string][]string{"accounts": {"true"}}); vaultproc.StatusOf(err) != http.StatusBadRequest ||
+		strings.Contains(fmt.Sprint(err), "shop") {
+		t.Fatalf("the metrics token's accounts=true: %v, want a 400 naming no account", err)
+	}
+	if named, err := prom.query(`{job="vault-instagram",account!=""}`); err != nil || len(named) != 0 {
+		t.Fatalf("series with an account label from the metrics job: %v, %v", named, err)
+	}
+	// The accounts job shows shop by name.
+	prom.eventually("metrics/accounts shows shop needs_reauth", 60*time.Second, func() (bool, string) {
+		s, err := prom.query(`vault_instagram_account_status{job="vault-instagram-accounts",account="shop",status="needs_reauth"}`)
+		if err != nil {
+			return false, err.Error()
+		}
+		return len(s) == 1 && s[0].value() == 1, fmt.Sprint(s)
+	})
 
 	// The shipped rules run in the real server too.
 	prom.eventually("InstagramAccountNeedsReauth fires", 60*time.Second, func() (bool, string) {

@@ -1,5 +1,8 @@
 # instagram-metrics: what Prometheus scrapes with. It reads the engine's
 # metrics and nothing else: no token, no account, no config, no status.
+# instagram/metrics answers aggregates only and names no account, whatever
+# the parameters; the per-account series are on instagram/metrics/accounts,
+# which this policy does not grant (see instagram-metrics-accounts.hcl).
 #
 #   vault policy write instagram-metrics docs/policies/instagram-metrics.hcl
 #   vault token create -policy=instagram-metrics -no-default-policy -ttl=720h \

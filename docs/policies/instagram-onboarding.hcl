@@ -10,6 +10,14 @@
 # re-authorization link hands an account to another user only with
 # allow_user_change=true, which it denies too.
 #
+# Nor do they choose what the link grants or where it returns: scopes (the
+# permissions applications later get), config_id (a Facebook Login for
+# Business configuration, which may give a system-user token, the
+# business's rather than a person's) and redirect_uri are denied, so every
+# link asks for config's scopes, shows config's facebook_config_id and
+# returns to config's redirect_uri. The admin can also limit the
+# configurations any link may show with config's allowed_config_ids.
+#
 #   vault policy write instagram-onboarding docs/policies/instagram-onboarding.hcl
 #   vault write instagram/auth-url account=shop
 
@@ -18,5 +26,8 @@ path "instagram/auth-url" {
   denied_parameters = {
     "replace"           = []
     "allow_user_change" = []
+    "scopes"            = []
+    "config_id"         = []
+    "redirect_uri"      = []
   }
 }

@@ -42,3 +42,9 @@ path "instagram/status" {
 path "instagram/metrics" {
   capabilities = ["read"]
 }
+
+# The most urgent accounts' status and expiry, by name (operators may list
+# and read the accounts anyway).
+path "instagram/metrics/accounts" {
+  capabilities = ["read"]
+}

@@ -181,27 +181,3 @@ func (q *Queue) SetWantedScopes(scopes []string) {
 	defer q.mu.Unlock()
 	q.figs.setWanted(scopes, q.byName)
 }
-
-// AccountFigure is one account's line in the per-account metrics.
-type AccountFigure struct {
-	Name          string
-	Status        string
-	ExpiresAt     time.Time
-	MissingScopes bool
-}
-
-// EachAccount calls fn for every account, in name order, under the queue's
-// lock: O(accounts), for the per-account metrics an operator asks for
-// explicitly. fn must not call back into the queue.
-func (q *Queue) EachAccount(fn func(AccountFigure)) {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	q.eachLocked(func(e *entry) {
-		fn(AccountFigure{
-			Name:          e.name,
-			Status:        q.codes.str(e.status),
-			ExpiresAt:     unpackTime(e.expiresAt),
-			MissingScopes: q.figs.lacksWanted(e),
-		})
-	})
-}
