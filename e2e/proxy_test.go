@@ -202,7 +202,8 @@ func TestProxyPagingErrorsAndBounds(t *testing.T) {
 	// answers 429 with the wait in its body, and as Retry-After once the
 	// mount lets the header through (Vault drops a plugin's response
 	// headers that the mount's allowed_response_headers does not name).
-	if err := e.root.Sys().TuneMount(mountPath, api.MountConfigInput{AllowedResponseHeaders: []string{"Retry-After"}}); err != nil {
+	allowed := []string{"Retry-After"}
+	if err := e.root.Sys().TuneMountAllowNil(mountPath, api.TuneMountConfigInput{AllowedResponseHeaders: &allowed}); err != nil {
 		e.fatalf("tune allowed_response_headers: %v", err)
 	}
 	e.fake.SetAppProblem(graph.AppThrottled)
