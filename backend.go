@@ -6,6 +6,7 @@ package instagram
 
 import (
 	"context"
+	"errors"
 	"github.com/igvault/vault-plugin-secrets-instagram/internal/schedule"
 	"net/http"
 	"strings"
@@ -104,6 +105,10 @@ type backend struct {
 	rebuildMu sync.Mutex
 	// index orders the writers of the schedule index's shards (index.go).
 	index scheduleIndex
+	// mountKey is the mount's secret (mount_key.go), once loaded; under
+	// mountKeyMu.
+	mountKeyMu sync.Mutex
+	mountKey   []byte
 	// crashPoint is nil but in test builds (crashpoint.go).
 	crashPoint crashPointFunc
 
@@ -186,6 +191,7 @@ func newBackend(opts backendOptions) *backend {
 			SealWrapStorage: []string{
 				configStoragePath,
 				accountStoragePrefix,
+				mountKeyPath,
 			},
 			// Pending authorization states are short-lived and single-use:
 			// replicating them would only spread them. auth-url and the
@@ -234,7 +240,13 @@ func newBackend(opts backendOptions) *backend {
 // initialize starts building the in-memory refresh schedule from storage
 // when the mount starts (on the active node after a leader change too), so a
 // periodic tick costs O(accounts due).
-func (b *backend) initialize(_ context.Context, req *logical.InitializationRequest) error {
+func (b *backend) initialize(ctx context.Context, req *logical.InitializationRequest) error {
+	// The mount's key first (one read; one write on a mount's first start):
+	// no shard is written before it is known. A failure is retried by the
+	// rebuild and by the first write that needs it.
+	if _, err := b.loadMountKey(ctx, req.Storage); err != nil && !errors.Is(err, errNoMountKey) {
+		b.Logger().Warn("could not load the mount's key; retried when needed", "error", err)
+	}
 	b.startScheduleRebuild(req.Storage)
 	return nil
 }
