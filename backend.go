@@ -200,6 +200,7 @@ func newBackend(opts backendOptions) *backend {
 			LocalStorage: []string{
 				stateStoragePrefix,
 				signedRequestStoragePrefix,
+				signedRequestHorizonPath,
 			},
 			// Meta calls these, and the account owner's browser lands on
 			// the callback: neither holds a Vault token. Each checks its

@@ -161,6 +161,14 @@ func (b *backend) verifySignedRequest(ctx context.Context, s logical.Storage, d 
 		return nil, nil, errNotConfigured
 	}
 	sr, err := parseSignedRequest(d.Get("signed_request").(string), cfg.AppSecret, b.clock.Now(), cfg.SignedRequestMaxAge)
+	if err == nil {
+		// Verified, but perhaps issued before what the engine still
+		// remembers (signed_request_horizon.go).
+		var sre *signedRequestError
+		if err = checkHorizon(ctx, s, sr); err != nil && !errors.As(err, &sre) {
+			return nil, nil, err
+		}
+	}
 	if err != nil {
 		// A refused request may be an attack or a misconfigured app
 		// secret: the operator needs to see it, without the value.
