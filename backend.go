@@ -15,6 +15,7 @@ import (
 	"time"
 
 	cleanhttp "github.com/hashicorp/go-cleanhttp"
+	hclog "github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/vault/sdk/framework"
 	"github.com/hashicorp/vault/sdk/helper/locksutil"
 	"github.com/hashicorp/vault/sdk/logical"
@@ -125,6 +126,9 @@ type backend struct {
 	stats    *engineStats
 	metrics  *engineMetrics
 	refusals *refusalLog
+	// signedRequestLog rate-limits the lines about valid signed requests
+	// (noteSignedRequest).
+	signedRequestLog *refusalLog
 
 	// The unauthenticated callbacks' records. stateMu makes taking an
 	// authorization state atomic: two callbacks carrying the same state
@@ -157,7 +161,9 @@ func newBackend(opts backendOptions) *backend {
 		sched:      schedule.NewQueue(defaultRefreshWindow),
 		stats:      newEngineStats(),
 		refusals:   newRefusalLog(refusalLogEvery),
-		appHealth:  newAppHealth(),
+		signedRequestLog: newRateLimitedLog(refusalLogEvery, hclog.Info,
+			"signed request lines not logged (at most one line a minute per path)"),
+		appHealth: newAppHealth(),
 		tokenFields: map[string]*framework.FieldSchema{
 			"name": accountNameField(),
 		},

@@ -48,6 +48,7 @@ func (b *backend) periodic(ctx context.Context, req *logical.Request) error {
 	// Wherever the unauthenticated paths ran, say how many refusals they
 	// did not log.
 	b.refusals.flush(b.Logger(), b.clock.Now())
+	b.signedRequestLog.flush(b.Logger(), b.clock.Now())
 	// Only where storage is writable: performance standbys and secondaries
 	// leave refreshing to the primary's active node.
 	if !b.WriteSafeReplicationState() {
