@@ -134,8 +134,16 @@ type backend struct {
 	// authorization state atomic: two callbacks carrying the same state
 	// cannot both get it; lastStateSweep is when expired states were last
 	// deleted (Unix nanoseconds).
-	stateMu        sync.Mutex
-	lastStateSweep atomic.Int64
+	// pendingStates counts the stored states once pendingCounted (under
+	// stateMu); stateSweepAfter is the state the last sweep stopped after
+	// (the periodic run's alone), and stateSweepBacklog says it stopped
+	// at its bound.
+	stateMu           sync.Mutex
+	lastStateSweep    atomic.Int64
+	pendingStates     int
+	pendingCounted    bool
+	stateSweepAfter   string
+	stateSweepBacklog atomic.Bool
 	// signedRequestMu serialises acting on accepted signed requests
 	// (callback_records.go). lastRecordSweep is when the callbacks'
 	// expired records were last swept (Unix nanoseconds);
