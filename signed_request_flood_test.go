@@ -1,12 +1,16 @@
 package instagram
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hashicorp/vault/sdk/helper/consts"
+	"github.com/hashicorp/vault/sdk/logical"
 )
 
 // Anyone who can read a Facebook user's fbsr_<app_id> cookie (the
@@ -157,6 +161,13 @@ func TestDataDeletionWithoutAccountsStoresNothing(t *testing.T) {
 		if strings.Contains(strings.Join(strings.Fields(strings.TrimSpace(string(mustJSON(t, body)))), ""), s) {
 			t.Errorf("the status page names %q", s)
 		}
+	}
+	// A performance standby answers the status too (it is not forwarded):
+	// the key is replicated.
+	r, rs := e.replica(consts.ReplicationPerformanceStandby)
+	resp, err := r.HandleRequest(context.Background(), &logical.Request{Operation: logical.ReadOperation, Path: "data-deletion/" + d.ConfirmationCode, Storage: rs})
+	if a := answerOf(t, resp, err); a.status != http.StatusOK || !strings.Contains(a.body, deletionStatusNoData) {
+		t.Errorf("a performance standby answered the derived code's status %d %s", a.status, a.body)
 	}
 	flipped := []byte(d.ConfirmationCode)
 	flipped[len(flipped)-1] ^= 1
