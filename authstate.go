@@ -9,6 +9,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/http"
+	"slices"
 	"time"
 
 	"github.com/hashicorp/vault/sdk/logical"
@@ -86,16 +88,53 @@ func hashState(state string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// storeState saves a pending state under the hash of its value.
-func (b *backend) storeState(ctx context.Context, s logical.Storage, st *pendingState) error {
+// storeState saves a pending state under the hash of its value, unless
+// max states are pending already: then it answers 429, saying what to do.
+// The count and the write are under stateMu, as every change of the pending
+// states is, so racing calls store no more than limit.
+func (b *backend) storeState(ctx context.Context, s logical.Storage, st *pendingState, limit int) error {
 	entry, err := logical.StorageEntryJSON(stateStoragePrefix+st.Hash, st)
 	if err != nil {
 		return err
 	}
+	b.stateMu.Lock()
+	defer b.stateMu.Unlock()
+	n, err := b.countStatesLocked(ctx, s)
+	if err != nil {
+		return err
+	}
+	if n >= limit {
+		return logical.CodedError(http.StatusTooManyRequests, fmt.Sprintf(
+			"%d authorization links are pending (config max_pending_states is %d): wait until some are used or expire (config state_ttl; expired ones are deleted within minutes), or raise max_pending_states", n, limit))
+	}
 	if err := s.Put(ctx, entry); err != nil {
 		return fmt.Errorf("writing authorization state: %w", err)
 	}
+	b.pendingStates++
 	return nil
+}
+
+// countStatesLocked is how many states are pending: counted from a listing
+// once per backend (a start, a reload, a failover), then kept by every
+// change under stateMu, which the caller holds. auth-url and the callback
+// run on the primary's active node only (forwarded there), so the count
+// that matters lives there.
+func (b *backend) countStatesLocked(ctx context.Context, s logical.Storage) (int, error) {
+	if !b.pendingCounted {
+		keys, err := s.List(ctx, stateStoragePrefix)
+		if err != nil {
+			return 0, fmt.Errorf("counting authorization states: %w", err)
+		}
+		b.pendingStates, b.pendingCounted = len(keys), true
+	}
+	return b.pendingStates, nil
+}
+
+// stateGoneLocked counts a state deleted. The caller holds stateMu.
+func (b *backend) stateGoneLocked() {
+	if b.pendingCounted && b.pendingStates > 0 {
+		b.pendingStates--
+	}
 }
 
 // consumeState finds the pending state for value and deletes it before
@@ -125,6 +164,7 @@ func (b *backend) consumeState(ctx context.Context, s logical.Storage, value str
 	if err := s.Delete(ctx, stateStoragePrefix+h); err != nil {
 		return nil, fmt.Errorf("deleting authorization state: %w", err)
 	}
+	b.stateGoneLocked()
 	if !b.clock.Now().Before(st.ExpiresAt) {
 		return nil, errStateExpired
 	}
@@ -146,24 +186,42 @@ func loadState(ctx context.Context, s logical.Storage, h string) (*pendingState,
 	return st, nil
 }
 
-// sweepExpiredStates deletes expired pending states, at most every
-// stateSweepEvery. Pending states are few (each is an operator's auth-url
-// call within the last state_ttl), so a listing is cheap. Failures are
-// logged and retried at the next sweep: the callback refuses expired states
-// whether or not they have been swept.
+// sweepExpiredStates deletes expired pending states, every stateSweepEvery
+// or, while the last sweep stopped at its bound, at every run. Like the
+// callbacks' record sweeps it examines at most maxRecordSweep states a run,
+// from where the last one stopped (states are keyed by hash, so each must
+// be read to know its age), and with none pending it does not even list
+// them. Failures are logged and retried at the next sweep: the callback
+// refuses expired states whether or not they have been swept.
 func (b *backend) sweepExpiredStates(ctx context.Context, s logical.Storage, now time.Time) {
-	if last := b.lastStateSweep.Load(); last != 0 && now.Sub(time.Unix(0, last)) < stateSweepEvery {
+	if last := b.lastStateSweep.Load(); last != 0 && !b.stateSweepBacklog.Load() && now.Sub(time.Unix(0, last)) < stateSweepEvery {
 		return
 	}
 	b.lastStateSweep.Store(now.UnixNano())
+	b.stateMu.Lock()
+	n, err := b.countStatesLocked(ctx, s)
+	b.stateMu.Unlock()
+	if err != nil || n == 0 {
+		if err != nil {
+			b.Logger().Warn("could not count authorization states to delete expired ones", "error", err)
+		}
+		b.stateSweepBacklog.Store(false)
+		return
+	}
 
 	keys, err := s.List(ctx, stateStoragePrefix)
 	if err != nil {
 		b.Logger().Warn("could not list authorization states to delete expired ones", "error", err)
 		return
 	}
+	slices.Sort(keys)
+	start, _ := slices.BinarySearch(keys, b.stateSweepAfter)
+	if start < len(keys) && keys[start] == b.stateSweepAfter {
+		start++
+	}
+	end := min(start+maxRecordSweep, len(keys))
 	deleted := 0
-	for _, k := range keys {
+	for _, k := range keys[start:end] {
 		if ctx.Err() != nil {
 			break
 		}
@@ -176,6 +234,13 @@ func (b *backend) sweepExpiredStates(ctx context.Context, s logical.Storage, now
 			deleted++
 		}
 	}
+	// Only the periodic run sweeps, one at a time: the cursor needs no lock.
+	more := end < len(keys)
+	b.stateSweepAfter = ""
+	if more {
+		b.stateSweepAfter = keys[end-1]
+	}
+	b.stateSweepBacklog.Store(more)
 	if deleted > 0 {
 		b.Logger().Debug("deleted expired authorization states", "count", deleted)
 	}
@@ -193,5 +258,9 @@ func (b *backend) deleteStateIfExpired(ctx context.Context, s logical.Storage, h
 	if err := entry.DecodeJSON(st); err == nil && now.Before(st.ExpiresAt) {
 		return false, nil
 	}
-	return true, s.Delete(ctx, stateStoragePrefix+h)
+	if err := s.Delete(ctx, stateStoragePrefix+h); err != nil {
+		return false, err
+	}
+	b.stateGoneLocked()
+	return true, nil
 }

@@ -6,6 +6,7 @@ package instagram
 
 import (
 	"context"
+	"errors"
 	"github.com/igvault/vault-plugin-secrets-instagram/internal/schedule"
 	"net/http"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	cleanhttp "github.com/hashicorp/go-cleanhttp"
+	hclog "github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/vault/sdk/framework"
 	"github.com/hashicorp/vault/sdk/helper/locksutil"
 	"github.com/hashicorp/vault/sdk/logical"
@@ -104,6 +106,10 @@ type backend struct {
 	rebuildMu sync.Mutex
 	// index orders the writers of the schedule index's shards (index.go).
 	index scheduleIndex
+	// mountKey is the mount's secret (mount_key.go), once loaded; under
+	// mountKeyMu.
+	mountKeyMu sync.Mutex
+	mountKey   []byte
 	// crashPoint is nil but in test builds (crashpoint.go).
 	crashPoint crashPointFunc
 
@@ -120,13 +126,24 @@ type backend struct {
 	stats    *engineStats
 	metrics  *engineMetrics
 	refusals *refusalLog
+	// signedRequestLog rate-limits the lines about valid signed requests
+	// (noteSignedRequest).
+	signedRequestLog *refusalLog
 
 	// The unauthenticated callbacks' records. stateMu makes taking an
 	// authorization state atomic: two callbacks carrying the same state
 	// cannot both get it; lastStateSweep is when expired states were last
 	// deleted (Unix nanoseconds).
-	stateMu        sync.Mutex
-	lastStateSweep atomic.Int64
+	// pendingStates counts the stored states once pendingCounted (under
+	// stateMu); stateSweepAfter is the state the last sweep stopped after
+	// (the periodic run's alone), and stateSweepBacklog says it stopped
+	// at its bound.
+	stateMu           sync.Mutex
+	lastStateSweep    atomic.Int64
+	pendingStates     int
+	pendingCounted    bool
+	stateSweepAfter   string
+	stateSweepBacklog atomic.Bool
 	// signedRequestMu serialises acting on accepted signed requests
 	// (callback_records.go). lastRecordSweep is when the callbacks'
 	// expired records were last swept (Unix nanoseconds);
@@ -152,7 +169,9 @@ func newBackend(opts backendOptions) *backend {
 		sched:      schedule.NewQueue(defaultRefreshWindow),
 		stats:      newEngineStats(),
 		refusals:   newRefusalLog(refusalLogEvery),
-		appHealth:  newAppHealth(),
+		signedRequestLog: newRateLimitedLog(refusalLogEvery, hclog.Info,
+			"signed request lines not logged (at most one line a minute per path)"),
+		appHealth: newAppHealth(),
 		tokenFields: map[string]*framework.FieldSchema{
 			"name": accountNameField(),
 		},
@@ -186,6 +205,7 @@ func newBackend(opts backendOptions) *backend {
 			SealWrapStorage: []string{
 				configStoragePath,
 				accountStoragePrefix,
+				mountKeyPath,
 			},
 			// Pending authorization states are short-lived and single-use:
 			// replicating them would only spread them. auth-url and the
@@ -194,6 +214,7 @@ func newBackend(opts backendOptions) *backend {
 			LocalStorage: []string{
 				stateStoragePrefix,
 				signedRequestStoragePrefix,
+				signedRequestHorizonPath,
 			},
 			// Meta calls these, and the account owner's browser lands on
 			// the callback: neither holds a Vault token. Each checks its
@@ -236,7 +257,13 @@ func newBackend(opts backendOptions) *backend {
 // initialize starts building the in-memory refresh schedule from storage
 // when the mount starts (on the active node after a leader change too), so a
 // periodic tick costs O(accounts due).
-func (b *backend) initialize(_ context.Context, req *logical.InitializationRequest) error {
+func (b *backend) initialize(ctx context.Context, req *logical.InitializationRequest) error {
+	// The mount's key first (one read; one write on a mount's first start):
+	// no shard is written before it is known. A failure is retried by the
+	// rebuild and by the first write that needs it.
+	if _, err := b.loadMountKey(ctx, req.Storage); err != nil && !errors.Is(err, errNoMountKey) {
+		b.Logger().Warn("could not load the mount's key; retried when needed", "error", err)
+	}
 	b.startScheduleRebuild(req.Storage)
 	return nil
 }

@@ -141,7 +141,9 @@ func (b *backend) sweepCallbackRecords(ctx context.Context, s logical.Storage, c
 }
 
 // sweepSeenRequests deletes the remembered requests issued before cutoff,
-// oldest first, and reports whether it stopped at its bound.
+// oldest first, and reports whether it stopped at its bound. It raises the
+// sweep horizon past the last one it is about to delete first
+// (signed_request_horizon.go).
 func (b *backend) sweepSeenRequests(ctx context.Context, s logical.Storage, cutoff time.Time) bool {
 	keys, err := s.List(ctx, signedRequestStoragePrefix)
 	if err != nil {
@@ -149,10 +151,13 @@ func (b *backend) sweepSeenRequests(ctx context.Context, s logical.Storage, cuto
 		return false
 	}
 	slices.Sort(keys)
-	deleted := 0
+	var doomed []string
+	var horizon time.Time
+	more := false
 	for _, k := range keys {
-		if deleted == maxRecordSweep || ctx.Err() != nil {
-			return true
+		if len(doomed) == maxRecordSweep {
+			more = true
+			break
 		}
 		issued, _, _ := strings.Cut(k, "-")
 		sec, err := strconv.ParseInt(issued, 10, 64)
@@ -160,6 +165,22 @@ func (b *backend) sweepSeenRequests(ctx context.Context, s logical.Storage, cuto
 		// A key that does not parse is no record of this engine's.
 		if err == nil && !time.Unix(sec, 0).Before(cutoff) {
 			break
+		}
+		if err == nil {
+			horizon = time.Unix(sec+1, 0) // issued_at is whole seconds
+		}
+		doomed = append(doomed, k)
+	}
+	if !horizon.IsZero() {
+		if err := raiseHorizon(ctx, s, horizon); err != nil {
+			b.Logger().Warn("could not record which signed requests are forgotten; none is forgotten until it is", "error", err)
+			return false
+		}
+	}
+	deleted := 0
+	for _, k := range doomed {
+		if ctx.Err() != nil {
+			return true
 		}
 		if err := s.Delete(ctx, signedRequestStoragePrefix+k); err != nil {
 			b.Logger().Warn("could not forget an accepted signed request", "error", err)
@@ -170,7 +191,7 @@ func (b *backend) sweepSeenRequests(ctx context.Context, s logical.Storage, cuto
 	if deleted > 0 {
 		b.Logger().Debug("forgot accepted signed requests past signed_request_max_age", "count", deleted)
 	}
-	return false
+	return more
 }
 
 // sweepDeletionRecords deletes up to maxRecordSweep deletion records older

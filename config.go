@@ -36,6 +36,12 @@ const (
 	defaultStateTTL = 15 * time.Minute
 	maxStateTTL     = 24 * time.Hour
 
+	// At most this many authorization states are pending at once (each is
+	// an auth-url call not yet used or expired): whoever may write
+	// auth-url cannot fill storage, nor make the periodic sweep long.
+	defaultMaxPendingStates = 10000
+	maxMaxPendingStates     = 1000000
+
 	// Meta delivers deauthorize and data-deletion callbacks at once; an
 	// older signed_request is a replay, not a late delivery.
 	defaultSignedRequestMaxAge = time.Hour
@@ -73,6 +79,8 @@ type config struct {
 	// RedirectURI (another address of the same Vault, say).
 	AllowedRedirectURIs []string      `json:"allowed_redirect_uris"`
 	StateTTL            time.Duration `json:"state_ttl"`
+	// MaxPendingStates caps the pending authorization states (authstate.go).
+	MaxPendingStates    int           `json:"max_pending_states"`
 	SignedRequestMaxAge time.Duration `json:"signed_request_max_age"`
 	// DeletionRecordTTL is how long a data deletion's status record is
 	// kept (callback_records.go).
@@ -99,6 +107,7 @@ func defaultConfig() *config {
 		RefreshConcurrency:   defaultRefreshConcurrency,
 		MaxTokenTTL:          defaultMaxTokenTTL,
 		StateTTL:             defaultStateTTL,
+		MaxPendingStates:     defaultMaxPendingStates,
 		SignedRequestMaxAge:  defaultSignedRequestMaxAge,
 		DeletionRecordTTL:    defaultDeletionRecordTTL,
 		AuthBaseURL:          ep.AuthBaseURL,

@@ -38,8 +38,12 @@ func (b *backend) checkIndex(ctx context.Context, s logical.Storage) error {
 	}
 	listed := make([][]string, schedule.IndexShards)
 	for _, name := range names {
-		k := schedule.ShardOf(name)
+		k := b.shardOf(name)
 		listed[k] = append(listed[k], name)
+	}
+	stored, err := b.listShards(ctx, s, true)
+	if err != nil {
+		return err
 	}
 	shards := make([]int, schedule.IndexShards)
 	for k := range shards {
@@ -51,14 +55,14 @@ func (b *backend) checkIndex(ctx context.Context, s logical.Storage) error {
 		firstErr error
 	)
 	forEachBounded(context.WithoutCancel(ctx), rebuildLoaders, shards, func(k int) {
-		stored, err := readShard(ctx, s, k)
+		inIndex, err := readShardEntries(ctx, s, k, stored[k])
 		mem, _ := b.sched.ShardRecords(k, false)
 		mu.Lock()
 		defer mu.Unlock()
 		if keepFirst(&firstErr, err) {
 			return
 		}
-		suspects = append(suspects, disagreements(listed[k], stored, mem)...)
+		suspects = append(suspects, disagreements(listed[k], inIndex, mem)...)
 	})
 	if firstErr != nil {
 		return firstErr
@@ -132,6 +136,6 @@ func (b *backend) recheckAccount(ctx context.Context, s logical.Storage, name st
 	}
 	t := a.scheduled()
 	b.sched.Set(name, t)
-	b.sched.MarkDirty(schedule.ShardOf(name))
+	b.sched.MarkDirty(b.shardOf(name))
 	return !known || recordKey(before) != recordKey(schedule.Record{Name: name, Account: t}), nil
 }

@@ -139,8 +139,8 @@ func (e *testEnv) storedIndex() map[string]schedule.Record {
 			e.t.Fatal(err)
 		}
 		for _, r := range recs {
-			if schedule.ShardOf(r.Name) != k {
-				e.t.Errorf("%s stored in shard %03x, belongs in %03x", r.Name, k, schedule.ShardOf(r.Name))
+			if e.b.sched.ShardOf(r.Name) != k {
+				e.t.Errorf("%s stored in shard %03x, belongs in %03x", r.Name, k, e.b.sched.ShardOf(r.Name))
 			}
 			out[r.Name] = r
 		}
@@ -229,7 +229,7 @@ func TestIndexWrittenBeforeTheAccount(t *testing.T) {
 	e.useStorage(rec)
 	e.registerLongLived("shop", "shop_user", e.clock.Now().Add(-40*24*time.Hour))
 	ops, _ := rec.take()
-	shard := indexShardKey(schedule.ShardOf("shop"))
+	shard := indexShardKey(e.b.sched.ShardOf("shop"))
 	if want := []string{"put " + shard, "put accounts/shop"}; !slices.Equal(ops, want) {
 		t.Fatalf("registration wrote %v, want %v", ops, want)
 	}
@@ -518,7 +518,7 @@ func TestHourlyCheckReadsOnlyWhatDiffers(t *testing.T) {
 func TestUndecodableIndexIsRebuilt(t *testing.T) {
 	e := newTestEnv(t)
 	names := e.storeAccounts("a", 20)
-	k := schedule.ShardOf(names[3])
+	k := e.b.sched.ShardOf(names[3])
 	if err := e.storage.Put(context.Background(), &logical.StorageEntry{Key: indexShardKey(k), Value: []byte{indexFormat, 200}}); err != nil {
 		t.Fatal(err)
 	}
@@ -541,7 +541,7 @@ func TestIndexShardWritersInParallel(t *testing.T) {
 	e := newTestEnv(t)
 	var same []string
 	for i := 0; len(same) < 24; i++ {
-		if name := fmt.Sprintf("n%d", i); schedule.ShardOf(name) == schedule.ShardOf("n0") {
+		if name := fmt.Sprintf("n%d", i); e.b.sched.ShardOf(name) == e.b.sched.ShardOf("n0") {
 			same = append(same, name)
 		}
 	}

@@ -189,7 +189,7 @@ func (b *backend) pathAuthURLWrite(ctx context.Context, req *logical.Request, d 
 		CreatedAt:       now,
 		ExpiresAt:       now.Add(cfg.StateTTL),
 	}
-	if err := b.storeState(ctx, req.Storage, st); err != nil {
+	if err := b.storeState(ctx, req.Storage, st, cfg.MaxPendingStates); err != nil {
 		return nil, err
 	}
 

@@ -88,6 +88,11 @@ func configFields() map[string]*framework.FieldSchema {
 			Description: "How long an authorization URL from auth-url stays usable. At most 24 hours.",
 			Default:     int(defaultStateTTL / time.Second),
 		},
+		"max_pending_states": {
+			Type:        framework.TypeInt,
+			Description: "The most authorization states (auth-url links not yet used or expired) pending at once; auth-url answers 429 beyond it. At most 1,000,000.",
+			Default:     defaultMaxPendingStates,
+		},
 		"signed_request_max_age": {
 			Type:        framework.TypeDurationSecond,
 			Description: "How old a signed_request on deauthorize or data-deletion may be (by its issued_at) before it is refused as a replay. At most 24 hours.",
@@ -219,6 +224,7 @@ func (b *backend) pathConfigRead(ctx context.Context, req *logical.Request, _ *f
 		"max_token_ttl":           int64(cfg.MaxTokenTTL / time.Second),
 		"allowed_redirect_uris":   nonNil(cfg.AllowedRedirectURIs),
 		"state_ttl":               int64(cfg.StateTTL / time.Second),
+		"max_pending_states":      cfg.MaxPendingStates,
 		"signed_request_max_age":  int64(cfg.SignedRequestMaxAge / time.Second),
 		"deletion_record_ttl":     int64(cfg.DeletionRecordTTL / time.Second),
 		"public_url":              cfg.PublicURL,
@@ -333,6 +339,9 @@ func applyConfigFields(cfg *config, d *framework.FieldData) {
 	if v, ok := d.GetOk("state_ttl"); ok {
 		cfg.StateTTL = time.Duration(v.(int)) * time.Second
 	}
+	if v, ok := d.GetOk("max_pending_states"); ok {
+		cfg.MaxPendingStates = v.(int)
+	}
 	if v, ok := d.GetOk("signed_request_max_age"); ok {
 		cfg.SignedRequestMaxAge = time.Duration(v.(int)) * time.Second
 	}
@@ -410,6 +419,9 @@ func validateAuthFlowConfig(cfg *config) error {
 	}
 	if cfg.StateTTL <= 0 || cfg.StateTTL > maxStateTTL {
 		return badField("state_ttl", "must be positive and at most 24 hours")
+	}
+	if cfg.MaxPendingStates < 1 || cfg.MaxPendingStates > maxMaxPendingStates {
+		return badField("max_pending_states", "must be at least 1 and at most %d", maxMaxPendingStates)
 	}
 	if cfg.SignedRequestMaxAge <= 0 || cfg.SignedRequestMaxAge > maxSignedRequestMaxAge {
 		return badField("signed_request_max_age", "must be positive and at most 24 hours")

@@ -28,7 +28,9 @@ deletion_record_ttl (90 days by default).
 
 An account registered or re-authorized after the request's issued_at is
 left alone, and a request acts once: a repeat gets the same confirmation
-code and deletes and stores nothing.
+code and deletes and stores nothing. A request that finds no account to
+delete stores nothing at all: its code is derived from the request (a keyed
+hash), so a repeat answers the same one, and its status reads no_data_held.
 
 Register https://<vault>/v1/<mount>/data-deletion as the app's Data Deletion
 Request URL in Meta's dashboard.
@@ -55,7 +57,7 @@ type deletionRecord struct {
 func pathDataDeletion(b *backend) []*framework.Path {
 	statusFields := map[string]*framework.FieldSchema{
 		"confirmation_code": {Type: framework.TypeString, Description: "The deletion's confirmation code."},
-		"status":            {Type: framework.TypeString, Description: "deleted"},
+		"status":            {Type: framework.TypeString, Description: "deleted, or no_data_held: the user had no account here when Meta issued the request."},
 		"requested_at":      {Type: framework.TypeTime, Description: "When Meta's request arrived."},
 		"completed_at":      {Type: framework.TypeTime, Description: "When the deletion finished."},
 	}
@@ -149,15 +151,11 @@ func (b *backend) pathDataDeletionWrite(ctx context.Context, req *logical.Reques
 		return answer(seen.DeletionCode)
 	}
 
-	code, err := newConfirmationCode()
-	if err != nil {
-		return nil, err
-	}
-	rec := deletionRecord{Status: deletionStatusDeleted, RequestedAt: b.clock.Now()}
 	names, err := b.accountsOfUser(ctx, req.Storage, sr.UserID)
 	if err != nil {
 		return nil, err
 	}
+	requested := b.clock.Now()
 	var deleted []string
 	for _, name := range names {
 		ok, err := b.deleteAccountOfUser(ctx, req.Storage, name, sr)
@@ -168,7 +166,22 @@ func (b *backend) pathDataDeletionWrite(ctx context.Context, req *logical.Reques
 			deleted = append(deleted, name)
 		}
 	}
-	rec.CompletedAt = b.clock.Now()
+	if len(deleted) == 0 {
+		// Nothing held, nothing stored: a code derived from the request
+		// (nothing_held.go), the same for every replay.
+		code, err := b.nothingHeldCode(ctx, req.Storage, sr)
+		if err != nil {
+			return nil, err
+		}
+		b.noteSignedRequest("data-deletion", "data deletion request: the user has no account in this engine authorized before the request was issued; nothing deleted, nothing stored",
+			"confirmation_code", code)
+		return answer(code)
+	}
+	code, err := newConfirmationCode()
+	if err != nil {
+		return nil, err
+	}
+	rec := deletionRecord{Status: deletionStatusDeleted, RequestedAt: requested, CompletedAt: b.clock.Now()}
 	entry, err := logical.StorageEntryJSON(deletionStoragePrefix+code, rec)
 	if err != nil {
 		return nil, err
@@ -182,6 +195,7 @@ func (b *backend) pathDataDeletionWrite(ctx context.Context, req *logical.Reques
 	}
 	// Account names are the operator's; logging them tells the operator
 	// what went, and the confirmation code ties a user's question to it.
+	// At most once per account ever registered, so not rate-limited.
 	b.Logger().Info("data deletion request handled", "accounts_deleted", len(deleted), "accounts", deleted, "confirmation_code", code)
 	return answer(code)
 }
@@ -197,7 +211,7 @@ func (b *backend) deleteAccountOfUser(ctx context.Context, s logical.Storage, na
 		return false, err
 	}
 	if stored.authorizedAfter(sr.IssuedAt) {
-		b.Logger().Info("data deletion request: account left alone, its owner authorized it after the request was issued",
+		b.noteSignedRequest("data-deletion", "data deletion request: account left alone, its owner authorized it after the request was issued",
 			"account", name, "registered_at", formatTime(stored.RegisteredAt), "issued_at", formatTime(sr.IssuedAt))
 		return false, nil
 	}
@@ -212,11 +226,18 @@ func (b *backend) pathDataDeletionRead(ctx context.Context, req *logical.Request
 		return nil, nil
 	}
 	entry, err := req.Storage.Get(ctx, deletionStoragePrefix+code)
-	if err != nil || entry == nil {
+	if err != nil {
 		return nil, err
 	}
 	var rec deletionRecord
-	if err := entry.DecodeJSON(&rec); err != nil {
+	if entry == nil {
+		// Perhaps a request that found nothing to delete (nothing_held.go).
+		issued, ok, err := b.nothingHeldIssuedAt(ctx, req.Storage, code)
+		if err != nil || !ok {
+			return nil, err
+		}
+		rec = deletionRecord{Status: deletionStatusNoData, RequestedAt: issued, CompletedAt: issued}
+	} else if err := entry.DecodeJSON(&rec); err != nil {
 		return nil, fmt.Errorf("decoding data deletion status: %w", err)
 	}
 	// Past deletion_record_ttl a record is gone, swept or not yet.

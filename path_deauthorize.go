@@ -24,9 +24,10 @@ that does not verify changes nothing and gets a 400.
 
 An account registered or re-authorized after the request's issued_at is
 left alone, and a request acts once: a repeat (a replay, or Meta delivering
-again) gets the same answer and changes nothing. Accepted requests are
-remembered, by hash, in local storage until they are older than
-signed_request_max_age.
+again) gets the same answer and changes nothing. Every accepted request is
+remembered, by hash, in local storage until it is older than
+signed_request_max_age, even one that dropped nothing; one issued before
+the oldest the engine remembers is refused.
 
 Register https://<vault>/v1/<mount>/deauthorize as the app's Deauthorize
 Callback URL in Meta's dashboard.
@@ -110,17 +111,14 @@ func (b *backend) pathDeauthorizeWrite(ctx context.Context, req *logical.Request
 		}
 		if ok {
 			dropped++
-			b.Logger().Info("account deauthorized by its owner: token dropped, status needs_reauth", "account", name)
+			b.noteSignedRequest("deauthorize", "account deauthorized by its owner: token dropped, status needs_reauth", "account", name)
 		}
 	}
 	if dropped == 0 {
-		// Nothing to remember: a repeat finds nothing either, since any
-		// account of the user registered from now on is newer than the
-		// request. Meta calls for every user who removes the app, most of
-		// whom may have no account here, and none of them costs storage.
-		b.Logger().Info("deauthorize callback: the user has no account in this engine authorized before the request was issued")
-		return rawJSON(http.StatusOK, map[string]any{"success": true})
+		b.noteSignedRequest("deauthorize", "deauthorize callback: the user has no account in this engine with a token to drop that was authorized before the request was issued")
 	}
+	// Remembered whether or not it dropped anything: its replays are then
+	// answered from the record, without a look at any account.
 	seen.DeauthorizedAt = b.clock.Now()
 	if err := b.saveSeenRequest(ctx, req.Storage, sr, seen); err != nil {
 		return nil, err
@@ -137,8 +135,13 @@ func (b *backend) deauthorizeAccount(ctx context.Context, s logical.Storage, nam
 		if stored == nil || !stored.belongsTo(sr.UserID) {
 			return nil, nil
 		}
+		if stored.AccessToken == "" && stored.UserAccessToken == "" {
+			// Deauthorized already (by an earlier request): nothing to
+			// drop, nothing to write.
+			return nil, nil
+		}
 		if stored.authorizedAfter(sr.IssuedAt) {
-			b.Logger().Info("deauthorize callback: account left alone, its owner authorized it after the request was issued",
+			b.noteSignedRequest("deauthorize", "deauthorize callback: account left alone, its owner authorized it after the request was issued",
 				"account", name, "registered_at", formatTime(stored.RegisteredAt), "issued_at", formatTime(sr.IssuedAt))
 			return nil, nil
 		}
@@ -161,6 +164,14 @@ func (b *backend) verifySignedRequest(ctx context.Context, s logical.Storage, d 
 		return nil, nil, errNotConfigured
 	}
 	sr, err := parseSignedRequest(d.Get("signed_request").(string), cfg.AppSecret, b.clock.Now(), cfg.SignedRequestMaxAge)
+	if err == nil {
+		// Verified, but perhaps issued before what the engine still
+		// remembers (signed_request_horizon.go).
+		var sre *signedRequestError
+		if err = checkHorizon(ctx, s, sr); err != nil && !errors.As(err, &sre) {
+			return nil, nil, err
+		}
+	}
 	if err != nil {
 		// A refused request may be an attack or a misconfigured app
 		// secret: the operator needs to see it, without the value.

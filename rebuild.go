@@ -51,6 +51,12 @@ func (b *backend) rebuildSchedule(ctx context.Context, s logical.Storage) error 
 	// replace keeps it. Read the other way round, a write between the two
 	// would be undone by replace until the next start.
 	b.sched.BeginRebuild()
+	// The mount's key decides where each name's record goes; a replica
+	// before the primary wrote it builds with none (it writes no shard).
+	if _, err := b.loadMountKey(ctx, s); err != nil && !errors.Is(err, errNoMountKey) {
+		b.sched.AbortRebuild()
+		return err
+	}
 	window := defaultRefreshWindow
 	cfg, err := b.readConfig(ctx, s)
 	if err != nil {
@@ -60,7 +66,7 @@ func (b *backend) rebuildSchedule(ctx context.Context, s logical.Storage) error 
 	if cfg != nil {
 		window = cfg.RefreshWindow
 	}
-	index, err := loadIndex(ctx, s)
+	index, err := b.loadIndex(ctx, s)
 	if errors.Is(err, errNoIndex) {
 		b.Logger().Info("building the schedule index from the accounts", "reason", err.Error())
 		records, err := loadTimings(ctx, s)
@@ -83,6 +89,14 @@ func (b *backend) rebuildSchedule(ctx context.Context, s logical.Storage) error 
 		return err
 	}
 	b.sched.ReplaceFrom(window, index.n, index.all(), b.clock.Now())
+	if index.format == indexMetaUnkeyed && b.WriteSafeReplicationState() {
+		// The first layout: its records are all here; they are written
+		// again under the mount's key (buildIndex).
+		b.Logger().Info("writing the schedule index again with shards chosen by the mount's key", "accounts", index.n)
+		if err := b.buildIndex(ctx, s); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

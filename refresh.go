@@ -48,6 +48,7 @@ func (b *backend) periodic(ctx context.Context, req *logical.Request) error {
 	// Wherever the unauthenticated paths ran, say how many refusals they
 	// did not log.
 	b.refusals.flush(b.Logger(), b.clock.Now())
+	b.signedRequestLog.flush(b.Logger(), b.clock.Now())
 	// Only where storage is writable: performance standbys and secondaries
 	// leave refreshing to the primary's active node.
 	if !b.WriteSafeReplicationState() {
@@ -85,12 +86,22 @@ func (b *backend) tick(ctx context.Context, s logical.Storage) error {
 			b.Logger().Warn("could not write the schedule index; the next periodic run retries", "error", err)
 		}
 	}()
-	b.sweepExpiredStates(ctx, s, start)
 	cfg, err := b.readConfig(ctx, s)
-	if err != nil || cfg == nil {
+	if err != nil {
 		return err
 	}
-	b.sweepCallbackRecords(ctx, s, cfg, start)
+	// Housekeeping comes after the refresh work, however this run ends
+	// (deferred; it runs before the index flush above): the sweeps are
+	// bounded, but even a backlog of them delays no refresh.
+	defer func() {
+		b.sweepExpiredStates(ctx, s, start)
+		if cfg != nil {
+			b.sweepCallbackRecords(ctx, s, cfg, start)
+		}
+	}()
+	if cfg == nil {
+		return nil
+	}
 
 	if until, _ := b.appPaused(start); !until.IsZero() {
 		// Meta throttles the whole app: calling for any account now would

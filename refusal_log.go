@@ -25,6 +25,10 @@ const refusalLogEvery = time.Minute
 // and are logged as they happen.
 type refusalLog struct {
 	every time.Duration
+	// level is the lines' level; countMsg heads the line that counts the
+	// lines not logged.
+	level    hclog.Level
+	countMsg string
 
 	mu    sync.Mutex
 	paths map[string]*refusalWindow
@@ -40,7 +44,13 @@ type refusalWindow struct {
 }
 
 func newRefusalLog(every time.Duration) *refusalLog {
-	return &refusalLog{every: every, paths: make(map[string]*refusalWindow)}
+	return newRateLimitedLog(every, hclog.Warn, "refusals not logged (at most one line a minute per path)")
+}
+
+// newRateLimitedLog is a refusalLog for other lines anyone can cause: at
+// level, its count lines headed countMsg.
+func newRateLimitedLog(every time.Duration, level hclog.Level, countMsg string) *refusalLog {
+	return &refusalLog{every: every, level: level, countMsg: countMsg, paths: make(map[string]*refusalWindow)}
 }
 
 // warn logs msg for path unless path logged within the last r.every, in
@@ -63,7 +73,7 @@ func (r *refusalLog) warn(log hclog.Logger, now time.Time, path, msg string, arg
 	}
 	r.reportLocked(log, path, w)
 	w.loggedAt = now
-	log.Warn(msg, append([]any{"path", path}, args...)...)
+	log.Log(r.level, msg, append([]any{"path", path}, args...)...)
 }
 
 // flush reports the refusals each path did not log, once that path's
@@ -85,8 +95,7 @@ func (r *refusalLog) reportLocked(log hclog.Logger, path string, w *refusalWindo
 	if w.suppressed == 0 {
 		return
 	}
-	log.Warn("refusals not logged (at most one line a minute per path)",
-		"path", path, "count", w.suppressed, "since", formatTime(w.firstSuppressedAt))
+	log.Log(r.level, r.countMsg, "path", path, "count", w.suppressed, "since", formatTime(w.firstSuppressedAt))
 	w.suppressed = 0
 	w.firstSuppressedAt = time.Time{}
 }
@@ -95,4 +104,12 @@ func (r *refusalLog) reportLocked(log hclog.Logger, path string, w *refusalWindo
 // logger and clock.
 func (b *backend) warnRefusal(path, msg string, args ...any) {
 	b.refusals.warn(b.Logger(), b.clock.Now(), path, msg, args...)
+}
+
+// noteSignedRequest logs, at most once a minute per path, a line about a
+// valid signed request: anyone holding a user's fbsr_<app_id> cookie has
+// a fresh one whenever Meta's SDK renews it, so these lines are as much
+// the caller's to cause as refusals are.
+func (b *backend) noteSignedRequest(path, msg string, args ...any) {
+	b.signedRequestLog.warn(b.Logger(), b.clock.Now(), path, msg, args...)
 }

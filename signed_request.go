@@ -62,6 +62,7 @@ const (
 	srStale             signedRequestReason = "it is too old (issued_at is past config's signed_request_max_age)"
 	srFuture            signedRequestReason = "issued_at is in the future"
 	srUserID            signedRequestReason = "user_id is missing or not a decimal id"
+	srForgotten         signedRequestReason = "it was issued before the oldest request the engine remembers (older ones were forgotten, and may have been acted on)"
 )
 
 // signedRequestReasons lists every reason, for tests that check a refusal
@@ -79,6 +80,7 @@ var signedRequestReasons = []signedRequestReason{
 	srStale,
 	srFuture,
 	srUserID,
+	srForgotten,
 }
 
 func (e *signedRequestError) Error() string { return "signed_request: " + string(e.reason) }

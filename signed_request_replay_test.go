@@ -299,7 +299,9 @@ func TestDeletionRecordSweepIsBounded(t *testing.T) {
 		}
 	}
 	e.clock.Advance(defaultDeletionRecordTTL + time.Hour)
-	young := e.requestDeletion("17841400000000003")
+	// A deletion that deleted an account (one that found none stores no
+	// record: issue 22, finding 4).
+	young := e.requestDeletion(e.registerFromCode("young", "young_user").UserID)
 
 	counter := &prefixOpCounter{Storage: e.storage, prefix: deletionStoragePrefix}
 	e.storage = counter

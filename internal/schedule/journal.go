@@ -115,7 +115,7 @@ func (q *Queue) ReplaceFrom(window time.Duration, n int, records iter.Seq[Record
 		}
 		// What the rebuild read of this account's shard predates the
 		// write: the shard is written again from memory.
-		q.markDirtyLocked(ShardOf(j.name))
+		q.markDirtyLocked(q.shardKey.Of(j.name))
 	}
 	q.journal = journal{}
 	q.built = true

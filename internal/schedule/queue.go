@@ -28,11 +28,13 @@ type Queue struct {
 	// codes numbers the status and login strings the entries hold.
 	codes *stringCodes
 
-	// shards lists the entries by index shard (ShardOf), so that a shard's
+	// shards lists the entries by index shard (shardKey.Of), so that a shard's
 	// storage entry is written from memory; dirty marks the shards whose
 	// storage entry may differ from memory (ShardRecords).
-	shards [IndexShards][]*entry
-	dirty  [IndexShards / 64]uint64
+	// shardKey chooses an entry's shard (SetShardKey).
+	shards   [IndexShards][]*entry
+	dirty    [IndexShards / 64]uint64
+	shardKey ShardKey
 
 	// built is false until the queue has been loaded from storage once
 	// (Replace); lastCheck is when it was last loaded or checked against

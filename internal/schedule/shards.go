@@ -17,19 +17,84 @@ import (
 // rebuilds the index from the accounts.
 const IndexShards = 4096
 
-// ShardOf is the index shard holding name's record: FNV-1a's top 12 bits.
-func ShardOf(name string) int {
-	h := uint64(14695981039346656037)
-	for i := 0; i < len(name); i++ {
-		h ^= uint64(name[i])
-		h *= 1099511628211
+// ShardKey is a mount's secret key for choosing shards. The first layout
+// chose them by an unkeyed hash of the name (FNV-1a), so anyone who knew
+// an account's name could compute thousands of names for its shard and,
+// by registering them, grow that shard's storage entry past what storage
+// takes (Raft: 1 MiB), failing every later save of the account (issue 22,
+// finding 5). Keyed, the choice cannot be computed without the key, which
+// never leaves storage.
+type ShardKey struct{ k0, k1 uint64 }
+
+// NewShardKey makes a key of 16 secret bytes.
+func NewShardKey(b [16]byte) ShardKey {
+	return ShardKey{k0: le64(string(b[:8])), k1: le64(string(b[8:]))}
+}
+
+// Of is the index shard of name: SipHash-2-4's top 12 bits.
+func (k ShardKey) Of(name string) int {
+	return int(sipHash24(k.k0, k.k1, name) >> (64 - 12))
+}
+
+// NamesIn returns n names of prefix plus 8 characters (letters and
+// digits) in shard under k, for tests that play an adversary who somehow
+// learnt the key. The prefix's length is a multiple of 8, so that
+// SipHash's state after it is computed once.
+func (k ShardKey) NamesIn(shard int, prefix string, n int) []string {
+	const digits = "0123456789abcdefghijklmnopqrstuv" // 32: five bits each
+	if len(prefix)%8 != 0 {
+		panic("schedule: NamesIn's prefix must be a multiple of 8 bytes long")
 	}
-	return int(h >> (64 - 12))
+	s := newSipState(k.k0, k.k1)
+	s.words(prefix)
+	out := make([]string, 0, n)
+	for i := uint64(0); len(out) < n; i++ {
+		var word uint64
+		for j := range 8 {
+			word |= uint64(digits[(i>>(5*j))&31]) << (8 * j)
+		}
+		t := s
+		t.compress(word)
+		if int(t.finish("", len(prefix)+8)>>(64-12)) == shard {
+			var suffix [8]byte
+			for j := range suffix {
+				suffix[j] = byte(word >> (8 * j))
+			}
+			out = append(out, prefix+string(suffix[:]))
+		}
+	}
+	return out
+}
+
+// SetShardKey sets the key the queue chooses shards with. The backend sets
+// it before it writes any shard; entries already held move to their shard
+// under the new key (and, once built, every shard is written again).
+func (q *Queue) SetShardKey(k ShardKey) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.shardKey == k {
+		return
+	}
+	q.shardKey = k
+	q.shards = [IndexShards][]*entry{}
+	q.eachLocked(q.addToShardLocked)
+	if q.built {
+		for i := range q.dirty {
+			q.dirty[i] = ^uint64(0)
+		}
+	}
+}
+
+// ShardOf is the index shard holding name's record under the queue's key.
+func (q *Queue) ShardOf(name string) int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.shardKey.Of(name)
 }
 
 // addToShardLocked lists e in its index shard. Caller holds mu.
 func (q *Queue) addToShardLocked(e *entry) {
-	k := ShardOf(e.name)
+	k := q.shardKey.Of(e.name)
 	e.shardPos = int32(len(q.shards[k]))
 	q.shards[k] = append(q.shards[k], e)
 }
@@ -38,7 +103,7 @@ func (q *Queue) addToShardLocked(e *entry) {
 // its place) and marks the shard dirty: its storage entry still holds e.
 // Caller holds mu.
 func (q *Queue) removeFromShardLocked(e *entry) {
-	k := ShardOf(e.name)
+	k := q.shardKey.Of(e.name)
 	list := q.shards[k]
 	last := list[len(list)-1]
 	list[e.shardPos] = last
@@ -54,7 +119,7 @@ func (q *Queue) removeFromShardLocked(e *entry) {
 func (q *Queue) verifiedLocked(e *entry) {
 	if e.unverified {
 		e.unverified = false
-		q.markDirtyLocked(ShardOf(e.name))
+		q.markDirtyLocked(q.shardKey.Of(e.name))
 	}
 }
 
@@ -77,7 +142,7 @@ func (q *Queue) setUnverifiedLocked(name string, a Account, now time.Time) {
 	}
 	if !e.unverified {
 		e.unverified = true
-		q.markDirtyLocked(ShardOf(name))
+		q.markDirtyLocked(q.shardKey.Of(name))
 	}
 	q.requeueLocked(e, earliest(q.accountLocked(e).DueAt(q.window), now))
 }
