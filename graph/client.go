@@ -57,6 +57,9 @@ func New(cfg Config) *Client {
 	}
 	// The size limit lives in the transport, not in each decoder, so that it
 	// also holds for the calls golang.org/x/oauth2 makes on our behalf.
+	// boundedTransport turns every redirect into an error; this is the
+	// second line, should a redirect ever reach the client.
+	hc.CheckRedirect = refuseRedirect
 	hc.Transport = &boundedTransport{base: base, maxBytes: maxBytes, userAgent: ua, observer: cfg.Observer, appSecret: cfg.AppSecret}
 	return &Client{
 		appID:     cfg.AppID,
@@ -64,6 +67,11 @@ func New(cfg Config) *Client {
 		ep:        cfg.Endpoints.withDefaults(),
 		hc:        &hc,
 	}
+}
+
+// refuseRedirect is the client's CheckRedirect: never follow one.
+func refuseRedirect(req *http.Request, via []*http.Request) error {
+	return fmt.Errorf("%s %w", via[len(via)-1].URL.Host, ErrRedirect)
 }
 
 // Endpoints returns the endpoints the client uses, defaults filled in.
