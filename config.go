@@ -236,6 +236,7 @@ func (b *backend) metaFor(ctx context.Context, s logical.Storage) (metaClient, *
 		HTTPClient: b.httpClient,
 		UserAgent:  "vault-plugin-secrets-instagram/" + Version,
 		Observer:   metaObserver{b},
+		Now:        b.clock.Now,
 	})
 	// Cache the client only if the config it was built from is still the
 	// current one: a concurrent write may have replaced it meanwhile.

@@ -27,6 +27,9 @@ type Config struct {
 	// Observer, when set, hears about every call to Meta (metrics, the
 	// app's health).
 	Observer Observer
+	// Now is the clock the times Meta states are bounded against
+	// (checkMetaTime); nil: time.Now.
+	Now func() time.Time
 }
 
 // Client calls Meta's token endpoints for one app. It holds no mutable
@@ -35,6 +38,7 @@ type Client struct {
 	appID, appSecret string
 	ep               Endpoints
 	hc               *http.Client
+	now              func() time.Time
 }
 
 // New returns a Client for cfg. Empty endpoint fields take Meta's defaults.
@@ -61,7 +65,12 @@ func New(cfg Config) *Client {
 	// second line, should a redirect ever reach the client.
 	hc.CheckRedirect = refuseRedirect
 	hc.Transport = &boundedTransport{base: base, maxBytes: maxBytes, userAgent: ua, observer: cfg.Observer, appSecret: cfg.AppSecret}
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
 	return &Client{
+		now:       now,
 		appID:     cfg.AppID,
 		appSecret: cfg.AppSecret,
 		ep:        cfg.Endpoints.withDefaults(),

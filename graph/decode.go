@@ -156,18 +156,19 @@ func decodePages(body []byte) (pages []Page, after string, err error) {
 	return pages, after, nil
 }
 
-// decodeTokenInfo decodes debug_token's {"data":{...}}. TokenInfo.Error
-// is not redacted here; the caller knows the secrets.
-func decodeTokenInfo(body []byte) (*TokenInfo, error) {
+// decodeTokenInfo decodes debug_token's {"data":{...}}, with its times
+// bounded against now (checkMetaTime). TokenInfo.Error is not redacted
+// here; the caller knows the secrets.
+func decodeTokenInfo(body []byte, now time.Time) (*TokenInfo, error) {
 	var v struct {
 		Data *struct {
 			AppID               flexID          `json:"app_id"`
 			Type                string          `json:"type"`
 			UserID              flexID          `json:"user_id"`
 			IsValid             bool            `json:"is_valid"`
-			ExpiresAt           flexInt         `json:"expires_at"`
-			DataAccessExpiresAt flexInt         `json:"data_access_expires_at"`
-			IssuedAt            flexInt         `json:"issued_at"`
+			ExpiresAt           json.RawMessage `json:"expires_at"`
+			DataAccessExpiresAt json.RawMessage `json:"data_access_expires_at"`
+			IssuedAt            json.RawMessage `json:"issued_at"`
 			Scopes              flexList        `json:"scopes"`
 			Error               json.RawMessage `json:"error"`
 		} `json:"data"`
@@ -180,14 +181,26 @@ func decodeTokenInfo(body []byte) (*TokenInfo, error) {
 	}
 	d := v.Data
 	info := &TokenInfo{
-		AppID:               string(d.AppID),
-		Type:                d.Type,
-		UserID:              string(d.UserID),
-		IsValid:             d.IsValid,
-		ExpiresAt:           unixOrZero(int64(d.ExpiresAt)),
-		DataAccessExpiresAt: unixOrZero(int64(d.DataAccessExpiresAt)),
-		IssuedAt:            unixOrZero(int64(d.IssuedAt)),
-		Scopes:              []string(d.Scopes),
+		AppID:   string(d.AppID),
+		Type:    d.Type,
+		UserID:  string(d.UserID),
+		IsValid: d.IsValid,
+		Scopes:  []string(d.Scopes),
+	}
+	for _, t := range []struct {
+		field string
+		raw   json.RawMessage
+		into  *time.Time
+	}{
+		{"expires_at", d.ExpiresAt, &info.ExpiresAt},
+		{"data_access_expires_at", d.DataAccessExpiresAt, &info.DataAccessExpiresAt},
+		{"issued_at", d.IssuedAt, &info.IssuedAt},
+	} {
+		at, err := metaTime("debug_token", t.field, t.raw, now)
+		if err != nil {
+			return nil, err
+		}
+		*t.into = at
 	}
 	if !isNull(d.Error) {
 		// debug_token's error object spells the subcode "subcode", not
@@ -197,11 +210,25 @@ func decodeTokenInfo(body []byte) (*TokenInfo, error) {
 	return info, nil
 }
 
-// unixOrZero converts Unix seconds to UTC time; 0 (Meta's "never") and
-// negative values give the zero time.
-func unixOrZero(sec int64) time.Time {
-	if sec <= 0 {
-		return time.Time{}
+// metaTime reads a time Meta states in Unix seconds (a JSON number or a
+// string holding one; absent or null is 0) and bounds it as expires_in is
+// bounded: 0 is Meta's "never" (or "not reported") and gives the zero
+// time; a negative time, or one more than MaxExpiresIn (ten years) after
+// now, is malformed. Unbounded, such a time could not be stored (JSON
+// holds years up to 9999) nor kept in the schedule's int64 nanoseconds
+// (up to 2262). The error names the field, never the value.
+func metaTime(what, field string, raw json.RawMessage, now time.Time) (time.Time, error) {
+	var sec flexInt
+	if !isNull(raw) {
+		if err := json.Unmarshal(raw, &sec); err != nil {
+			return time.Time{}, malformed("%s: %s is not a whole number of seconds", what, field)
+		}
 	}
-	return time.Unix(sec, 0).UTC()
+	switch {
+	case sec == 0:
+		return time.Time{}, nil
+	case sec < 0 || int64(sec) > now.Add(MaxExpiresIn).Unix():
+		return time.Time{}, malformed("%s: %s out of range (negative, or more than ten years ahead)", what, field)
+	}
+	return time.Unix(int64(sec), 0).UTC(), nil
 }

@@ -159,7 +159,7 @@ func (c *Client) DebugToken(ctx context.Context, inputToken string) (*TokenInfo,
 			"access_token": {c.appID + "|" + c.appSecret},
 		},
 		secrets: secrets,
-	}, decodeTokenInfo)
+	}, func(body []byte) (*TokenInfo, error) { return decodeTokenInfo(body, c.now()) })
 	if err != nil {
 		return nil, err
 	}
