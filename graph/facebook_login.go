@@ -164,7 +164,7 @@ func (c *Client) DebugToken(ctx context.Context, inputToken string) (*TokenInfo,
 		return nil, err
 	}
 	if info.Error != nil {
-		info.Error.redact(secrets)
+		info.Error.scrub(secrets)
 	}
 	return info, nil
 }
@@ -247,7 +247,7 @@ func oauth2Error(name string, err error, secrets []string) error {
 		}
 		// A 2xx that oauth2 still rejected: an RFC 6749 error code that
 		// parseError did not recognise.
-		return fmt.Errorf("instagram: %s: %w: %s", name, ErrMalformedResponse, redact(re.ErrorCode, secrets))
+		return fmt.Errorf("instagram: %s: %w: %s", name, ErrMalformedResponse, cutText(redact(re.ErrorCode, secrets), maxShortText))
 	}
 	var ue *url.Error
 	if errors.As(err, &ue) {
@@ -256,5 +256,5 @@ func oauth2Error(name string, err error, secrets []string) error {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return fmt.Errorf("instagram: %s: %w", name, err)
 	}
-	return fmt.Errorf("instagram: %s: %w: %s", name, ErrMalformedResponse, redact(err.Error(), secrets))
+	return fmt.Errorf("instagram: %s: %w: %s", name, ErrMalformedResponse, cutText(redact(err.Error(), secrets), MaxMessageBytes))
 }
