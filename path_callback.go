@@ -177,6 +177,11 @@ func (b *backend) completeAuthorization(ctx context.Context, s logical.Storage, 
 	if err != nil {
 		return nil, err
 	}
+	// The state is used up: from here the authorization finishes, and
+	// its account is stored, whether or not the owner's browser still
+	// waits (detach.go), or the owner would have to start over.
+	ctx, cancel := detached(ctx, metaCallsPerAuthorization*cfg.RequestTimeout+saveTimeout)
+	defer cancel()
 	if st.Login != cfg.Login {
 		// The code came from the other product's dialog: it cannot be
 		// exchanged under the current config.

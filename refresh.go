@@ -237,6 +237,10 @@ func (b *backend) loadOrUnschedule(ctx context.Context, s logical.Storage, name 
 // stored from storage. It returns the account as it stands afterwards.
 func (b *backend) refreshToken(ctx context.Context, s logical.Storage, meta metaClient, cfg *config, stored *account, now time.Time) (*account, error) {
 	name := stored.Name
+	// From here the refresh finishes, and its outcome is stored, whether
+	// or not a manual refresh's client still waits (detach.go).
+	ctx, cancel := detached(ctx, cfg.RequestTimeout+saveTimeout)
+	defer cancel()
 	tok, err := callMeta(ctx, cfg, func(ctx context.Context) (*graph.LongLivedToken, error) {
 		return meta.Refresh(ctx, stored.AccessToken)
 	})
