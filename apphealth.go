@@ -189,7 +189,7 @@ func (b *backend) assessApp(cfg *config, figs schedule.Figures, h appHealthSnaps
 	if cfg != nil {
 		vs := graphVersionState(cfg.GraphAPIVersion, now)
 		a.add(vs.level, vs.message)
-		if err := cfg.storedBaseURLError(); err != nil {
+		if err := b.baseURLError(cfg); err != nil {
 			a.add(healthError, "config "+err.Error())
 		}
 	}

@@ -30,7 +30,11 @@ long-lived token before it expires, from Vault's periodic function.
 
 // Factory is the logical.Factory Vault calls to create a mount of the plugin.
 func Factory(ctx context.Context, conf *logical.BackendConfig) (logical.Backend, error) {
-	b := newBackend(backendOptions{crashPoint: crashPointFromEnv()})
+	pin, err := pinBaseURLsFromEnv()
+	if err != nil {
+		return nil, err
+	}
+	b := newBackend(backendOptions{crashPoint: crashPointFromEnv(), pinBaseURLs: pin})
 	if err := b.Setup(ctx, conf); err != nil {
 		return nil, err
 	}
@@ -50,6 +54,9 @@ type backendOptions struct {
 	// run's work (default: tickBudget from now); tests end it when they
 	// choose.
 	tickBudget func(context.Context) (context.Context, context.CancelFunc)
+	// pinBaseURLs pins every base URL to Meta's default (pin_base_urls.go;
+	// Factory reads it from the plugin's environment).
+	pinBaseURLs bool
 }
 
 // backend owns everything a mount needs: its clock, its HTTP client, its
@@ -106,6 +113,9 @@ type backend struct {
 	index scheduleIndex
 	// crashPoint is nil but in test builds (crashpoint.go).
 	crashPoint crashPointFunc
+	// pinBaseURLs: the plugin's operator pinned every base URL to Meta's
+	// default (VAULT_INSTAGRAM_PIN_BASE_URLS, pin_base_urls.go).
+	pinBaseURLs bool
 
 	// Background work: bgCtx ends, and bgWG waits for, what runs beyond a
 	// request (the schedule rebuild) when the mount goes.
@@ -157,6 +167,7 @@ func newBackend(opts backendOptions) *backend {
 			"name": accountNameField(),
 		},
 	}
+	b.pinBaseURLs = opts.pinBaseURLs
 	if b.clock == nil {
 		b.clock = systemClock{}
 	}

@@ -149,10 +149,10 @@ func (b *backend) readConfig(ctx context.Context, s logical.Storage) (*config, e
 		return nil, fmt.Errorf("decoding config: %w", err)
 	}
 	migrateConfig(cfg) // migrate.go
-	if err := cfg.storedBaseURLError(); err != nil {
+	if err := b.baseURLError(cfg); err != nil {
 		// Once a read from storage: metaFor refuses every call, and status
 		// reports it, until config is written again.
-		b.Logger().Error("config: a stored base URL breaks the base URL rule; nothing is sent to Meta until config is written again", "error", err)
+		b.Logger().Error("config: a stored base URL is refused; nothing is sent to Meta until config is written again", "error", err)
 	}
 
 	b.configMu.Lock()
@@ -229,7 +229,7 @@ func (b *backend) metaFor(ctx context.Context, s logical.Storage) (metaClient, *
 	if cfg == nil {
 		return nil, nil, errNotConfigured
 	}
-	if err := cfg.storedBaseURLError(); err != nil {
+	if err := b.baseURLError(cfg); err != nil {
 		return nil, nil, err
 	}
 	b.configMu.Lock()
