@@ -50,6 +50,12 @@ func decodeShortLived(body []byte) (*ShortLivedToken, error) {
 	if tok.AccessToken == "" {
 		return nil, malformed("code exchange: no access_token")
 	}
+	if err := checkBounds("code exchange", bounded{"access_token", tok.AccessToken, MaxTokenLength}, bounded{"user_id", string(tok.UserID), maxIDLength}); err != nil {
+		return nil, err
+	}
+	if err := checkScopeList("code exchange", "permissions", tok.Permissions); err != nil {
+		return nil, err
+	}
 	return &ShortLivedToken{
 		AccessToken: tok.AccessToken,
 		UserID:      string(tok.UserID),
@@ -95,6 +101,9 @@ func decodeLongLived(body []byte) (*LongLivedToken, error) {
 	if err := checkExpiresIn(int64(expiresIn)); err != nil {
 		return nil, err
 	}
+	if err := checkBounds("token", bounded{"access_token", v.AccessToken, MaxTokenLength}, bounded{"token_type", v.TokenType, maxTypeLength}); err != nil {
+		return nil, err
+	}
 	return &LongLivedToken{AccessToken: v.AccessToken, TokenType: v.TokenType, ExpiresIn: int64(expiresIn)}, nil
 }
 
@@ -112,6 +121,10 @@ func decodeUser(body []byte) (*User, error) {
 	}
 	if v.ID == "" && v.UserID == "" {
 		return nil, malformed("me: neither id nor user_id")
+	}
+	if err := checkBounds("me", bounded{"id", string(v.ID), maxIDLength}, bounded{"user_id", string(v.UserID), maxIDLength},
+		bounded{"username", v.Username, maxNameLength}, bounded{"name", v.Name, maxNameLength}, bounded{"account_type", v.AccountType, maxTypeLength}); err != nil {
+		return nil, err
 	}
 	return &User{ID: string(v.ID), UserID: string(v.UserID), Username: v.Username, Name: v.Name, AccountType: v.AccountType}, nil
 }
@@ -148,10 +161,17 @@ func decodePages(body []byte) (pages []Page, after string, err error) {
 		if d.IGAccount != nil {
 			p.InstagramBusinessAccountID = string(d.IGAccount.ID)
 		}
+		if err := checkBounds("pages", bounded{"id", p.ID, maxIDLength}, bounded{"name", p.Name, maxNameLength},
+			bounded{"access_token", p.AccessToken, MaxTokenLength}, bounded{"instagram_business_account", p.InstagramBusinessAccountID, maxIDLength}); err != nil {
+			return nil, "", err
+		}
 		pages = append(pages, p)
 	}
 	if v.Paging.Next != "" {
 		after = v.Paging.Cursors.After
+	}
+	if err := checkBounds("pages", bounded{"paging cursor after", after, maxCursor}); err != nil {
+		return nil, "", err
 	}
 	return pages, after, nil
 }
@@ -180,6 +200,13 @@ func decodeTokenInfo(body []byte, now time.Time) (*TokenInfo, error) {
 		return nil, malformed("debug_token: no data")
 	}
 	d := v.Data
+	if err := checkBounds("debug_token", bounded{"app_id", string(d.AppID), maxIDLength}, bounded{"type", d.Type, maxTypeLength},
+		bounded{"user_id", string(d.UserID), maxIDLength}); err != nil {
+		return nil, err
+	}
+	if err := checkScopeList("debug_token", "scopes", d.Scopes); err != nil {
+		return nil, err
+	}
 	info := &TokenInfo{
 		AppID:   string(d.AppID),
 		Type:    d.Type,
@@ -231,4 +258,51 @@ func metaTime(what, field string, raw json.RawMessage, now time.Time) (time.Time
 		return time.Time{}, malformed("%s: %s out of range (negative, or more than ten years ahead)", what, field)
 	}
 	return time.Unix(int64(sec), 0).UTC(), nil
+}
+
+// Bounds on the strings a successful answer carries that the engine keeps.
+// The whole answer is read up to 1 MiB; within it, a string past its bound
+// is a malformed answer naming the field (never quoting it), not an account
+// record, a log line or a callback page of up to a megabyte.
+const (
+	// MaxTokenLength bounds a token Meta issues: a few hundred characters
+	// in practice, and what accounts/<name> accepts from an operator.
+	MaxTokenLength = 4096
+	maxIDLength    = 64   // decimal ids run to 20 digits
+	maxNameLength  = 1024 // usernames (30), names and Page names (a few hundred at most)
+	maxTypeLength  = 64   // token_type, account_type, debug_token's type
+	maxScopes      = 256  // Meta has about a hundred permissions
+	maxScopeLength = 128
+	maxCursor      = 4096 // a paging cursor, sent back on the next call
+)
+
+// bounded is one string an answer carried and its bound.
+type bounded struct {
+	field string
+	value string
+	max   int
+}
+
+// checkBounds refuses the first string past its bound, naming its field
+// in what (the endpoint).
+func checkBounds(what string, fields ...bounded) error {
+	for _, f := range fields {
+		if len(f.value) > f.max {
+			return malformed("%s: %s longer than %d bytes", what, f.field, f.max)
+		}
+	}
+	return nil
+}
+
+// checkScopeList bounds a list of permission names.
+func checkScopeList(what, field string, scopes []string) error {
+	if len(scopes) > maxScopes {
+		return malformed("%s: %s lists more than %d", what, field, maxScopes)
+	}
+	for _, sc := range scopes {
+		if len(sc) > maxScopeLength {
+			return malformed("%s: %s holds one longer than %d bytes", what, field, maxScopeLength)
+		}
+	}
+	return nil
 }

@@ -199,6 +199,9 @@ func fromOAuth2Token(tok *oauth2.Token) (*LongLivedToken, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkBounds("token", bounded{"access_token", tok.AccessToken, MaxTokenLength}, bounded{"token_type", tok.TokenType, maxTypeLength}); err != nil {
+		return nil, err
+	}
 	return &LongLivedToken{AccessToken: tok.AccessToken, TokenType: tok.TokenType, ExpiresIn: expiresIn}, nil
 }
 
