@@ -41,6 +41,9 @@ func Factory(ctx context.Context, conf *logical.BackendConfig) (logical.Backend,
 	return b, nil
 }
 
+// maxMetaHeaderBytes bounds the response headers the engine reads from Meta.
+const maxMetaHeaderBytes = 256 << 10
+
 // backendOptions are the seams tests use; the zero value is production.
 type backendOptions struct {
 	clock      clock
@@ -175,6 +178,9 @@ func newBackend(opts backendOptions) *backend {
 		// A pooled client: refreshes reuse connections to Meta. Per-call
 		// deadlines come from the request context (config request_timeout).
 		b.httpClient = cleanhttp.DefaultPooledClient()
+		// Meta's headers run to a few KiB; net/http would read 10 MiB of
+		// them (bodies are bounded at 1 MiB by the graph client).
+		b.httpClient.Transport.(*http.Transport).MaxResponseHeaderBytes = maxMetaHeaderBytes
 	}
 	if b.jitter == nil {
 		b.jitter = defaultJitter

@@ -84,3 +84,25 @@ func TestLastErrorIsCutWhateverItsSource(t *testing.T) {
 		}
 	}
 }
+
+// TestMetaResponseHeadersAreBounded: the engine's HTTP client reads at most
+// maxMetaHeaderBytes of a response's headers (net/http's own limit is 10
+// MiB), as it reads at most 1 MiB of a body: an answer from Meta whose
+// headers pass it fails as Meta being unavailable (a 502 to a manual
+// refresh), and the stored token stays as it was.
+func TestMetaResponseHeadersAreBounded(t *testing.T) {
+	e := newTestEnv(t)
+	e.configure(nil)
+	e.registerLongLived("shop", "shop_user", e.clock.Now().Add(-40*24*time.Hour))
+	before := e.account("shop").AccessToken
+	f := graphtest.Failure{Status: 200, Body: `{"access_token":"IGAAfrom-a-bloated-answer","token_type":"bearer","expires_in":5184000}`,
+		Header: map[string][]string{"X-Padding": {strings.Repeat("p", maxMetaHeaderBytes)}}}
+	e.meta.Fail(graphtest.EndpointRefresh, 1, f)
+	_, err := e.write("accounts/shop/refresh", nil)
+	if httpStatus(nil, err) != 502 {
+		t.Fatalf("a refresh answered with %d bytes of headers: %v, want a 502", maxMetaHeaderBytes, err)
+	}
+	if e.account("shop").AccessToken != before {
+		t.Fatal("the token from the oversized answer was stored")
+	}
+}
