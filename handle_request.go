@@ -164,8 +164,7 @@ func (b *backend) refuseUnknownFields(p *framework.Path, next framework.Operatio
 		}
 		sort.Strings(unknown)
 		fields := strings.Join(unknown, ", ")
-		switch {
-		case callback:
+		if callback {
 			return b.refuseUnknownCallbackParams(fields)
 		}
 		if pattern, ok := b.unauthenticated(req.Path); ok {

@@ -122,7 +122,7 @@ func (b *backend) pathCallbackHandle(ctx context.Context, req *logical.Request, 
 		log.Info("authorization callback: the owner did not authorize", "error_reason", truncate(reason, 64),
 			"error_description", truncate(firstNonEmpty(get("error_description"), get("error_message")), maxReflectedLength))
 		return refusedPage(http.StatusBadRequest, "Authorization declined",
-			"Meta reports that the authorization for account "+st.Account+" was not granted.", declinedDetail(reason)).response()
+			"Instagram reports that the authorization for account "+st.Account+" was not granted.", declinedDetail(reason)).response()
 	}
 	code := get("code")
 	if code == "" {
