@@ -26,6 +26,16 @@ import (
 // record the caller owns (a clone, or one being built) and never call Meta
 // or storage, so account_state_test.go can test each one from each status.
 
+// maxLastError bounds the error kept on an account, and so what is logged
+// and answered with it: Meta's text comes cut to graph.MaxMessageBytes, and
+// the engine's words around it stay well inside this; anything longer (from
+// any source) is cut here, where every transition that keeps one passes.
+const maxLastError = 2 * graph.MaxMessageBytes
+
+// keptError is msg as an account keeps it: cut to maxLastError bytes on a
+// rune boundary.
+func keptError(msg string) string { return truncate(msg, maxLastError) }
+
 // markServing records that the account's token was just obtained or
 // confirmed working (a registration, a Page chosen, a healthy Facebook
 // check): valid, or expiring for a token its login cannot refresh that
@@ -64,7 +74,7 @@ func (a *account) markNeedsReauth(now time.Time, why string) {
 	a.Status = statusNeedsReauth
 	a.RetryAt = time.Time{}
 	a.ConsecutiveFailures++
-	a.LastError = why
+	a.LastError = keptError(why)
 	a.LastErrorAt = now
 }
 
@@ -116,7 +126,7 @@ func (a *account) recordRefreshFailure(now time.Time, err error, msg string, bac
 		return
 	}
 	a.ConsecutiveFailures++
-	a.LastError = msg
+	a.LastError = keptError(msg)
 	a.LastErrorAt = now
 	a.Status = statusRefreshFailing
 	delay := backoff(a.ConsecutiveFailures)
@@ -148,7 +158,7 @@ func (a *account) recordInstagramCheck(now time.Time) {
 // counts failed refreshes (health_instagram_test.go asserts 0 here).
 func (a *account) recordInstagramCheckFailure(now time.Time, msg string) {
 	a.LastCheckedAt = now
-	a.LastError = msg
+	a.LastError = keptError(msg)
 	a.LastErrorAt = now
 }
 
@@ -178,7 +188,7 @@ func (a *account) recordFacebookCheck(now time.Time, info *graph.TokenInfo, wind
 func (a *account) recordFacebookCheckFailure(now time.Time, msg string) {
 	a.LastCheckedAt = now
 	a.ConsecutiveFailures++
-	a.LastError = msg
+	a.LastError = keptError(msg)
 	a.LastErrorAt = now
 }
 

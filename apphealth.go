@@ -189,6 +189,9 @@ func (b *backend) assessApp(cfg *config, figs schedule.Figures, h appHealthSnaps
 	if cfg != nil {
 		vs := graphVersionState(cfg.GraphAPIVersion, now)
 		a.add(vs.level, vs.message)
+		if err := b.baseURLError(cfg); err != nil {
+			a.add(healthError, "config "+err.Error())
+		}
 	}
 	if p := h.problem; p != nil {
 		level := healthError

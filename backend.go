@@ -32,12 +32,19 @@ long-lived token before it expires, from Vault's periodic function.
 
 // Factory is the logical.Factory Vault calls to create a mount of the plugin.
 func Factory(ctx context.Context, conf *logical.BackendConfig) (logical.Backend, error) {
-	b := newBackend(backendOptions{crashPoint: crashPointFromEnv()})
+	pin, err := pinBaseURLsFromEnv()
+	if err != nil {
+		return nil, err
+	}
+	b := newBackend(backendOptions{crashPoint: crashPointFromEnv(), pinBaseURLs: pin})
 	if err := b.Setup(ctx, conf); err != nil {
 		return nil, err
 	}
 	return b, nil
 }
+
+// maxMetaHeaderBytes bounds the response headers the engine reads from Meta.
+const maxMetaHeaderBytes = 256 << 10
 
 // backendOptions are the seams tests use; the zero value is production.
 type backendOptions struct {
@@ -52,6 +59,9 @@ type backendOptions struct {
 	// run's work (default: tickBudget from now); tests end it when they
 	// choose.
 	tickBudget func(context.Context) (context.Context, context.CancelFunc)
+	// pinBaseURLs pins every base URL to Meta's default (pin_base_urls.go;
+	// Factory reads it from the plugin's environment).
+	pinBaseURLs bool
 }
 
 // backend owns everything a mount needs: its clock, its HTTP client, its
@@ -112,6 +122,9 @@ type backend struct {
 	mountKey   []byte
 	// crashPoint is nil but in test builds (crashpoint.go).
 	crashPoint crashPointFunc
+	// pinBaseURLs: the plugin's operator pinned every base URL to Meta's
+	// default (VAULT_INSTAGRAM_PIN_BASE_URLS, pin_base_urls.go).
+	pinBaseURLs bool
 
 	// Background work: bgCtx ends, and bgWG waits for, what runs beyond a
 	// request (the schedule rebuild) when the mount goes.
@@ -176,6 +189,7 @@ func newBackend(opts backendOptions) *backend {
 			"name": accountNameField(),
 		},
 	}
+	b.pinBaseURLs = opts.pinBaseURLs
 	if b.clock == nil {
 		b.clock = systemClock{}
 	}
@@ -183,6 +197,9 @@ func newBackend(opts backendOptions) *backend {
 		// A pooled client: refreshes reuse connections to Meta. Per-call
 		// deadlines come from the request context (config request_timeout).
 		b.httpClient = cleanhttp.DefaultPooledClient()
+		// Meta's headers run to a few KiB; net/http would read 10 MiB of
+		// them (bodies are bounded at 1 MiB by the graph client).
+		b.httpClient.Transport.(*http.Transport).MaxResponseHeaderBytes = maxMetaHeaderBytes
 	}
 	if b.jitter == nil {
 		b.jitter = defaultJitter

@@ -106,3 +106,35 @@ func (b *backend) warnForeignBaseURLs(resp *logical.Response, cfg *config, d *fr
 		b.Logger().Info("config: a base URL points at a host that is not Meta's", "field", f.name, "host", h.host)
 	}
 }
+
+// storedBaseURLError applies the rule above to a config as read from
+// storage: a record written before the engine had the rule (or by a
+// version without it) is otherwise honoured until its next write. The
+// first field that breaks the rule is a 400 naming it and its host (never
+// the whole URL, which an old record may have written with credentials);
+// metaFor refuses to build a client from such a config, so nothing is sent
+// anywhere until config is written again, and status reports it. An empty
+// field is Meta's default (graph.Endpoints.withDefaults).
+func (c *config) storedBaseURLError() error {
+	for _, f := range c.baseURLFields() {
+		if *f.value == "" {
+			continue
+		}
+		if _, err := checkBaseURL(f.name, *f.value); err != nil {
+			why := strings.TrimPrefix(err.Error(), f.name+": ")
+			return badField(f.name, "the stored config points at %s, which breaks the base URL rule (%s): the engine sends nothing to Meta until config is written again with a valid %s",
+				storedHost(*f.value), why, f.name)
+		}
+	}
+	return nil
+}
+
+// storedHost is the host a stored base URL names, for messages: cut short,
+// and never the URL's path, query or credentials.
+func storedHost(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Hostname() == "" {
+		return "an unreadable URL"
+	}
+	return truncate(u.Hostname(), 253)
+}

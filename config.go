@@ -156,6 +156,11 @@ func (b *backend) readConfig(ctx context.Context, s logical.Storage) (*config, e
 		return nil, fmt.Errorf("decoding config: %w", err)
 	}
 	migrateConfig(cfg) // migrate.go
+	if err := b.baseURLError(cfg); err != nil {
+		// Once a read from storage: metaFor refuses every call, and status
+		// reports it, until config is written again.
+		b.Logger().Error("config: a stored base URL is refused; nothing is sent to Meta until config is written again", "error", err)
+	}
 
 	b.configMu.Lock()
 	if b.configGen == gen {
@@ -218,6 +223,9 @@ func (b *backend) metaFor(ctx context.Context, s logical.Storage) (metaClient, *
 	if cfg == nil {
 		return nil, nil, errNotConfigured
 	}
+	if err := b.baseURLError(cfg); err != nil {
+		return nil, nil, err
+	}
 	b.configMu.Lock()
 	defer b.configMu.Unlock()
 	if b.config == cfg && b.meta != nil {
@@ -230,6 +238,7 @@ func (b *backend) metaFor(ctx context.Context, s logical.Storage) (metaClient, *
 		HTTPClient: b.httpClient,
 		UserAgent:  "vault-plugin-secrets-instagram/" + Version,
 		Observer:   metaObserver{b},
+		Now:        b.clock.Now,
 	})
 	// Cache the client only if the config it was built from is still the
 	// current one: a concurrent write may have replaced it meanwhile.

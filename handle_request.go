@@ -2,6 +2,7 @@ package instagram
 
 import (
 	"context"
+	"net/http"
 	"sort"
 	"strings"
 
@@ -151,7 +152,9 @@ func (b *backend) guardOperations(paths []*framework.Path) {
 
 // refuseUnknownFields refuses a request carrying fields p does not define,
 // naming them all (never their values), before next touches anything. The
-// callback refuses with its HTML page.
+// callback refuses with its HTML page. On an unauthenticated path the
+// names are anyone's to choose, so the answer names none
+// (errUnknownUnauthenticatedField).
 func (b *backend) refuseUnknownFields(p *framework.Path, next framework.OperationFunc) framework.OperationFunc {
 	callback := isCallbackPath(p)
 	return func(ctx context.Context, req *logical.Request, d *framework.FieldData) (*logical.Response, error) {
@@ -167,10 +170,33 @@ func (b *backend) refuseUnknownFields(p *framework.Path, next framework.Operatio
 		sort.Strings(unknown)
 		fields := strings.Join(unknown, ", ")
 		if callback {
-			return b.refuseCallbackParams(fields)
+			return b.refuseUnknownCallbackParams(fields)
+		}
+		if pattern, ok := b.unauthenticated(req.Path); ok {
+			// Logged under the pattern, not the path: data-deletion/<code>
+			// is the caller's to vary, and the refusal log keeps one
+			// window per key.
+			b.warnRefusal(pattern, "request refused: unknown fields", "fields", truncate(fields, maxReflectedLength))
+			return respondErr(errUnknownUnauthenticatedField)
 		}
 		return respondErr(&fieldError{field: fields, msg: "unknown field for this path"})
 	}
+}
+
+// errUnknownUnauthenticatedField refuses unknown fields on an
+// unauthenticated path in fixed words.
+var errUnknownUnauthenticatedField = logical.CodedError(http.StatusBadRequest, "the request carries an unknown field for this path (an unauthenticated path does not repeat the names it was sent)")
+
+// unauthenticated reports whether a request path is one of the backend's
+// unauthenticated paths, matched as Vault matches PathsSpecial (a trailing
+// "*" is a prefix), and which entry it matched.
+func (b *backend) unauthenticated(reqPath string) (string, bool) {
+	for _, p := range b.PathsSpecial.Unauthenticated {
+		if prefix, ok := strings.CutSuffix(p, "*"); ok && strings.HasPrefix(reqPath, prefix) || p == reqPath {
+			return p, true
+		}
+	}
+	return "", false
 }
 
 // isCallbackPath reports whether p is the callback's path, which answers

@@ -116,15 +116,13 @@ func (b *backend) pathCallbackHandle(ctx context.Context, req *logical.Request, 
 
 	if e := get("error"); e != "" || get("error_code") != "" {
 		reason := firstNonEmpty(get("error_reason"), e, get("error_code"))
-		log.Info("authorization callback: the owner did not authorize", "error_reason", truncate(reason, 64))
-		var details []string
-		for _, s := range []string{reason, firstNonEmpty(get("error_description"), get("error_message"))} {
-			if s != "" {
-				details = append(details, truncate(s, maxReflectedLength))
-			}
-		}
+		// The query's error texts are anyone's to write who holds a
+		// state (the URL can be crafted): the log keeps them, cut, for
+		// the operator; the page says what happened in its own words.
+		log.Info("authorization callback: the owner did not authorize", "error_reason", truncate(reason, 64),
+			"error_description", truncate(firstNonEmpty(get("error_description"), get("error_message")), maxReflectedLength))
 		return refusedPage(http.StatusBadRequest, "Authorization declined",
-			"Instagram reports that the authorization for account "+st.Account+" was not granted.", details...).response()
+			"Instagram reports that the authorization for account "+st.Account+" was not granted.", declinedDetail(reason)).response()
 	}
 	code := get("code")
 	if code == "" {
@@ -135,13 +133,36 @@ func (b *backend) pathCallbackHandle(ctx context.Context, req *logical.Request, 
 	return b.completeAuthorization(ctx, req.Storage, st, code, log)
 }
 
-// refuseCallbackParams answers a callback whose parameters are unknown or
-// malformed (given twice, say), naming them but quoting no value. The state
-// is left unused: the owner's real redirect can still complete.
-func (b *backend) refuseCallbackParams(fields string) (*logical.Response, error) {
-	b.warnRefusal("callback", "authorization callback refused: unexpected or malformed parameters", "fields", truncate(fields, maxReflectedLength))
+// refuseCallbackParams answers a callback carrying a parameter of its own
+// (field) that is malformed (given twice, say), naming it but quoting no
+// value. The state is left unused: the owner's real redirect can still
+// complete.
+func (b *backend) refuseCallbackParams(field string) (*logical.Response, error) {
+	b.warnRefusal("callback", "authorization callback refused: malformed parameter", "field", field)
 	return refusedPage(http.StatusBadRequest, "Authorization not completed",
-		"The request carried unexpected or malformed parameters.", "Parameters: "+truncate(fields, maxReflectedLength)).response()
+		"The request carried unexpected or malformed parameters: one was given more than once, or in the wrong form.", "Parameters: "+field).response()
+}
+
+// refuseUnknownCallbackParams answers a callback carrying parameters it
+// does not define. Their names are the caller's to choose, so the page
+// does not repeat them (a Vault-origin page must carry no one's words but
+// the engine's); the log names them, cut, for the operator. The state is
+// left unused.
+func (b *backend) refuseUnknownCallbackParams(fields string) (*logical.Response, error) {
+	b.warnRefusal("callback", "authorization callback refused: unknown parameters", "fields", truncate(fields, maxReflectedLength))
+	return refusedPage(http.StatusBadRequest, "Authorization not completed",
+		"The request carried unexpected or malformed parameters: parameters this page does not take.").response()
+}
+
+// declinedDetail says in fixed words why Meta sent the owner back without
+// a code, from the query's error_reason (or error): the owner's refusal,
+// which Meta reports as user_denied (access_denied), or any other reason,
+// which only the log records.
+func declinedDetail(reason string) string {
+	if reason == "user_denied" || reason == "access_denied" {
+		return "The account's owner declined to grant the permissions asked for."
+	}
+	return "Meta gave another reason, which the Vault server's log records."
 }
 
 // completeAuthorization exchanges the code of a checked state and registers
@@ -156,6 +177,11 @@ func (b *backend) completeAuthorization(ctx context.Context, s logical.Storage, 
 	if err != nil {
 		return nil, err
 	}
+	// The state is used up: from here the authorization finishes, and
+	// its account is stored, whether or not the owner's browser still
+	// waits (detach.go), or the owner would have to start over.
+	ctx, cancel := detached(ctx, metaCallsPerAuthorization*cfg.RequestTimeout+saveTimeout)
+	defer cancel()
 	if st.Login != cfg.Login {
 		// The code came from the other product's dialog: it cannot be
 		// exchanged under the current config.

@@ -264,6 +264,9 @@ func (b *backend) pathConfigWrite(ctx context.Context, req *logical.Request, d *
 	if err := validateConfig(cfg); err != nil {
 		return respondErr(err)
 	}
+	if err := b.pinnedBaseURLError(cfg); err != nil { // pin_base_urls.go
+		return respondErr(err)
+	}
 	// Retired scope names are refused where a write gives them; a stored
 	// config that still holds one (from a version that accepted them) can
 	// have its other fields changed, with a warning, so that an urgent

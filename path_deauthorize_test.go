@@ -223,7 +223,7 @@ func TestDeauthorizeRefusals(t *testing.T) {
 			d := srData(e, e.signedRequestFor(id))
 			d["user_id"] = id
 			return d
-		}, 0, "user_id: unknown field"},
+		}, 0, "unknown field"}, // an unauthenticated answer names no field the caller chose (issue 22)
 		{"given twice", func(e *testEnv, id string) map[string]any {
 			sr := e.signedRequestFor(id)
 			return map[string]any{"signed_request": []string{sr, sr}}

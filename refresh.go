@@ -239,6 +239,10 @@ func (b *backend) loadOrUnschedule(ctx context.Context, s logical.Storage, name 
 // account as it stands afterwards.
 func (b *backend) refreshToken(ctx context.Context, s logical.Storage, refresh func(ctx context.Context, longLived string) (*graph.LongLivedToken, error), cfg *config, stored *account, now time.Time) (*account, error) {
 	name := stored.Name
+	// From here the refresh finishes, and its outcome is stored, whether
+	// or not a manual refresh's client still waits (detach.go).
+	ctx, cancel := detached(ctx, cfg.RequestTimeout+saveTimeout)
+	defer cancel()
 	tok, err := callMeta(ctx, cfg, func(ctx context.Context) (*graph.LongLivedToken, error) {
 		return refresh(ctx, stored.AccessToken)
 	})

@@ -30,13 +30,17 @@ const (
 )
 
 // registerAccount stores a, whose token has just been obtained, as account
-// name: only once the new token is in hand is the old account given up. via
+// name, on a context detached from the request's cancellation: only once the new token is in hand is the old account given up. via
 // says which path registered it, for the log. What happens to an account
 // already stored under name is checked under the account's lock, so a
 // registration that raced this one is judged as it stands.
 func (b *backend) registerAccount(ctx context.Context, s logical.Storage, name string, a *account, via string, repl replacement) error {
 	a.Name = name
 	userChanged := false
+	// a's token is in hand: it is stored whether or not the client still
+	// waits (detach.go).
+	ctx, cancel := detached(ctx, saveTimeout)
+	defer cancel()
 	_, err := b.updateAccount(ctx, s, name, func(existing *account) (*account, error) {
 		userChanged = existing != nil && !sameOwner(existing, a)
 		switch {

@@ -27,6 +27,9 @@ type Config struct {
 	// Observer, when set, hears about every call to Meta (metrics, the
 	// app's health).
 	Observer Observer
+	// Now is the clock the times Meta states are bounded against
+	// (checkMetaTime); nil: time.Now.
+	Now func() time.Time
 }
 
 // Client calls Meta's token endpoints for one app. It holds no mutable
@@ -35,6 +38,7 @@ type Client struct {
 	appID, appSecret string
 	ep               Endpoints
 	hc               *http.Client
+	now              func() time.Time
 }
 
 // New returns a Client for cfg. Empty endpoint fields take Meta's defaults.
@@ -57,13 +61,26 @@ func New(cfg Config) *Client {
 	}
 	// The size limit lives in the transport, not in each decoder, so that it
 	// also holds for the calls golang.org/x/oauth2 makes on our behalf.
+	// boundedTransport turns every redirect into an error; this is the
+	// second line, should a redirect ever reach the client.
+	hc.CheckRedirect = refuseRedirect
 	hc.Transport = &boundedTransport{base: base, maxBytes: maxBytes, userAgent: ua, observer: cfg.Observer, appSecret: cfg.AppSecret}
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
 	return &Client{
+		now:       now,
 		appID:     cfg.AppID,
 		appSecret: cfg.AppSecret,
 		ep:        cfg.Endpoints.withDefaults(),
 		hc:        &hc,
 	}
+}
+
+// refuseRedirect is the client's CheckRedirect: never follow one.
+func refuseRedirect(req *http.Request, via []*http.Request) error {
+	return fmt.Errorf("%s %w", via[len(via)-1].URL.Host, ErrRedirect)
 }
 
 // Endpoints returns the endpoints the client uses, defaults filled in.

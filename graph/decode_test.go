@@ -144,9 +144,12 @@ func TestDecodePages(t *testing.T) {
 }
 
 func TestDecodeTokenInfo(t *testing.T) {
+	// The times Meta states are bounded against a clock (metaTime); these
+	// answers are from 2023-2024.
+	now := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 	t.Run("valid user token", func(t *testing.T) {
 		info, err := decodeTokenInfo([]byte(`{"data":{"app_id":"1234567890","type":"USER","application":"App","data_access_expires_at":1707776000,
-			"expires_at":1705184000,"is_valid":true,"issued_at":1700000000,"scopes":["instagram_basic","pages_show_list"],"user_id":"9100000000000001"}}`))
+			"expires_at":1705184000,"is_valid":true,"issued_at":1700000000,"scopes":["instagram_basic","pages_show_list"],"user_id":"9100000000000001"}}`), now)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -158,7 +161,7 @@ func TestDecodeTokenInfo(t *testing.T) {
 		}
 	})
 	t.Run("page token never expires", func(t *testing.T) {
-		info, err := decodeTokenInfo([]byte(`{"data":{"app_id":1234567890,"type":"PAGE","expires_at":0,"is_valid":true,"issued_at":"1700000000","scopes":"a,b"}}`))
+		info, err := decodeTokenInfo([]byte(`{"data":{"app_id":1234567890,"type":"PAGE","expires_at":0,"is_valid":true,"issued_at":"1700000000","scopes":"a,b"}}`), now)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -167,7 +170,7 @@ func TestDecodeTokenInfo(t *testing.T) {
 		}
 	})
 	t.Run("invalid token carries the reason", func(t *testing.T) {
-		info, err := decodeTokenInfo([]byte(`{"data":{"error":{"code":190,"subcode":463,"message":"Session has expired"},"is_valid":false,"scopes":[]}}`))
+		info, err := decodeTokenInfo([]byte(`{"data":{"error":{"code":190,"subcode":463,"message":"Session has expired"},"is_valid":false,"scopes":[]}}`), now)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -176,7 +179,7 @@ func TestDecodeTokenInfo(t *testing.T) {
 		}
 	})
 	for _, b := range []string{`{}`, `{"data":null}`, `{"data":{"is_valid":"yes"}}`, `[`} {
-		if _, err := decodeTokenInfo([]byte(b)); !errors.Is(err, ErrMalformedResponse) {
+		if _, err := decodeTokenInfo([]byte(b), now); !errors.Is(err, ErrMalformedResponse) {
 			t.Errorf("%s: err = %v", b, err)
 		}
 	}

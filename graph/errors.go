@@ -7,7 +7,13 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
+
+// MaxMessageBytes bounds the message of an Error: Meta's run to a few
+// hundred bytes, and a longer one (up to the 1 MiB response bound) would
+// otherwise be stored on an account, logged and answered whole.
+const MaxMessageBytes = 1024
 
 // Error is an error answer from Meta, in any of the shapes Meta uses: the
 // Graph object {"error":{"message","type","code","error_subcode",...}}, the
@@ -74,7 +80,7 @@ func parseError(status int, header http.Header, body []byte, secrets []string) *
 	}
 	e.Usage = parseUsage(header)
 	e.RetryAfter = retryAfter(header, e.Usage)
-	e.redact(secrets)
+	e.scrub(secrets)
 	return e
 }
 
@@ -136,10 +142,30 @@ func flatError(status int, top map[string]json.RawMessage) *Error {
 	}
 }
 
-func (e *Error) redact(secrets []string) {
-	e.Message = redact(e.Message, secrets)
-	e.Type = redact(e.Type, secrets)
-	e.FBTraceID = redact(e.FBTraceID, secrets)
+// scrub redacts secrets from the texts Meta sent, then cuts them
+// (MaxMessageBytes for the message, maxShortText for the others): in this
+// order, so that a cut never leaves the start of a secret it split.
+func (e *Error) scrub(secrets []string) {
+	e.Message = cutText(redact(e.Message, secrets), MaxMessageBytes)
+	e.Type = cutText(redact(e.Type, secrets), maxShortText)
+	e.FBTraceID = cutText(redact(e.FBTraceID, secrets), maxShortText)
+}
+
+// maxShortText bounds the short texts of an Error (a type such as
+// OAuthException, a trace id).
+const maxShortText = 128
+
+// cutText returns s cut to at most n bytes on a rune boundary, with "…"
+// appended when it was cut.
+func cutText(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	s = s[:n]
+	for len(s) > 0 && !utf8.ValidString(s) {
+		s = s[:len(s)-1]
+	}
+	return s + "…"
 }
 
 func stringField(m map[string]json.RawMessage, key string) string {

@@ -159,12 +159,12 @@ func (c *Client) DebugToken(ctx context.Context, inputToken string) (*TokenInfo,
 			"access_token": {c.appID + "|" + c.appSecret},
 		},
 		secrets: secrets,
-	}, decodeTokenInfo)
+	}, func(body []byte) (*TokenInfo, error) { return decodeTokenInfo(body, c.now()) })
 	if err != nil {
 		return nil, err
 	}
 	if info.Error != nil {
-		info.Error.redact(secrets)
+		info.Error.scrub(secrets)
 	}
 	return info, nil
 }
@@ -197,6 +197,9 @@ func (c *Client) AppToken(ctx context.Context) (*LongLivedToken, error) {
 func fromOAuth2Token(tok *oauth2.Token) (*LongLivedToken, error) {
 	expiresIn, err := oauth2ExpiresIn(tok)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkBounds("token", bounded{"access_token", tok.AccessToken, MaxTokenLength}, bounded{"token_type", tok.TokenType, maxTypeLength}); err != nil {
 		return nil, err
 	}
 	return &LongLivedToken{AccessToken: tok.AccessToken, TokenType: tok.TokenType, ExpiresIn: expiresIn}, nil
@@ -247,7 +250,7 @@ func oauth2Error(name string, err error, secrets []string) error {
 		}
 		// A 2xx that oauth2 still rejected: an RFC 6749 error code that
 		// parseError did not recognise.
-		return fmt.Errorf("instagram: %s: %w: %s", name, ErrMalformedResponse, redact(re.ErrorCode, secrets))
+		return fmt.Errorf("instagram: %s: %w: %s", name, ErrMalformedResponse, cutText(redact(re.ErrorCode, secrets), maxShortText))
 	}
 	var ue *url.Error
 	if errors.As(err, &ue) {
@@ -256,5 +259,5 @@ func oauth2Error(name string, err error, secrets []string) error {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return fmt.Errorf("instagram: %s: %w", name, err)
 	}
-	return fmt.Errorf("instagram: %s: %w: %s", name, ErrMalformedResponse, redact(err.Error(), secrets))
+	return fmt.Errorf("instagram: %s: %w: %s", name, ErrMalformedResponse, cutText(redact(err.Error(), secrets), MaxMessageBytes))
 }

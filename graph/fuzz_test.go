@@ -98,7 +98,7 @@ func FuzzDecodeTokenInfo(f *testing.F) {
 	f.Add(`{"data":{"error":{"code":190,"subcode":463,"message":"m"},"is_valid":false,"scopes":[]}}`)
 	f.Add(`{"data":{"expires_at":0,"data_access_expires_at":"-5"}}`)
 	f.Fuzz(func(t *testing.T, body string) {
-		info, err := decodeTokenInfo([]byte(body))
+		info, err := decodeTokenInfo([]byte(body), time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC))
 		if err != nil {
 			if !errors.Is(err, ErrMalformedResponse) {
 				t.Fatalf("error %v does not wrap ErrMalformedResponse", err)

@@ -93,7 +93,7 @@ func observe(o Observer, req *http.Request, took time.Duration, resp *http.Respo
 	if e := errorFromBody(resp.StatusCode, body); e != nil {
 		e.Usage = parseUsage(resp.Header)
 		e.RetryAfter = retryAfter(resp.Header, e.Usage)
-		e.redact(append(requestSecrets(req), appSecret))
+		e.scrub(append(requestSecrets(req), appSecret))
 		if p, ok := AppProblemOf(e); ok {
 			p.Endpoint = ep
 			o.AppProblem(p)

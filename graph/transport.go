@@ -15,6 +15,12 @@ import (
 // read into memory.
 var ErrResponseTooLarge = errors.New("response body too large")
 
+// ErrRedirect is returned (wrapped) when a host the engine calls answers a
+// redirect. Following one would re-send the request, with the code, the
+// token or the app secret it carries, to wherever the answer points, plain
+// http included: past the base URL rule the engine applies to config.
+var ErrRedirect = errors.New("answered a redirect, which the engine never follows")
+
 // ErrMalformedResponse is returned (wrapped) when a successful response
 // cannot be decoded into what the endpoint documents.
 var ErrMalformedResponse = errors.New("malformed response")
@@ -62,6 +68,14 @@ func (t *boundedTransport) roundTrip(req *http.Request) (*http.Response, []byte,
 	if err != nil {
 		return nil, nil, err
 	}
+	if isRedirect(resp.StatusCode) {
+		// Refused here, where every call passes (oauth2's too), so that
+		// http.Client never sees a redirect to follow. The error names
+		// the host that answered, not the Location: that is the answering
+		// host's text, and may carry the request's query back.
+		resp.Body.Close()
+		return nil, nil, fmt.Errorf("%s %w (HTTP %d)", req.URL.Host, ErrRedirect, resp.StatusCode)
+	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, t.maxBytes+1))
 	resp.Body.Close()
 	if err != nil {
@@ -71,4 +85,14 @@ func (t *boundedTransport) roundTrip(req *http.Request) (*http.Response, []byte,
 		return nil, nil, fmt.Errorf("%w: more than %d bytes", ErrResponseTooLarge, t.maxBytes)
 	}
 	return resp, body, nil
+}
+
+// isRedirect reports whether status is one http.Client follows.
+func isRedirect(status int) bool {
+	switch status {
+	case http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther,
+		http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
+		return true
+	}
+	return false
 }

@@ -1,6 +1,9 @@
 package schedule
 
-import "time"
+import (
+	"math"
+	"time"
+)
 
 // entry is one account in the queue: its Account packed into 112 bytes (an
 // Account is 240), since a mount may hold a million (BenchmarkScheduleMemory,
@@ -39,10 +42,19 @@ func (e *entry) usable() bool {
 
 // packTime is t in Unix nanoseconds, 0 for the zero time. Every time the
 // engine keeps lies between 1970 and 2262, which int64 nanoseconds cover
-// exactly, so nothing is rounded.
+// exactly, so nothing is rounded. A time outside what they cover (1677 to
+// 2262) is kept as the nearest one they do, rather than wrapped around
+// (UnixNano's answer for it is undefined): the engine bounds the times
+// Meta states, and this keeps any other from turning a far-future expiry
+// into a past one.
 func packTime(t time.Time) int64 {
-	if t.IsZero() {
+	switch {
+	case t.IsZero():
 		return 0
+	case t.After(time.Unix(0, math.MaxInt64)):
+		return math.MaxInt64
+	case t.Before(time.Unix(0, math.MinInt64)):
+		return math.MinInt64
 	}
 	return t.UnixNano()
 }

@@ -1,6 +1,7 @@
 package schedule
 
 import (
+	"math"
 	"reflect"
 	"testing"
 	"time"
@@ -22,5 +23,32 @@ func TestPackedTimingIsExact(t *testing.T) {
 		if got := s.accountsForTest()["x"]; !reflect.DeepEqual(got, in) {
 			t.Errorf("packed and unpacked:\n got %+v\nwant %+v", got, in)
 		}
+	}
+}
+
+// TestPackTimeSaturatesPastInt64Nanoseconds: a time past what int64
+// nanoseconds hold (after 2262, before 1677) is kept as the nearest one
+// they hold, never wrapped around: a year-2300 expiry stays far in the
+// future instead of becoming one in 1715. The engine bounds every time it
+// takes from Meta to ten years ahead (graph.MaxExpiresIn); this is the
+// schedule's own guard for any time that comes from elsewhere.
+func TestPackTimeSaturatesPastInt64Nanoseconds(t *testing.T) {
+	latest, earliest := time.Unix(0, math.MaxInt64).UTC(), time.Unix(0, math.MinInt64).UTC()
+	for in, want := range map[time.Time]time.Time{
+		time.Date(2300, 1, 1, 0, 0, 0, 0, time.UTC):   latest,
+		time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC): latest,
+		time.Date(1600, 1, 1, 0, 0, 0, 0, time.UTC):   earliest,
+		latest:   latest,
+		earliest: earliest,
+		time.Date(2261, 1, 1, 0, 0, 0, 0, time.UTC): time.Date(2261, 1, 1, 0, 0, 0, 0, time.UTC),
+	} {
+		if got := unpackTime(packTime(in)); !got.Equal(want) {
+			t.Errorf("packTime(%s) unpacks as %s, want %s", in, got, want)
+		}
+	}
+	q := NewQueue(testWindow)
+	q.Set("far", Account{ExpiresAt: time.Date(2300, 1, 1, 0, 0, 0, 0, time.UTC), IssuedAt: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), Status: StatusValid})
+	if got := q.Figures().SoonestExpiry; got.Year() < 2262 {
+		t.Fatalf("a year-2300 expiry is counted as %s", got)
 	}
 }
