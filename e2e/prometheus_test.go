@@ -50,6 +50,30 @@ func startPrometheus(t *testing.T, e *env, tokenFile string) *promServer {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return startPrometheusWith(t, e, promConfig{
+		ruleFile: filepath.Join(root, "docs", "prometheus", "alerts.yml"),
+		jobs:     []promJob{{name: "vault-instagram", path: "/v1/" + mountPath + "/metrics", tokenFile: tokenFile}},
+	})
+}
+
+// promJob is one scrape job of e's Vault: a path, with the token in
+// tokenFile.
+type promJob struct {
+	name, path, tokenFile string
+}
+
+// promConfig is what a test's Prometheus server does: scrape jobs, a rule
+// file, and an Alertmanager to send alerts to (host:port; none if empty).
+type promConfig struct {
+	jobs         []promJob
+	ruleFile     string
+	alertmanager string
+}
+
+// startPrometheusWith runs a Prometheus server with c, scraping and
+// evaluating every second.
+func startPrometheusWith(t *testing.T, e *env, c promConfig) *promServer {
+	t.Helper()
 	dir := t.TempDir()
 	vaultURL, err := url.Parse(e.addr)
 	if err != nil {
@@ -61,14 +85,24 @@ func startPrometheus(t *testing.T, e *env, tokenFile string) *promServer {
 rule_files:
   - %q
 scrape_configs:
-  - job_name: vault-instagram
-    metrics_path: /v1/%s/metrics
+`, c.ruleFile)
+	for _, j := range c.jobs {
+		config += fmt.Sprintf(`  - job_name: %s
+    metrics_path: %s
     scheme: http
     authorization:
       credentials_file: %q
     static_configs:
       - targets: [%q]
-`, filepath.Join(root, "docs", "prometheus", "alerts.yml"), mountPath, tokenFile, vaultURL.Host)
+`, j.name, j.path, j.tokenFile, vaultURL.Host)
+	}
+	if c.alertmanager != "" {
+		config += fmt.Sprintf(`alerting:
+  alertmanagers:
+    - static_configs:
+        - targets: [%q]
+`, c.alertmanager)
+	}
 	configFile := filepath.Join(dir, "prometheus.yml")
 	if err := os.WriteFile(configFile, []byte(config), 0o600); err != nil {
 		t.Fatal(err)
@@ -87,6 +121,9 @@ scrape_configs:
 		"--storage.tsdb.path="+filepath.Join(dir, "data"),
 		"--web.listen-address=127.0.0.1:"+strconv.Itoa(port),
 		"--log.level=warn",
+		// A firing alert is sent again this often (default 1m): an
+		// Alertmanager started after Prometheus hears of it at once.
+		"--rules.alert.resend-delay=1s",
 	)
 	cmd.Env = vaultproc.Environ()
 	if p.proc, err = vaultproc.Start(cmd, logFile); err != nil {
