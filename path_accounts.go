@@ -107,7 +107,7 @@ func pathAccounts(b *backend) []*framework.Path {
 					Description: fmt.Sprintf("How many names to list, 1 to %d; default %d.", maxListLimit, maxListLimit),
 					Query:       true,
 				},
-				"status": listStatusField,
+				"status": listStatusField(),
 			},
 			Operations: map[logical.Operation]framework.OperationHandler{
 				logical.ListOperation: &framework.PathOperation{

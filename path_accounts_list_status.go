@@ -18,10 +18,12 @@ import (
 // (internal/schedule/bystatus.go), so a page costs what a plain page does.
 
 // listStatusField is the LIST's status field.
-var listStatusField = &framework.FieldSchema{
-	Type:        framework.TypeString,
-	Description: "List only the accounts with this status: " + strings.Join(schedule.AllStatuses, ", ") + "; empty: every account.",
-	Query:       true,
+func listStatusField() *framework.FieldSchema {
+	return &framework.FieldSchema{
+		Type:        framework.TypeString,
+		Description: "List only the accounts with this status: " + strings.Join(schedule.AllStatuses, ", ") + "; empty: every account.",
+		Query:       true,
+	}
 }
 
 // listStatus is the status the LIST asks for ("" for every account), or a
