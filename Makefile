@@ -63,29 +63,38 @@ test-unit:
 	go test $(RACE) -count=1 $(GOTESTFLAGS) ./...
 
 ## test-alerts: promtool test rules on docs/prometheus/alerts_test.yml (each
-## shipped alert rule firing and not firing); part of test
+## shipped alert rule firing and not firing), and amtool on the example
+## Alertmanager configuration (valid; critical alerts page, warnings go to
+## tickets); part of test
 test-alerts:
 	@eval "$$(scripts/install-prometheus.sh)"; \
 	"$$PROMTOOL" check rules docs/prometheus/alerts.yml; \
-	"$$PROMTOOL" test rules docs/prometheus/alerts_test.yml
+	"$$PROMTOOL" test rules docs/prometheus/alerts_test.yml; \
+	"$$AMTOOL" check-config docs/alertmanager/alertmanager.yml; \
+	for route in severity=critical:instagram-page severity=warning:instagram-tickets; do \
+	  "$$AMTOOL" config routes test --config.file=docs/alertmanager/alertmanager.yml \
+	    --verify.receivers="$${route#*:}" alertname=InstagramExample "$${route%%:*}" 2>/dev/null; \
+	done
 
-## prometheus-tools: promtool and the Prometheus server (Debian's prometheus
-## package, apt-get as root) when they are missing; test-alerts and test-e2e
-## call it
+## prometheus-tools: promtool, the Prometheus server, Alertmanager and amtool
+## (Debian's prometheus and prometheus-alertmanager packages, apt-get as
+## root) when they are missing; test-alerts and test-e2e call it
 prometheus-tools:
 	@scripts/install-prometheus.sh
 
 # The e2e tests run a real Vault with the freshly built plugin; the harness
 # reads where both are from the environment, and where the Prometheus server
-# that scrapes the plugin in e2e/prometheus_test.go is (PROMETHEUS_BIN). The
+# that scrapes the plugin in e2e/prometheus_test.go is (PROMETHEUS_BIN), and
+# the Alertmanager that e2e/alertmanager_test.go sends its alerts to
+# (ALERTMANAGER_BIN). The
 # browser test drives Chromium, installed first where it is missing and can be.
 test-e2e: chromium
 	@vault_bin="$$(scripts/build-vault.sh)"; \
 	eval "$$(scripts/build-plugin.sh)"; \
 	eval "$$(scripts/install-prometheus.sh)"; \
-	echo "test-e2e: $$vault_bin, plugin $$PLUGIN_VERSION, $$PROMETHEUS_BIN" >&2; \
+	echo "test-e2e: $$vault_bin, plugin $$PLUGIN_VERSION, $$PROMETHEUS_BIN, $$ALERTMANAGER_BIN" >&2; \
 	VAULT_BIN="$$vault_bin" PLUGIN_DIR="$$PLUGIN_DIR" PLUGIN_VERSION="$$PLUGIN_VERSION" PLUGIN_SHA256="$$PLUGIN_SHA256" \
-	PROMETHEUS_BIN="$$PROMETHEUS_BIN" \
+	PROMETHEUS_BIN="$$PROMETHEUS_BIN" ALERTMANAGER_BIN="$$ALERTMANAGER_BIN" \
 	go test -tags e2e -count=1 -timeout $(E2E_TIMEOUT) $(GOTESTFLAGS) ./e2e/...
 
 ## chromium: the browser the e2e browser test drives: the Debian package

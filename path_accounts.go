@@ -107,12 +107,13 @@ func pathAccounts(b *backend) []*framework.Path {
 					Description: fmt.Sprintf("How many names to list, 1 to %d; default %d.", maxListLimit, maxListLimit),
 					Query:       true,
 				},
+				"status": listStatusField(),
 			},
 			Operations: map[logical.Operation]framework.OperationHandler{
 				logical.ListOperation: &framework.PathOperation{
 					Callback:    b.pathAccountsList,
 					Summary:     "List registered account names, a page at a time.",
-					Description: fmt.Sprintf("Lists the names of the registered accounts in order, at most limit (default and maximum %d) after the name given as after; next, when more remain, is the after of the next page. Read accounts/<name> for each one's health.", maxListLimit),
+					Description: fmt.Sprintf("Lists the names of the registered accounts in order, at most limit (default and maximum %d) after the name given as after; next, when more remain, is the after of the next page. With status, only the accounts with that status (needs_reauth: those whose owner must authorize again). Read accounts/<name> for each one's health.", maxListLimit),
 					// A performance standby's schedule is not kept up to date by
 					// the active node's writes: the active node answers.
 					ForwardPerformanceStandby:   true,

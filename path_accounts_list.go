@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 
 	"github.com/hashicorp/vault/sdk/framework"
 	"github.com/hashicorp/vault/sdk/logical"
@@ -15,11 +16,12 @@ import (
 // 14 MB of JSON).
 const maxListLimit = 1000
 
-// pathAccountsList answers a page of account names. Once the schedule is
-// built it holds every account in name order, so a page costs
+// pathAccountsList answers a page of account names, of every account or of
+// those with the status asked for (path_accounts_list_status.go). Once the
+// schedule is built it holds every account in name order, so a page costs
 // O(log n + limit) in memory; until then (the first moments after the
-// plugin starts) the page comes from a listing of storage, the same answer
-// at O(n).
+// plugin starts) a page of every account comes from a listing of storage,
+// the same answer at O(n), and a page by status is a 503 to retry.
 func (b *backend) pathAccountsList(ctx context.Context, req *logical.Request, d *framework.FieldData) (*logical.Response, error) {
 	after := d.Get("after").(string)
 	if after != "" && checkName(after) != nil {
@@ -36,9 +38,19 @@ func (b *backend) pathAccountsList(ctx context.Context, req *logical.Request, d 
 		}
 	}
 
-	names, unverified, more, built := b.sched.NamesAfter(after, limit)
-	if !built {
-		var err error
+	status, err := listStatus(d)
+	if err != nil {
+		return respondErr(err)
+	}
+
+	var names []string
+	var unverified []int
+	var more, built bool
+	if status != "" {
+		if names, unverified, more, built = b.sched.NamesWithStatusAfter(status, after, limit); !built {
+			return nil, errStatusesLoading
+		}
+	} else if names, unverified, more, built = b.sched.NamesAfter(after, limit); !built {
 		if names, more, err = listStoredNamesAfter(ctx, req.Storage, after, limit); err != nil {
 			return nil, err
 		}
@@ -48,15 +60,15 @@ func (b *backend) pathAccountsList(ctx context.Context, req *logical.Request, d 
 		next = names[len(names)-1]
 	}
 	// A name the schedule has not confirmed since a crash (or a failed
-	// write) is listed only if its account is stored; the periodic work
-	// confirms or forgets it within a minute.
+	// write) is listed only if its account is stored, with the status
+	// asked for; the periodic work confirms or forgets it within a minute.
 	for i := len(unverified) - 1; i >= 0; i-- {
 		at := unverified[i]
 		a, err := loadAccount(ctx, req.Storage, names[at])
 		if err != nil {
 			return nil, err
 		}
-		if a == nil {
+		if a == nil || (status != "" && a.Status != status) {
 			names = slices.Delete(names, at, at+1)
 		}
 	}
@@ -65,9 +77,10 @@ func (b *backend) pathAccountsList(ctx context.Context, req *logical.Request, d 
 		resp.Data["next"] = next
 		if _, paging := d.Raw["after"]; !paging {
 			if _, paging = d.Raw["limit"]; !paging {
-				resp.AddWarning(fmt.Sprintf("only the first %d accounts are listed; list the next page with after=%s "+
-					"(vault read %saccounts list=true after=%s, or ?after=%s on the LIST request)",
-					len(names), next, req.MountPoint, next, next))
+				q := statusQuery(status)
+				resp.AddWarning(fmt.Sprintf("only the first %d accounts are listed; list the next page with %safter=%s "+
+					"(vault read %saccounts list=true %safter=%s, or ?%safter=%s on the LIST request)",
+					len(names), q, next, req.MountPoint, q, next, strings.ReplaceAll(q, " ", "&"), next))
 			}
 		}
 	}

@@ -25,7 +25,8 @@ const listPageLimit = 1000
 // API: `vault list` answers the first page and a warning naming the next
 // page's after; `vault read ... list=true after=... limit=...` (the CLI's
 // list takes no parameters) and an HTTP LIST with them as query parameters
-// answer later pages.
+// answer later pages. Then the same ways filtered by status, as the
+// runbooks use it (listByStatus).
 func TestListAccountsInPages(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
@@ -138,6 +139,94 @@ func TestListAccountsInPages(t *testing.T) {
 	if err == nil || !strings.Contains(out2, "limit") || !strings.Contains(out2, "400") {
 		t.Errorf("limit=%d: %v\n%s", listPageLimit+1, err, out2)
 	}
+
+	listByStatus(t, e, run, cli)
+}
+
+// listByStatus is the status filter the runbooks use (docs/monitoring.md),
+// through the real CLI and HTTP API, among the accounts
+// TestListAccountsInPages registered: two tokens die, and `vault read
+// instagram/accounts list=true status=needs_reauth` lists those two
+// accounts and nothing else, a page at a time like the plain list; an HTTP
+// LIST takes status as a query parameter; an unknown status is a 400
+// naming it; a status no account has is Vault's "No value found".
+func listByStatus(t *testing.T, e *env, run func(...string) (string, error), cli func(...string) string) {
+	dead := []string{"dead-1", "dead-2"}
+	for _, name := range dead {
+		u := e.addUser(name + "_owner")
+		token := e.mintLongLived(u, time.Now().Add(-48*time.Hour), basicScopes...)
+		if _, err := e.root.Logical().Write(mountPath+"/accounts/"+name, map[string]any{"access_token": token}); err != nil {
+			e.fatalf("register %s: %v", name, err)
+		}
+		e.fake.Revoke(token)
+		if _, err := e.root.Logical().Write(mountPath+"/accounts/"+name+"/refresh", nil); vaultproc.StatusOf(err) != http.StatusBadRequest {
+			e.fatalf("refreshing %s's revoked token: %v, want a 400", name, err)
+		}
+	}
+
+	// The runbook's command, as a person types it: a table of the keys.
+	out := cli("read", mountPath+"/accounts", "list=true", "status=needs_reauth")
+	if !strings.Contains(out, "keys") || !strings.Contains(out, "[dead-1 dead-2]") || strings.Contains(out, "acct0") {
+		t.Errorf("vault read %s/accounts list=true status=needs_reauth:\n%s", mountPath, out)
+	}
+	t.Logf("vault read %s/accounts list=true status=needs_reauth:\n%s", mountPath, out)
+
+	// A page at a time, as the plain list.
+	var page struct {
+		Data struct {
+			Keys []string `json:"keys"`
+			Next string   `json:"next"`
+		} `json:"data"`
+		Warnings []string `json:"warnings"`
+	}
+	out = cli("read", "-format=json", mountPath+"/accounts", "list=true", "status=needs_reauth", "limit=1")
+	if err := json.Unmarshal([]byte(out), &page); err != nil {
+		t.Fatalf("vault read list=true status=needs_reauth limit=1: %v\n%s", err, out)
+	}
+	if !slices.Equal(page.Data.Keys, dead[:1]) || page.Data.Next != dead[0] || len(page.Warnings) != 0 {
+		t.Errorf("vault read list=true status=needs_reauth limit=1: %+v", page)
+	}
+	// The HTTP API: LIST with status and after as query parameters.
+	req, err := http.NewRequestWithContext(context.Background(), "LIST",
+		e.addr+"/v1/"+mountPath+"/accounts?status=needs_reauth&after="+page.Data.Next, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("X-Vault-Token", rootToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.fatalf("LIST ?status=needs_reauth: %v", err)
+	}
+	defer resp.Body.Close()
+	page.Data.Keys, page.Data.Next = nil, ""
+	if err := json.NewDecoder(resp.Body).Decode(&page); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("LIST ?status=needs_reauth&after=%s: HTTP %d, %v", dead[0], resp.StatusCode, err)
+	}
+	if !slices.Equal(page.Data.Keys, dead[1:]) || page.Data.Next != "" {
+		t.Errorf("LIST ?status=needs_reauth&after=%s: %+v", dead[0], page)
+	}
+
+	// The valid ones are the rest: the first page of them has no dead one.
+	out = cli("read", "-format=json", mountPath+"/accounts", "list=true", "status=valid", "limit=1000")
+	if err := json.Unmarshal([]byte(out), &page); err != nil {
+		t.Fatalf("vault read list=true status=valid: %v\n%s", err, out)
+	}
+	if len(page.Data.Keys) != listPageLimit || page.Data.Keys[0] != "acct00000" || slices.Contains(page.Data.Keys, dead[0]) {
+		t.Errorf("vault read list=true status=valid: %d keys from %v", len(page.Data.Keys), page.Data.Keys[:min(3, len(page.Data.Keys))])
+	}
+
+	// An unknown status is a 400 naming status.
+	out, err = run("read", mountPath+"/accounts", "list=true", "status=dead")
+	if err == nil || !strings.Contains(out, "status") || !strings.Contains(out, "400") || !strings.Contains(out, "needs_reauth") {
+		t.Errorf("status=dead: %v\n%s", err, out)
+	}
+	// A status no account has: an empty list, which Vault answers with 404
+	// and the CLI as "No value found".
+	out, err = run("read", mountPath+"/accounts", "list=true", "status=expiring")
+	if err == nil || !strings.Contains(out, "No value found") {
+		t.Errorf("status=expiring (no account): %v\n%s", err, out)
+	}
+	t.Logf("vault read %s/accounts list=true status=expiring (none): %v\n%s", mountPath, err, out)
 }
 
 func cmpOr(a, b error) error {

@@ -42,8 +42,9 @@ func prometheusBin(t *testing.T) string {
 	return p
 }
 
-// promJob is a scrape job: a path of the mount and the file holding the
-// Vault token to scrape it with.
+// promJob is one scrape job of e's Vault: a path (of the mount, to
+// startPrometheus; from /v1/ on, to startPrometheusWith), with the token in
+// tokenFile.
 type promJob struct {
 	name, path, tokenFile string
 }
@@ -58,6 +59,29 @@ func startPrometheus(t *testing.T, e *env, tokenFile string, more ...promJob) *p
 	if err != nil {
 		t.Fatal(err)
 	}
+	jobs := []promJob{{name: "vault-instagram", path: "/v1/" + mountPath + "/metrics", tokenFile: tokenFile}}
+	for _, j := range more {
+		j.path = "/v1/" + mountPath + "/" + j.path
+		jobs = append(jobs, j)
+	}
+	return startPrometheusWith(t, e, promConfig{
+		ruleFile: filepath.Join(root, "docs", "prometheus", "alerts.yml"),
+		jobs:     jobs,
+	})
+}
+
+// promConfig is what a test's Prometheus server does: scrape jobs, a rule
+// file, and an Alertmanager to send alerts to (host:port; none if empty).
+type promConfig struct {
+	jobs         []promJob
+	ruleFile     string
+	alertmanager string
+}
+
+// startPrometheusWith runs a Prometheus server with c, scraping and
+// evaluating every second.
+func startPrometheusWith(t *testing.T, e *env, c promConfig) *promServer {
+	t.Helper()
 	dir := t.TempDir()
 	vaultURL, err := url.Parse(e.addr)
 	if err != nil {
@@ -69,16 +93,23 @@ func startPrometheus(t *testing.T, e *env, tokenFile string, more ...promJob) *p
 rule_files:
   - %q
 scrape_configs:
-`, filepath.Join(root, "docs", "prometheus", "alerts.yml"))
-	for _, j := range append([]promJob{{"vault-instagram", "metrics", tokenFile}}, more...) {
+`, c.ruleFile)
+	for _, j := range c.jobs {
 		config += fmt.Sprintf(`  - job_name: %s
-    metrics_path: /v1/%s/%s
+    metrics_path: %s
     scheme: http
     authorization:
       credentials_file: %q
     static_configs:
       - targets: [%q]
-`, j.name, mountPath, j.path, j.tokenFile, vaultURL.Host)
+`, j.name, j.path, j.tokenFile, vaultURL.Host)
+	}
+	if c.alertmanager != "" {
+		config += fmt.Sprintf(`alerting:
+  alertmanagers:
+    - static_configs:
+        - targets: [%q]
+`, c.alertmanager)
 	}
 	configFile := filepath.Join(dir, "prometheus.yml")
 	if err := os.WriteFile(configFile, []byte(config), 0o600); err != nil {
@@ -98,6 +129,9 @@ scrape_configs:
 		"--storage.tsdb.path="+filepath.Join(dir, "data"),
 		"--web.listen-address=127.0.0.1:"+strconv.Itoa(port),
 		"--log.level=warn",
+		// A firing alert is sent again this often (default 1m): an
+		// Alertmanager started after Prometheus hears of it at once.
+		"--rules.alert.resend-delay=1s",
 	)
 	cmd.Env = vaultproc.Environ()
 	if p.proc, err = vaultproc.Start(cmd, logFile); err != nil {

@@ -69,8 +69,8 @@ func unpackTime(n int64) time.Time {
 
 // stringCodes numbers the few distinct status and login strings, so that
 // an entry holds a byte, not a 16-byte string header, for each. The
-// engine's own come first (codeNeedsReauth is a constant); a string never
-// seen before gets the next code, up to 255 of them.
+// engine's own come first (codeNeedsReauth and codeValid are constants); a
+// string never seen before gets the next code, up to 255 of them.
 type stringCodes struct {
 	strs []string
 	code map[string]uint8
@@ -83,8 +83,8 @@ func newStringCodes() *stringCodes {
 	for _, s := range []string{"", StatusValid, StatusRefreshFailing, StatusNeedsReauth, StatusExpiring, LoginInstagram, LoginFacebook} {
 		c.of(s)
 	}
-	if c.code[StatusNeedsReauth] != codeNeedsReauth {
-		panic("stringCodes: codeNeedsReauth is not StatusNeedsReauth's code")
+	if c.code[StatusNeedsReauth] != codeNeedsReauth || c.code[StatusValid] != codeValid {
+		panic("stringCodes: codeNeedsReauth or codeValid is not its status's code")
 	}
 	return c
 }

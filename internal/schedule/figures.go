@@ -15,6 +15,9 @@ import (
 // guards them.
 type figures struct {
 	byStatus map[string]int
+	// names lists the entries of each status but valid in name order
+	// (bystatus.go), for LIST accounts/ by status.
+	names statusNames
 	// codes are the queue's: entries hold their status as a code.
 	codes *stringCodes
 
@@ -37,7 +40,7 @@ type figures struct {
 var AllStatuses = []string{StatusValid, StatusExpiring, StatusRefreshFailing, StatusNeedsReauth}
 
 func newFigures(codes *stringCodes) figures {
-	f := figures{byStatus: make(map[string]int, len(AllStatuses)), codes: codes, scopes: scopeTable{bits: map[string]uint64{}}}
+	f := figures{byStatus: make(map[string]int, len(AllStatuses)), names: statusNames{}, codes: codes, scopes: scopeTable{bits: map[string]uint64{}}}
 	for _, st := range AllStatuses {
 		f.byStatus[st] = 0
 	}
@@ -47,6 +50,7 @@ func newFigures(codes *stringCodes) figures {
 // add counts e, whose Account (and scopeBits) is current.
 func (f *figures) add(e *entry) {
 	f.byStatus[f.codes.str(e.status)]++
+	f.names.add(e)
 	if e.usable() {
 		heap.Push(&f.expiry, e)
 	}
@@ -61,6 +65,7 @@ func (f *figures) drop(e *entry) {
 	if f.byStatus[status]--; f.byStatus[status] <= 0 && !slices.Contains(AllStatuses, status) {
 		delete(f.byStatus, status)
 	}
+	f.names.drop(e)
 	f.expiry.remove(e)
 	if f.lacksWanted(e) {
 		f.missing--
@@ -75,6 +80,7 @@ func (f *figures) rebuild(entries *btree.BTreeG[*entry]) {
 	f.expiry = make(entryHeap[byExpiry], 0, entries.Len())
 	entries.Ascend(func(e *entry) bool {
 		f.byStatus[f.codes.str(e.status)]++
+		f.names.add(e)
 		e.expIndex = -1
 		if e.usable() {
 			f.expiry.appendUnordered(e)

@@ -39,20 +39,6 @@ func (q *Queue) NamesAfter(after string, limit int) (names []string, unverified 
 	if !q.built {
 		return nil, nil, false, false
 	}
-	names = make([]string, 0, min(limit, q.byName.Len()))
-	q.byName.AscendGreaterOrEqual(&entry{name: after}, func(e *entry) bool {
-		switch {
-		case e.name == after:
-			return true
-		case len(names) == limit:
-			more = true
-			return false
-		}
-		if e.unverified {
-			unverified = append(unverified, len(names))
-		}
-		names = append(names, e.name)
-		return true
-	})
+	names, unverified, more = pageLocked(q.byName, after, limit, nil)
 	return names, unverified, more, true
 }
