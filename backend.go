@@ -30,7 +30,7 @@ long-lived token before it expires, from Vault's periodic function.
 
 // Factory is the logical.Factory Vault calls to create a mount of the plugin.
 func Factory(ctx context.Context, conf *logical.BackendConfig) (logical.Backend, error) {
-	b := newBackend(backendOptions{crashPoint: crashPointFromEnv()})
+	b := newBackend(backendOptions{crashPoint: crashPointFromEnv(), clock: clockFromEnv()})
 	if err := b.Setup(ctx, conf); err != nil {
 		return nil, err
 	}
