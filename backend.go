@@ -36,7 +36,7 @@ func Factory(ctx context.Context, conf *logical.BackendConfig) (logical.Backend,
 	if err != nil {
 		return nil, err
 	}
-	b := newBackend(backendOptions{crashPoint: crashPointFromEnv(), pinBaseURLs: pin})
+	b := newBackend(backendOptions{crashPoint: crashPointFromEnv(), pinBaseURLs: pin, clock: clockFromEnv()})
 	if err := b.Setup(ctx, conf); err != nil {
 		return nil, err
 	}

@@ -69,7 +69,13 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return newEnvWith(t, p)
+}
 
+// newEnvWith is newEnv with another build of the plugin (a test build with
+// build tags of its own).
+func newEnvWith(t *testing.T, p vaultproc.Build) *env {
+	t.Helper()
 	e := &env{t: t, secrets: &vaultproc.Secrets{}, appID: "e2e-app-" + vaultproc.RandHex(4)}
 	appSecret := e.secrets.Add("app secret", "e2e-secret-"+vaultproc.RandHex(16))
 	e.appSecret = appSecret

@@ -22,6 +22,7 @@ func (s *Server) adminRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /_fake/token-info", admin(s.adminTokenInfo))
 	mux.HandleFunc("POST /_fake/current-token", admin(s.adminCurrentToken))
 	mux.HandleFunc("POST /_fake/revoke", admin(s.adminRevoke))
+	mux.HandleFunc("POST /_fake/business-uninstall", admin(s.adminBusinessUninstall))
 	mux.HandleFunc("GET /_fake/calls", admin(s.adminCalls))
 	mux.HandleFunc("POST /_fake/clock", admin(s.adminClock))
 	mux.HandleFunc("POST /_fake/fail", admin(s.adminFail))

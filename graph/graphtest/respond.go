@@ -139,6 +139,8 @@ func (s *Server) liveLocked(rec *tokenRecord) *apiError {
 	switch {
 	case rec.Revoked && rec.revokeSubcode == subcodePasswordChanged:
 		return oauthError(190, subcodePasswordChanged, "Error validating access token: The session has been invalidated because the user changed their password or Facebook has changed the session for security reasons.")
+	case rec.Revoked && rec.revokeSubcode == subcodeAppNotInstalled:
+		return oauthError(190, subcodeAppNotInstalled, "Error validating access token: The user has not authorized application "+s.appID+".")
 	case rec.Revoked:
 		return oauthError(190, rec.revokeSubcode, "Error validating access token: The session is invalid because the user logged out.")
 	case !rec.ExpiresAt.IsZero() && !now.Before(rec.ExpiresAt):
