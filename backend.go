@@ -6,6 +6,7 @@ package instagram
 
 import (
 	"context"
+	"github.com/igvault/vault-plugin-secrets-instagram/internal/notify"
 	"github.com/igvault/vault-plugin-secrets-instagram/internal/schedule"
 	"net/http"
 	"strings"
@@ -50,6 +51,9 @@ type backendOptions struct {
 	// run's work (default: tickBudget from now); tests end it when they
 	// choose.
 	tickBudget func(context.Context) (context.Context, context.CancelFunc)
+	// notify adjusts the notification outbox's options (tests: no
+	// lingering, fixed jitter); nil is production's.
+	notify func(*notify.Options)
 }
 
 // backend owns everything a mount needs: its clock, its HTTP client, its
@@ -138,6 +142,11 @@ type backend struct {
 	recordSweepBacklog atomic.Bool
 	sweepMu            sync.Mutex
 	deletionSweepAfter string
+
+	// Notifications (notify.go): the outbox of signed webhook events, and
+	// whether the last app event sent said the app is paused.
+	outbox           *notify.Outbox
+	appPauseNotified atomic.Bool
 }
 
 func newBackend(opts backendOptions) *backend {
@@ -175,6 +184,7 @@ func newBackend(opts backendOptions) *backend {
 	}
 	b.stats.startedAt = b.clock.Now()
 	b.metrics = newEngineMetrics(b)
+	b.outbox = newOutbox(b, opts.notify)
 	b.bgCtx, b.bgCancel = context.WithCancel(context.Background())
 
 	b.Backend = &framework.Backend{
@@ -186,6 +196,8 @@ func newBackend(opts backendOptions) *backend {
 			SealWrapStorage: []string{
 				configStoragePath,
 				accountStoragePrefix,
+				// Undelivered events may carry a consent link.
+				notify.StoragePrefix,
 			},
 			// Pending authorization states are short-lived and single-use:
 			// replicating them would only spread them. auth-url and the
@@ -194,6 +206,10 @@ func newBackend(opts backendOptions) *backend {
 			LocalStorage: []string{
 				stateStoragePrefix,
 				signedRequestStoragePrefix,
+				// Events are delivered where the refreshes run, on this
+				// cluster's active node, and may carry a consent link:
+				// another cluster has nothing to do with them.
+				notify.StoragePrefix,
 			},
 			// Meta calls these, and the account owner's browser lands on
 			// the callback: neither holds a Vault token. Each checks its
@@ -254,6 +270,7 @@ func (b *backend) invalidate(_ context.Context, key string) {
 func (b *backend) clean(_ context.Context) {
 	b.bgCancel()
 	b.bgWG.Wait()
+	b.outbox.Close()
 	b.httpClient.CloseIdleConnections()
 }
 
