@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -124,15 +125,21 @@ func (e *testEnv) makeNeedsReauth(name string, u graphtest.User) {
 }
 
 // checkSignedAndClean verifies every delivery's signature and that no
-// secret the test knows is in any body.
+// secret the test knows is in any body (but the consent link's own state in
+// reauth_url, which is the link).
 func (e *testEnv) checkSignedAndClean(rcv *hookReceiver) {
 	e.t.Helper()
 	for i, d := range rcv.deliveries() {
 		if !notify.Verify([]byte(testNotifySecret), d.body, d.signature) {
 			e.t.Errorf("delivery %d (%s): the signature does not verify", i, d.ev.Type)
 		}
+		body := string(d.body)
+		if d.ev.ReauthURL != "" {
+			link, _ := json.Marshal(d.ev.ReauthURL)
+			body = strings.Replace(body, string(link), `""`, 1)
+		}
 		for _, s := range e.secrets {
-			if s != "" && strings.Contains(string(d.body), s) {
+			if s != "" && strings.Contains(body, s) {
 				e.t.Errorf("delivery %d (%s) carries a secret", i, d.ev.Type)
 			}
 		}
@@ -341,4 +348,75 @@ func TestNoNotifyURLStoresNothing(t *testing.T) {
 	if keys, _ := e.storage.List(context.Background(), notify.StoragePrefix); len(keys) != 0 {
 		t.Fatalf("events stored without notify_url: %v", keys)
 	}
+}
+
+// TestReauthLinkLoop: with notify_reauth_links, account.needs_reauth
+// carries a consent link; the owner following it through Meta's dialog
+// and the callback makes the account usable again, and
+// account.reauthorized follows. The link is single-use, lives a day, and
+// cannot hand the account to another user.
+func TestReauthLinkLoop(t *testing.T) {
+	e := newTestEnv(t)
+	rcv := e.enableNotify(answerAlways(http.StatusOK), map[string]any{"notify_reauth_links": true})
+	u := e.registerFromCode("shop", "shop_user")
+	e.makeNeedsReauth("shop", u)
+	e.delivered()
+
+	got := rcv.deliveries()
+	if len(got) != 1 || got[0].ev.Type != notify.NeedsReauth || got[0].ev.ReauthURL == "" {
+		t.Fatalf("deliveries %v; want one account.needs_reauth with a reauth_url", rcv.types())
+	}
+	link, err := url.Parse(got[0].ev.ReauthURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	state := link.Query().Get("state")
+	e.secrets = append(e.secrets, state, got[0].ev.ReauthURL)
+	if want := e.meta.Endpoints().AuthBaseURL + "/oauth/authorize"; link.Scheme+"://"+link.Host+link.Path != want {
+		t.Fatalf("reauth_url is %s, want Meta's dialog %s", link.Redacted(), want)
+	}
+	st, err := loadState(context.Background(), e.storage, hashState(state))
+	if err != nil || st == nil {
+		t.Fatalf("no pending state stored for the link: %v", err)
+	}
+	if st.Account != "shop" || !st.Replace || st.AllowUserChange || !st.ExpiresAt.Equal(e.clock.Now().Add(24*time.Hour)) {
+		t.Fatalf("the link's state: %+v; want account shop, replace, no user change, a day to live", st)
+	}
+
+	// The owner follows the link through Meta's dialog and the callback.
+	back := e.authorizeAtFake(link, url.Values{"fake_user": {"shop_user"}})
+	e.callback(logical.ReadOperation, back).expect(t, http.StatusOK, "Connected @shop_user to account shop")
+	e.delivered()
+	if a := e.account("shop"); a.Status != statusValid {
+		t.Fatalf("shop is %s after its owner re-authorized it", a.Status)
+	}
+	got = rcv.deliveries()
+	if len(got) != 2 || got[1].ev.Type != notify.Reauthorized || got[1].ev.Account != "shop" || got[1].ev.Status != statusValid {
+		t.Fatalf("deliveries %v; want account.reauthorized for shop after needs_reauth", rcv.types())
+	}
+	// Single-use: the same link again connects nothing.
+	e.callback(logical.ReadOperation, back).expect(t, http.StatusBadRequest, "unknown or was already used")
+
+	// The next needs_reauth brings a fresh link; another Instagram user
+	// opening it cannot take the account (the anti-repoint rule).
+	e.makeNeedsReauth("shop", u)
+	e.delivered()
+	got = rcv.deliveries()
+	if len(got) != 3 || got[2].ev.ReauthURL == "" || got[2].ev.ReauthURL == got[0].ev.ReauthURL {
+		t.Fatalf("the second needs_reauth carries no fresh link: %v", rcv.types())
+	}
+	e.secrets = append(e.secrets, got[2].ev.ReauthURL)
+	link2, _ := url.Parse(got[2].ev.ReauthURL)
+	e.secrets = append(e.secrets, link2.Query().Get("state"))
+	e.meta.AddUser("intruder")
+	back = e.authorizeAtFake(link2, url.Values{"fake_user": {"intruder"}})
+	e.callback(logical.ReadOperation, back).expect(t, http.StatusConflict)
+	if a := e.account("shop"); a.Status != statusNeedsReauth || a.UserID != u.UserID {
+		t.Fatalf("a link opened by another user changed the account: %s, user %s", a.Status, a.UserID)
+	}
+	e.delivered()
+	if n := len(rcv.deliveries()); n != 3 {
+		t.Fatalf("a refused re-authorization sent an event: %v", rcv.types())
+	}
+	e.checkSignedAndClean(rcv)
 }
