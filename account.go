@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/vault/sdk/logical"
+
+	"github.com/igvault/vault-plugin-secrets-instagram/internal/notify"
 )
 
 const (
@@ -76,6 +78,14 @@ type account struct {
 	// LastCheckedAt is the last debug_token health check (registration
 	// included); the next one is due an hour and a per-account offset later.
 	LastCheckedAt time.Time `json:"last_checked_at"`
+
+	// Not stored (notify_events.go): savedStatus is the status of the
+	// stored record this one was read from or replaces ("" for a new
+	// account), so that saving it knows which status change it makes;
+	// notifyAs is the event a transition asks for in place of the one
+	// the status change makes (markDeauthorized).
+	savedStatus string
+	notifyAs    notify.Type
 }
 
 func (a *account) clone() *account {
@@ -133,6 +143,7 @@ func loadAccount(ctx context.Context, s logical.Storage, name string) (*account,
 		return nil, fmt.Errorf("decoding account %q: %w", name, err)
 	}
 	migrateAccount(a) // migrate.go
+	a.savedStatus = a.Status
 	return a, nil
 }
 
@@ -148,8 +159,14 @@ func (b *backend) saveAccount(ctx context.Context, s logical.Storage, a *account
 	if err != nil {
 		return err
 	}
+	// A status change's event is stored before the change (notify_events.go).
+	ev, err := b.stageAccountEvent(ctx, s, a)
+	if err != nil {
+		return err
+	}
 	t := a.scheduled()
 	if err := b.announceIndex(ctx, s, a.Name, t); err != nil {
+		b.withdrawEvent(ctx, s, ev)
 		return err
 	}
 	if b.crashPoint != nil {
@@ -157,11 +174,17 @@ func (b *backend) saveAccount(ctx context.Context, s logical.Storage, a *account
 	}
 	if err := s.Put(ctx, entry); err != nil {
 		b.settleIndex(a.Name, t, false)
+		b.withdrawEvent(ctx, s, ev)
 		return fmt.Errorf("writing account %q: %w", a.Name, err)
 	}
+	if b.crashPoint != nil {
+		b.crashPoint(b.Logger(), crashAfterAccountWrite, a.Name)
+	}
+	a.savedStatus, a.notifyAs = a.Status, ""
 	b.cache.update(a.Name, a)
 	b.sched.Set(a.Name, t)
 	b.settleIndex(a.Name, t, true)
+	b.publishEvent(ctx, s, ev)
 	return nil
 }
 
@@ -170,9 +193,15 @@ func (b *backend) saveAccount(ctx context.Context, s logical.Storage, a *account
 // crash between the two leaves a record without an account, which the
 // periodic work forgets when it finds the account gone.
 func (b *backend) deleteAccount(ctx context.Context, s logical.Storage, name string) error {
+	ev, err := b.stageDeletedEvent(ctx, s, name) // notify_events.go
+	if err != nil {
+		return err
+	}
 	if err := s.Delete(ctx, accountStoragePrefix+name); err != nil {
+		b.withdrawEvent(ctx, s, ev)
 		return fmt.Errorf("deleting account %q: %w", name, err)
 	}
+	b.publishEvent(ctx, s, ev)
 	b.cache.drop(name)
 	_, known := b.sched.AccountOf(name)
 	b.sched.Remove(name)

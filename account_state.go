@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/igvault/vault-plugin-secrets-instagram/graph"
+	"github.com/igvault/vault-plugin-secrets-instagram/internal/notify"
 )
 
 // An account's lifecycle. Its status says what the engine can do for it:
@@ -90,6 +91,7 @@ func (a *account) markDeauthorized(now time.Time) {
 	a.AccessToken = ""
 	a.UserAccessToken = ""
 	a.markNeedsReauth(now, deauthorizedError)
+	a.notifyAs = notify.Deauthorized // not account.needs_reauth
 }
 
 // recordRefreshSuccess stores the token an Instagram refresh gave: a new

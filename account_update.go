@@ -26,6 +26,11 @@ func (b *backend) updateAccount(ctx context.Context, s logical.Storage, name str
 	if next == nil || next == stored {
 		return stored, err
 	}
+	if stored != nil {
+		// A new record replacing the stored one (a re-authorization)
+		// changes the stored status as a clone would (notify_events.go).
+		next.savedStatus = stored.Status
+	}
 	if serr := b.saveAccount(ctx, s, next); serr != nil {
 		return stored, serr
 	}

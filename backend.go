@@ -7,6 +7,7 @@ package instagram
 import (
 	"context"
 	"errors"
+	"github.com/igvault/vault-plugin-secrets-instagram/internal/notify"
 	"github.com/igvault/vault-plugin-secrets-instagram/internal/schedule"
 	"net/http"
 	"strings"
@@ -62,6 +63,9 @@ type backendOptions struct {
 	// pinBaseURLs pins every base URL to Meta's default (pin_base_urls.go;
 	// Factory reads it from the plugin's environment).
 	pinBaseURLs bool
+	// notify adjusts the notification outbox's options (tests: no
+	// lingering, fixed jitter); nil is production's.
+	notify func(*notify.Options)
 }
 
 // backend owns everything a mount needs: its clock, its HTTP client, its
@@ -168,6 +172,11 @@ type backend struct {
 	recordSweepBacklog atomic.Bool
 	sweepMu            sync.Mutex
 	deletionSweepAfter string
+
+	// Notifications (notify.go): the outbox of signed webhook events, and
+	// whether the last app event sent said the app is paused.
+	outbox           *notify.Outbox
+	appPauseNotified atomic.Bool
 }
 
 func newBackend(opts backendOptions) *backend {
@@ -211,6 +220,7 @@ func newBackend(opts backendOptions) *backend {
 	}
 	b.stats.startedAt = b.clock.Now()
 	b.metrics = newEngineMetrics(b)
+	b.outbox = newOutbox(b, opts.notify)
 	b.bgCtx, b.bgCancel = context.WithCancel(context.Background())
 
 	b.Backend = &framework.Backend{
@@ -223,6 +233,8 @@ func newBackend(opts backendOptions) *backend {
 				configStoragePath,
 				accountStoragePrefix,
 				mountKeyPath,
+				// Undelivered events may carry a consent link.
+				notify.StoragePrefix,
 			},
 			// Pending authorization states are short-lived and single-use:
 			// replicating them would only spread them. auth-url and the
@@ -232,6 +244,10 @@ func newBackend(opts backendOptions) *backend {
 				stateStoragePrefix,
 				signedRequestStoragePrefix,
 				signedRequestHorizonPath,
+				// Events are delivered where the refreshes run, on this
+				// cluster's active node, and may carry a consent link:
+				// another cluster has nothing to do with them.
+				notify.StoragePrefix,
 			},
 			// Meta calls these, and the account owner's browser lands on
 			// the callback: neither holds a Vault token. Each checks its
@@ -299,6 +315,7 @@ func (b *backend) invalidate(_ context.Context, key string) {
 func (b *backend) clean(_ context.Context) {
 	b.bgCancel()
 	b.bgWG.Wait()
+	b.outbox.Close()
 	b.httpClient.CloseIdleConnections()
 }
 

@@ -94,6 +94,13 @@ type config struct {
 	GraphBaseURL         string `json:"graph_base_url"`
 	FacebookAuthBaseURL  string `json:"facebook_auth_base_url"`
 	FacebookGraphBaseURL string `json:"facebook_graph_base_url"`
+
+	// Notifications (path_config_notify.go): where signed events go, the
+	// key that signs them (write-only), and whether needs_reauth events
+	// carry a consent link. An empty NotifyURL sends no webhook.
+	NotifyURL         string `json:"notify_url,omitempty"`
+	NotifySecret      string `json:"notify_secret,omitempty"`
+	NotifyReauthLinks bool   `json:"notify_reauth_links,omitempty"`
 }
 
 func defaultConfig() *config {

@@ -84,6 +84,7 @@ func newEngineMetrics(b *backend) *engineMetrics {
 	}
 	m.registry.MustRegister(m.metaDuration, m.metaResponses, m.appUsage, newStateCollector(b))
 	m.registry.MustRegister(m.proxy.collectors()...)
+	m.registry.MustRegister(newNotifyCollector(b)) // metrics_notify.go
 	return m
 }
 

@@ -2,6 +2,7 @@ package instagram
 
 import (
 	"context"
+	"maps"
 	"net/http"
 	"strings"
 	"time"
@@ -24,7 +25,7 @@ empty value (api_base_url=) puts a field back to Meta's host.
 `
 
 func configFields() map[string]*framework.FieldSchema {
-	return map[string]*framework.FieldSchema{
+	f := map[string]*framework.FieldSchema{
 		"app_id": {
 			Type:        framework.TypeString,
 			Description: "The Instagram app ID (Instagram Login) or Meta app ID (Facebook Login). Required on first write.",
@@ -133,6 +134,8 @@ func configFields() map[string]*framework.FieldSchema {
 			Default:     "https://graph.facebook.com",
 		},
 	}
+	maps.Copy(f, notifyConfigFields()) // path_config_notify.go
+	return f
 }
 
 // configWriteResponses: a write answers nothing, or only warnings (a
@@ -151,6 +154,7 @@ func configResponseFields() map[string]*framework.FieldSchema {
 		Type:        framework.TypeBool,
 		Description: "Whether an app secret is stored.",
 	}
+	notifyResponseFields(f)
 	return f
 }
 
@@ -234,6 +238,7 @@ func (b *backend) pathConfigRead(ctx context.Context, req *logical.Request, _ *f
 		"facebook_auth_base_url":  cfg.FacebookAuthBaseURL,
 		"facebook_graph_base_url": cfg.FacebookGraphBaseURL,
 	}}
+	maps.Copy(resp.Data, notifyConfigRead(cfg))
 	if w := retiredScopesWarning(cfg); w != "" {
 		resp.AddWarning(w)
 	}
@@ -316,6 +321,7 @@ func applyConfigFields(cfg *config, d *framework.FieldData) {
 	strField("graph_base_url", &cfg.GraphBaseURL)
 	strField("facebook_auth_base_url", &cfg.FacebookAuthBaseURL)
 	strField("facebook_graph_base_url", &cfg.FacebookGraphBaseURL)
+	applyNotifyConfigFields(cfg, d)
 	if v, ok := d.GetOk("app_secret"); ok {
 		// Secrets are taken as given: surrounding spaces may be part of
 		// nothing real, but trimming silently could hide a paste error.
@@ -407,6 +413,9 @@ func validateConfig(cfg *config) error {
 		return err
 	}
 	if err := checkAllowedConfigIDs(cfg); err != nil {
+		return err
+	}
+	if err := validateNotifyConfig(cfg); err != nil {
 		return err
 	}
 	return validateAuthFlowConfig(cfg)

@@ -76,6 +76,7 @@ func pathStatus(b *backend) []*framework.Path {
 						"health_findings":              {Type: framework.TypeStringSlice, Description: "What made health what it is, one line per finding."},
 						"accounts_health":              {Type: framework.TypeString, Description: "The accounts' verdict: error while any needs its owner to authorize again, warning while any refresh is failing or a Facebook Login token is expiring, else ok."},
 						"accounts_health_findings":     {Type: framework.TypeStringSlice, Description: "What made accounts_health what it is: counts by status, never a name."},
+						"notifications":                {Type: framework.TypeMap, Description: "The webhook outbox (docs/notifications.md): enabled (notify_url set), pending, delivered, failed_attempts, dropped_expired, dropped_backlog, oldest_pending_age_seconds, and loaded (false until this node read the events stored before it started; pending is partial until then). The counters count since the plugin started."},
 					},
 				}}},
 			},
@@ -115,6 +116,7 @@ func (b *backend) pathStatusRead(ctx context.Context, req *logical.Request, _ *f
 		"app_paused_until":         formatTime(pausedUntil),
 		"app_pause_reason":         pauseReason,
 	}}
+	resp.Data["notifications"] = b.notifyStatus(cfg) // metrics_notify.go
 	b.addAppHealth(resp, cfg)
 	b.addAccountsHealth(resp)
 	return resp, nil

@@ -54,6 +54,9 @@ func (b *backend) periodic(ctx context.Context, req *logical.Request) error {
 	if !b.WriteSafeReplicationState() {
 		return nil
 	}
+	// Hand notification delivery off, after this run's refreshes (whose
+	// events were handed off as they were stored): notify.go.
+	defer b.notifyPeriodic(ctx, req.Storage)
 	if !b.ticking.CompareAndSwap(false, true) {
 		return nil
 	}

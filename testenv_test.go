@@ -75,6 +75,13 @@ type testEnv struct {
 
 func newTestEnv(t *testing.T) *testEnv {
 	t.Helper()
+	return newTestEnvConf(t, nil)
+}
+
+// newTestEnvConf is newTestEnv with adjust given the backend's config
+// before Setup (an event sender, say).
+func newTestEnvConf(t *testing.T, adjust func(*logical.BackendConfig)) *testEnv {
+	t.Helper()
 	clk := newFakeClock()
 	meta := graphtest.New(graphtest.Options{AppID: testAppID, AppSecret: testAppSecret, Now: clk.Now})
 	t.Cleanup(meta.Close)
@@ -83,6 +90,9 @@ func newTestEnv(t *testing.T) *testEnv {
 	conf := logical.TestBackendConfig()
 	conf.Logger = hclog.New(&hclog.LoggerOptions{Output: logs, Level: hclog.Trace})
 	conf.StorageView = &logical.InmemStorage{}
+	if adjust != nil {
+		adjust(conf)
+	}
 
 	b := newBackend(backendOptions{clock: clk, jitter: func() float64 { return 1 }})
 	if err := b.Setup(context.Background(), conf); err != nil {

@@ -253,6 +253,17 @@ cat <<EOF
   vault read instagram/token/demo
   vault read instagram/accounts/demo
 
+Watch the engine's signed webhooks (docs/notifications.md) arrive at a
+local receiver that checks each signature and prints the event:
+
+  NOTIFY_SECRET=dev-notify-secret go run ./docs/examples/receiver &   # 127.0.0.1:9000
+  vault write instagram/config notify_url=http://127.0.0.1:9000/hook \
+    notify_secret=dev-notify-secret notify_reauth_links=true
+  vault delete instagram/accounts/demo   # an account.deleted event arrives
+
+(Without Go, \`nc -lk 127.0.0.1 9000\` shows the raw requests; it answers
+nothing, so the engine keeps retrying each one.)
+
 Refreshes, the authorization flow, failures: docs/make-dev.md.
 Ctrl-C stops Vault$([ "$use_fake" = 1 ] && echo " and the fake Meta"). Everything is in memory: a restart starts clean.
 EOF
