@@ -96,6 +96,11 @@ func (b *backend) pathCallbackHandle(ctx context.Context, req *logical.Request, 
 	log := b.Logger().With("path", "callback")
 	get := func(k string) string { return strings.TrimSpace(d.Get(k).(string)) }
 
+	// A code longer than any Meta issues is refused first, leaving the
+	// state unused and sending nothing (callback_code_bound.go).
+	if codeTooLong(get("code")) {
+		return b.refuseOverlongCallbackCode()
+	}
 	// The state comes first, whatever else the request says: it is what
 	// proves the request continues an authorization this engine started,
 	// and nothing from the query is shown before it has been checked.

@@ -91,6 +91,26 @@ func TestOversizedStringsFromMetaAreMalformed(t *testing.T) {
 		{"debug_token user_id", graphtest.EndpointDebugToken, "user_id", debug,
 			func(v string) string { return `{"data":{"is_valid":true,"user_id":` + v + `}}` },
 			long(20), long(100)},
+		{"debug_token app_id", graphtest.EndpointDebugToken, "app_id", debug,
+			func(v string) string { return `{"data":{"is_valid":true,"user_id":"1","app_id":` + v + `}}` },
+			long(20), long(100)},
+		{"debug_token type", graphtest.EndpointDebugToken, "type", debug,
+			func(v string) string { return `{"data":{"is_valid":true,"user_id":"1","type":` + v + `}}` },
+			`"SYSTEM_USER"`, fmt.Sprintf("%q", strings.Repeat("T", 100))},
+		{"me user_id", graphtest.EndpointMe, "user_id", me,
+			func(v string) string { return `{"id":"1","user_id":` + v + `}` },
+			long(30), long(100)},
+		{"me account_type", graphtest.EndpointMe, "account_type", me,
+			func(v string) string { return `{"id":"1","user_id":"2","account_type":` + v + `}` },
+			`"BUSINESS"`, fmt.Sprintf("%q", strings.Repeat("B", 100))},
+		{"pages id", graphtest.EndpointPages, "id", pages,
+			func(v string) string { return `{"data":[{"id":` + v + `,"name":"P","access_token":"EAAp"}]}` },
+			long(20), long(100)},
+		{"pages instagram_business_account", graphtest.EndpointPages, "instagram_business_account", pages,
+			func(v string) string {
+				return `{"data":[{"id":"1","name":"P","access_token":"EAAp","instagram_business_account":{"id":` + v + `}}]}`
+			},
+			long(20), long(100)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
