@@ -18,6 +18,10 @@ type target struct {
 	// url, when set, is the whole URL of a target outside Vault (a direct
 	// Graph call on the fake Meta), path then only names it.
 	url string
+	// metaLatency, when set, is how long the fake Meta takes to answer
+	// while the target is measured: Graph's own latency, for the calls
+	// that reach it.
+	metaLatency time.Duration
 }
 
 // newHTTPClient is the one client every measurement shares: HTTP/1.1 with

@@ -651,7 +651,9 @@ func (e *env) measureAll(ctx context.Context) error {
 				if ctx.Err() != nil {
 					return ctx.Err()
 				}
+				e.fake.SetLatency(t.metaLatency)
 				s := loadRun(ctx, e.client, e.urlOf(t), rootToken, c, e.o.warmup, e.o.duration)
+				e.fake.SetLatency(0)
 				rate := float64(len(s.lat)) / s.window.Seconds()
 				logf("round %d/%d %-12s conns=%-3d %8.0f req/s errors=%d", round+1, e.o.rounds, t.key, c, rate, s.errors)
 				if s.firstErr != nil {
