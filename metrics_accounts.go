@@ -24,6 +24,7 @@ const (
 
 type accountDescs struct {
 	status, expiry, scopes, omitted *prometheus.Desc
+	proxyCalls, proxySeconds        *prometheus.Desc
 }
 
 func newAccountDescs() accountDescs {
@@ -31,10 +32,12 @@ func newAccountDescs() accountDescs {
 		return prometheus.NewDesc("vault_instagram_account_"+name, help, labels, nil)
 	}
 	return accountDescs{
-		status:  d("status", "1 for the account's status; only the most urgent accounts (metrics/accounts limit).", "account", "status"),
-		expiry:  d("token_expiry_timestamp_seconds", "Unix time the account's token expires; absent when unknown or never.", "account"),
-		scopes:  d("missing_scopes", "1 for an account granted fewer scopes than config's scopes; absent for the others.", "account"),
-		omitted: d("series_omitted", "Accounts left out of this answer by its limit: all less urgent than those in it."),
+		status:       d("status", "1 for the account's status; only the most urgent accounts (metrics/accounts limit).", "account", "status"),
+		expiry:       d("token_expiry_timestamp_seconds", "Unix time the account's token expires; absent when unknown or never.", "account"),
+		scopes:       d("missing_scopes", "1 for an account granted fewer scopes than config's scopes; absent for the others.", "account"),
+		omitted:      d("series_omitted", "Accounts left out of this answer by its limit: all less urgent than those in it."),
+		proxyCalls:   d("proxy_requests_total", "Graph calls made through proxy/ with the account's token since the plugin started; absent for an account that made none.", "account"),
+		proxySeconds: d("proxy_request_seconds_total", "Time those calls took, in seconds.", "account"),
 	}
 }
 
@@ -42,7 +45,7 @@ func newAccountDescs() accountDescs {
 func (m *engineMetrics) accountFamilies(limit int) ([]*dto.MetricFamily, error) {
 	figs, total := m.b.sched.MostUrgent(limit)
 	reg := prometheus.NewRegistry()
-	if err := reg.Register(accountsPage{descs: m.accountDescs, figs: figs, omitted: total - len(figs)}); err != nil {
+	if err := reg.Register(accountsPage{descs: m.accountDescs, figs: figs, omitted: total - len(figs), proxy: m.proxy}); err != nil {
 		return nil, err
 	}
 	return reg.Gather()
@@ -53,6 +56,7 @@ type accountsPage struct {
 	descs   accountDescs
 	figs    []schedule.AccountFigure
 	omitted int
+	proxy   *proxyMetrics
 }
 
 func (p accountsPage) Describe(ch chan<- *prometheus.Desc) {
@@ -60,6 +64,8 @@ func (p accountsPage) Describe(ch chan<- *prometheus.Desc) {
 	ch <- p.descs.expiry
 	ch <- p.descs.scopes
 	ch <- p.descs.omitted
+	ch <- p.descs.proxyCalls
+	ch <- p.descs.proxySeconds
 }
 
 func (p accountsPage) Collect(ch chan<- prometheus.Metric) {
@@ -70,6 +76,10 @@ func (p accountsPage) Collect(ch chan<- prometheus.Metric) {
 		}
 		if a.MissingScopes {
 			ch <- prometheus.MustNewConstMetric(p.descs.scopes, prometheus.GaugeValue, 1, a.Name)
+		}
+		if f, ok := p.proxy.ofAccount(a.Name); ok {
+			ch <- prometheus.MustNewConstMetric(p.descs.proxyCalls, prometheus.CounterValue, float64(f.calls), a.Name)
+			ch <- prometheus.MustNewConstMetric(p.descs.proxySeconds, prometheus.CounterValue, f.seconds, a.Name)
 		}
 	}
 	ch <- prometheus.MustNewConstMetric(p.descs.omitted, prometheus.GaugeValue, float64(max(p.omitted, 0)))

@@ -25,6 +25,16 @@ type proxyMetrics struct {
 
 	mu   sync.Mutex
 	seen map[string]bool
+	// byAccount is each account's calls, for metrics/accounts (which may
+	// name accounts); an entry is a few dozen bytes, at most one an
+	// account that ever called.
+	byAccount map[string]*proxyAccountFigures
+}
+
+// proxyAccountFigures are one account's proxied calls and their time.
+type proxyAccountFigures struct {
+	calls   uint64
+	seconds float64
 }
 
 func newProxyMetrics() *proxyMetrics {
@@ -38,7 +48,8 @@ func newProxyMetrics() *proxyMetrics {
 			Help:    "How long Graph calls through proxy/ took, by Graph path family.",
 			Buckets: metaDurationBuckets,
 		}, []string{"family"}),
-		seen: map[string]bool{},
+		seen:      map[string]bool{},
+		byAccount: map[string]*proxyAccountFigures{},
 	}
 }
 
@@ -46,11 +57,31 @@ func (m *proxyMetrics) collectors() []prometheus.Collector {
 	return []prometheus.Collector{m.calls, m.duration}
 }
 
-// observe counts one proxied call.
-func (m *proxyMetrics) observe(family, outcome string, took time.Duration) {
+// observe counts one proxied call of account.
+func (m *proxyMetrics) observe(account, family, outcome string, took time.Duration) {
 	family = m.bounded(family)
 	m.calls.WithLabelValues(family, outcome).Inc()
 	m.duration.WithLabelValues(family).Observe(took.Seconds())
+	m.mu.Lock()
+	f := m.byAccount[account]
+	if f == nil {
+		f = &proxyAccountFigures{}
+		m.byAccount[account] = f
+	}
+	f.calls++
+	f.seconds += took.Seconds()
+	m.mu.Unlock()
+}
+
+// ofAccount is account's proxied calls so far.
+func (m *proxyMetrics) ofAccount(account string) (proxyAccountFigures, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	f, ok := m.byAccount[account]
+	if !ok {
+		return proxyAccountFigures{}, false
+	}
+	return *f, true
 }
 
 // bounded is family cut to maxFamilyDepth segments, or "{overflow}" once

@@ -300,3 +300,30 @@ func TestProxySessionEndedLandsInTheSameNeedsReauth(t *testing.T) {
 		t.Fatalf("status %q, last_error %q; want the session-ended wording", a.Status, a.LastError)
 	}
 }
+
+// TestProxyCallsPerAccountAreOnTheAccountsMetrics: each account's calls
+// through the proxy (and their time) are on metrics/accounts, which names
+// accounts on purpose, never on metrics.
+func TestProxyCallsPerAccountAreOnTheAccountsMetrics(t *testing.T) {
+	e := newTestEnv(t)
+	e.configure(nil)
+	e.registerFromCode("shop", "shop_user")
+	e.registerFromCode("cafe", "cafe_user")
+	for range 3 {
+		e.mustOK(e.read("proxy/shop/me"))
+	}
+	e.mustOK(e.read("proxy/cafe/me"))
+	text := e.scrapeAt("metrics/accounts", nil).body
+	for _, want := range []string{
+		`vault_instagram_account_proxy_requests_total{account="shop"} 3`,
+		`vault_instagram_account_proxy_requests_total{account="cafe"} 1`,
+		`vault_instagram_account_proxy_request_seconds_total{account="shop"}`,
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("metrics/accounts lacks %s", want)
+		}
+	}
+	if plain := e.scrapeAt("metrics", nil).body; strings.Contains(plain, "account_proxy") {
+		t.Error("the metrics path has per-account proxy series")
+	}
+}

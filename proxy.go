@@ -64,7 +64,7 @@ func (b *backend) proxyGraph(ctx context.Context, req *logical.Request, d *frame
 	call := graph.PassthroughCall{GraphBase: a.login().graphHost(cfg, a), Version: meta.Endpoints().Version, Method: method, Path: path, Params: params, Token: a.AccessToken}
 	start := time.Now()
 	ans, err := meta.Passthrough(ctx, call)
-	b.metrics.proxy.observe(proxy.Family(path), proxyOutcome(ans, err), time.Since(start))
+	b.metrics.proxy.observe(name, proxy.Family(path), proxyOutcome(ans, err), time.Since(start))
 	if err != nil {
 		return b.proxyFailure(ctx, req.Storage, a, call, err, cfg.AppSecret)
 	}
