@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/vault/sdk/logical"
+	"github.com/igvault/vault-plugin-secrets-instagram/graph"
 )
 
 // The sweep horizon. The engine remembers each signed request it accepted
@@ -64,13 +65,13 @@ func raiseHorizon(ctx context.Context, s logical.Storage, before time.Time) erro
 }
 
 // checkHorizon refuses a verified request issued before the horizon.
-func checkHorizon(ctx context.Context, s logical.Storage, sr *signedRequest) error {
+func checkHorizon(ctx context.Context, s logical.Storage, sr *graph.SignedRequest) error {
 	before, err := loadHorizon(ctx, s)
 	if err != nil {
 		return err
 	}
 	if sr.IssuedAt.Before(before) {
-		return badSignedRequest(srForgotten)
+		return &graph.SignedRequestError{Reason: graph.SignedRequestForgotten}
 	}
 	return nil
 }
