@@ -80,7 +80,7 @@ func (b *backend) tick(ctx context.Context, s logical.Storage) error {
 		}
 	}
 	// Whatever this run does, the schedule index's shards that memory has
-	// moved past are written at its end (index.go).
+	// moved past are written at its end (schedule_index.go).
 	defer func() {
 		if err := b.flushIndex(ctx, s); err != nil {
 			b.Logger().Warn("could not write the schedule index; the next periodic run retries", "error", err)

@@ -11,7 +11,7 @@ import (
 
 // The sweep horizon. The engine remembers each signed request it accepted
 // until the request is older than signed_request_max_age, then forgets it
-// (callback_records.go). Raising the max age afterwards would let those
+// (signed_request_records.go). Raising the max age afterwards would let those
 // forgotten requests verify again, with nothing to say they were acted on:
 // a replay would act, and store, anew. So the sweep first records how far
 // it forgets (the horizon: every request issued before it may have been

@@ -9,7 +9,7 @@ import (
 )
 
 // The schedule index's shard codec: how the plugin encodes a shard's
-// records into the storage entries it keeps them in (index.go in the
+// records into the storage entries it keeps them in (schedule_index.go in the
 // plugin says how they are stored, and why no account goes missing).
 //
 // A shard entry is a format byte, the shard's scope names (a count, then

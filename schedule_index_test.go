@@ -170,7 +170,7 @@ func (e *testEnv) scheduleState() map[string]string {
 
 // TestIndexWrittenBeforeTheAccount: a save writes the account's index
 // shard before the account, a delete deletes the account before writing
-// its shard (index.go says why), and the index holds exactly the stored
+// its shard (schedule_index.go says why), and the index holds exactly the stored
 // accounts with their timings.
 func TestIndexWrittenBeforeTheAccount(t *testing.T) {
 	e := newTestEnv(t)
