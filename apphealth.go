@@ -239,7 +239,7 @@ func (b *backend) appLevelFailure(stored *account, err error, secrets ...string)
 	p, _ := graph.AppProblemOf(err)
 	return fmt.Sprintf(
 		"Meta reports a problem with the app itself (%s), not with this account, whose token is unchanged; calls to Meta are paused until %s: %s",
-		p.Kind, formatTime(b.appPausedAt()), redact(err.Error(), secrets...))
+		p.Kind, formatTime(b.appPausedAt()), graph.Redact(err.Error(), secrets...))
 }
 
 // addAppHealth adds the app-level figures and verdict to a status answer,

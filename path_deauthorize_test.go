@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"github.com/igvault/vault-plugin-secrets-instagram/internal/schedule"
 	"net/http"
 	"reflect"
 	"strings"
@@ -12,10 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/igvault/vault-plugin-secrets-instagram/graph/graphtest"
-	"github.com/igvault/vault-plugin-secrets-instagram/internal/schedule"
-
 	"github.com/hashicorp/vault/sdk/logical"
+	"github.com/igvault/vault-plugin-secrets-instagram/graph/graphtest"
 )
 
 // answer is what Vault would send for a handler's result, whatever form it

@@ -317,7 +317,7 @@ func refreshRefusal(a *account, now time.Time) error {
 // permission needs the account owner and stops the retries.
 func (b *backend) recordFailure(a *account, err error, now time.Time, appSecret string) {
 	b.stats.recordRefreshFailed(graph.Classify(err).String())
-	a.recordRefreshFailure(now, err, redact(err.Error(), a.AccessToken, appSecret), b.backoff)
+	a.recordRefreshFailure(now, err, graph.Redact(err.Error(), a.AccessToken, appSecret), b.backoff)
 }
 
 // backoff is the delay before retry n (1-based): base·2^(n-1), capped, with

@@ -2,6 +2,7 @@ package instagram
 
 import (
 	"errors"
+	"github.com/igvault/vault-plugin-secrets-instagram/internal/schedule"
 	"io"
 	"net/http"
 	"net/url"
@@ -9,8 +10,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/igvault/vault-plugin-secrets-instagram/internal/schedule"
 
 	"github.com/hashicorp/vault/sdk/logical"
 
