@@ -236,7 +236,7 @@ func (b *backend) metaFor(ctx context.Context, s logical.Storage) (metaClient, *
 		AppSecret:  cfg.AppSecret,
 		Endpoints:  cfg.endpoints(),
 		HTTPClient: b.httpClient,
-		UserAgent:  "vault-plugin-secrets-instagram/" + Version,
+		UserAgent:  b.userAgent(ctx),
 		Observer:   metaObserver{b},
 		Now:        b.clock.Now,
 	})
