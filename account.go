@@ -150,7 +150,7 @@ func loadAccount(ctx context.Context, s logical.Storage, name string) (*account,
 // saveAccount stores the account and updates the cache and the schedule.
 // The caller holds the account's write lock.
 //
-// The schedule index record goes first, the account second (index.go): a
+// The schedule index record goes first, the account second (schedule_index.go): a
 // crash between the two leaves a pending record, which the next start
 // makes due at once, and never an account the index does not know.
 func (b *backend) saveAccount(ctx context.Context, s logical.Storage, a *account) error {
@@ -189,7 +189,7 @@ func (b *backend) saveAccount(ctx context.Context, s logical.Storage, a *account
 }
 
 // deleteAccount removes the account everywhere. The caller holds its lock.
-// The account goes first, its schedule index record second (index.go): a
+// The account goes first, its schedule index record second (schedule_index.go): a
 // crash between the two leaves a record without an account, which the
 // periodic work forgets when it finds the account gone.
 func (b *backend) deleteAccount(ctx context.Context, s logical.Storage, name string) error {

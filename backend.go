@@ -118,7 +118,7 @@ type backend struct {
 	sched     *schedule.Queue
 	ticking   atomic.Bool
 	rebuildMu sync.Mutex
-	// index orders the writers of the schedule index's shards (index.go).
+	// index orders the writers of the schedule index's shards (schedule_index.go).
 	index scheduleIndex
 	// mountKey is the mount's secret (mount_key.go), once loaded; under
 	// mountKeyMu.
@@ -162,7 +162,7 @@ type backend struct {
 	stateSweepAfter   string
 	stateSweepBacklog atomic.Bool
 	// signedRequestMu serialises acting on accepted signed requests
-	// (callback_records.go). lastRecordSweep is when the callbacks'
+	// (signed_request_records.go). lastRecordSweep is when the callbacks'
 	// expired records were last swept (Unix nanoseconds);
 	// recordSweepBacklog says that sweep stopped at its bound, and
 	// deletionSweepAfter (under sweepMu) the deletion record it stopped

@@ -79,11 +79,11 @@ type config struct {
 	// RedirectURI (another address of the same Vault, say).
 	AllowedRedirectURIs []string      `json:"allowed_redirect_uris"`
 	StateTTL            time.Duration `json:"state_ttl"`
-	// MaxPendingStates caps the pending authorization states (authstate.go).
+	// MaxPendingStates caps the pending authorization states (pending_states.go).
 	MaxPendingStates    int           `json:"max_pending_states"`
 	SignedRequestMaxAge time.Duration `json:"signed_request_max_age"`
 	// DeletionRecordTTL is how long a data deletion's status record is
-	// kept (callback_records.go).
+	// kept (signed_request_records.go).
 	DeletionRecordTTL time.Duration `json:"deletion_record_ttl"`
 	// PublicURL is the mount's public address, for the status URL a
 	// data-deletion request answers; empty: RedirectURI without /callback.
@@ -243,7 +243,7 @@ func (b *backend) metaFor(ctx context.Context, s logical.Storage) (metaClient, *
 		AppSecret:  cfg.AppSecret,
 		Endpoints:  cfg.endpoints(),
 		HTTPClient: b.httpClient,
-		UserAgent:  "vault-plugin-secrets-instagram/" + Version,
+		UserAgent:  b.userAgent(ctx),
 		Observer:   metaObserver{b},
 		Now:        b.clock.Now,
 	})

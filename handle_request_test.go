@@ -274,7 +274,7 @@ func TestFrontDoorPathsCoverEveryPath(t *testing.T) {
 func malformedValue() any { return map[string]any{"not": []any{"a", "value"}} }
 
 // TestFrameworkConvertsEveryFieldBeforeAnyHandler is why the engine no
-// longer checks each field's type in its handlers (fields.go's checkFields
+// longer checks each field's type in its handlers (input_checks.go's checkFields
 // did, in every operation, as did checkFieldsQuiet on the unauthenticated
 // paths): the framework converts every field before it calls a handler and
 // refuses the request when one does not convert, so that check could never

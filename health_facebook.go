@@ -73,14 +73,14 @@ func (b *backend) checkFacebookAccount(ctx context.Context, s logical.Storage, f
 		// debug_token's own errors concern the call (the app's
 		// credentials, Meta's availability), not the token checked: the
 		// token's verdict comes in data.is_valid.
-		next.recordFacebookCheckFailure(now, "health check (debug_token) failed: "+redact(err.Error(), stored.AccessToken, stored.UserAccessToken, cfg.AppSecret))
+		next.recordFacebookCheckFailure(now, "health check (debug_token) failed: "+graph.Redact(err.Error(), stored.AccessToken, stored.UserAccessToken, cfg.AppSecret))
 		return b.saveFailedCheck(ctx, s, stored, next, graph.Classify(err))
 	}
 
 	if !info.IsValid || (info.Error != nil && info.Error.Code == 190) {
 		why := "Facebook reports the token invalid"
 		if info.Error != nil {
-			why += ": " + redact(info.Error.Error(), stored.AccessToken, stored.UserAccessToken, cfg.AppSecret)
+			why += ": " + graph.Redact(info.Error.Error(), stored.AccessToken, stored.UserAccessToken, cfg.AppSecret)
 		}
 		why += "; the owner must authorize again (auth-url)"
 		if sessionEnded(info.Error) {

@@ -41,7 +41,7 @@ func (b *backend) checkInstagramAccount(ctx context.Context, s logical.Storage, 
 		return stored, &workError{check: true, account: stored.Name, class: graph.Classify(err),
 			msg: b.appLevelFailure(stored, err, stored.AccessToken, cfg.AppSecret)}
 	}
-	msg := "health check (me) failed: " + redact(err.Error(), stored.AccessToken, cfg.AppSecret)
+	msg := "health check (me) failed: " + graph.Redact(err.Error(), stored.AccessToken, cfg.AppSecret)
 	class := graph.Classify(err)
 	if class == graph.ClassReauth {
 		why := msg + "; the owner must authorize again (auth-url)"

@@ -225,7 +225,7 @@ func invalidTokenError(field, what string, info *graph.TokenInfo, secrets ...str
 	if info.Error != nil {
 		why = info.Error.Error()
 	}
-	return badField(field, "Facebook reports the %s invalid: %s", what, redact(why, secrets...))
+	return badField(field, "Facebook reports the %s invalid: %s", what, graph.Redact(why, secrets...))
 }
 
 // facebookTokenAccount builds the record of the account serving tok, a

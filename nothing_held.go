@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/vault/sdk/logical"
+	"github.com/igvault/vault-plugin-secrets-instagram/graph"
 )
 
 // A data deletion request for a user with no account here deletes nothing,
@@ -31,7 +32,7 @@ const deletionStatusNoData = "no_data_held"
 
 // nothingHeldCode is the derived confirmation code of a deletion request
 // that found nothing.
-func (b *backend) nothingHeldCode(ctx context.Context, s logical.Storage, sr *signedRequest) (string, error) {
+func (b *backend) nothingHeldCode(ctx context.Context, s logical.Storage, sr *graph.SignedRequest) (string, error) {
 	key, err := b.deletionCodeKey(ctx, s)
 	if err != nil {
 		return "", err

@@ -368,17 +368,3 @@ func (b *backend) pathAccountDelete(ctx context.Context, req *logical.Request, _
 	}
 	return nil, nil
 }
-
-func formatTime(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.UTC().Format(time.RFC3339)
-}
-
-func nonNil(s []string) []string {
-	if s == nil {
-		return []string{}
-	}
-	return s
-}

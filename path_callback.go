@@ -9,6 +9,7 @@ import (
 	hclog "github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/vault/sdk/framework"
 	"github.com/hashicorp/vault/sdk/logical"
+	"github.com/igvault/vault-plugin-secrets-instagram/graph"
 )
 
 const pathCallbackHelpSyn = `Instagram's redirect target: registers the account an auth-url was built for.`
@@ -223,7 +224,7 @@ func (b *backend) completeAuthorization(ctx context.Context, s logical.Storage, 
 	if err != nil {
 		// The error is already scrubbed of the code and tokens; it goes
 		// to the log for the operator, not to the page.
-		msg := redact(err.Error(), code, cfg.AppSecret)
+		msg := graph.Redact(err.Error(), code, cfg.AppSecret)
 		var coded logical.HTTPCodedError
 		if errors.As(err, &coded) && coded.Code() == http.StatusBadGateway {
 			log.Warn("authorization callback: "+product+" unavailable during the code exchange", "error", msg)

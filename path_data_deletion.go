@@ -11,6 +11,7 @@ import (
 
 	"github.com/hashicorp/vault/sdk/framework"
 	"github.com/hashicorp/vault/sdk/logical"
+	"github.com/igvault/vault-plugin-secrets-instagram/graph"
 )
 
 const pathDataDeletionHelpSyn = `Meta's Data Deletion Request callback, and the status of a deletion.`
@@ -203,7 +204,7 @@ func (b *backend) pathDataDeletionWrite(ctx context.Context, req *logical.Reques
 // deleteAccountOfUser deletes account name if it still belongs to the
 // request's user and was authorized before the request was issued, under
 // the account's lock.
-func (b *backend) deleteAccountOfUser(ctx context.Context, s logical.Storage, name string, sr *signedRequest) (bool, error) {
+func (b *backend) deleteAccountOfUser(ctx context.Context, s logical.Storage, name string, sr *graph.SignedRequest) (bool, error) {
 	unlock := b.lockAccount(name)
 	defer unlock()
 	stored, err := loadAccount(ctx, s, name)

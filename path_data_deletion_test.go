@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/vault/sdk/logical"
+	"github.com/igvault/vault-plugin-secrets-instagram/graph/graphtest"
 )
 
 // deletionAnswer is Meta's {url, confirmation_code}.
@@ -159,10 +160,10 @@ func TestDataDeletionRefusesTampered(t *testing.T) {
 	before := e.storageSnapshot()
 
 	sig, _, _ := strings.Cut(e.signedRequestFor("1"), ".")
-	_, payload, _ := strings.Cut(signRequest(testAppSecret, metaPayload(u.UserID, e.clock.Now())), ".")
+	_, payload, _ := strings.Cut(graphtest.SignRequest(testAppSecret, graphtest.MetaPayload(u.UserID, e.clock.Now())), ".")
 	for name, sr := range map[string]string{
 		"signature of another payload": sig + "." + payload,
-		"another app's secret":         signRequest("another-app-secret", metaPayload(u.UserID, e.clock.Now())),
+		"another app's secret":         graphtest.SignRequest("another-app-secret", graphtest.MetaPayload(u.UserID, e.clock.Now())),
 	} {
 		t.Run(name, func(t *testing.T) {
 			a := e.postSignedRequest("data-deletion", map[string]any{"signed_request": e.secret(sr)})

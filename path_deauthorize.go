@@ -10,6 +10,7 @@ import (
 
 	"github.com/hashicorp/vault/sdk/framework"
 	"github.com/hashicorp/vault/sdk/logical"
+	"github.com/igvault/vault-plugin-secrets-instagram/graph"
 )
 
 const pathDeauthorizeHelpSyn = `Meta's Deauthorize Callback: an owner removed the app from their account.`
@@ -129,7 +130,7 @@ func (b *backend) pathDeauthorizeWrite(ctx context.Context, req *logical.Request
 // deauthorizeAccount drops the token of account name if it still belongs
 // to the request's user and was authorized before the request was issued,
 // under the account's lock.
-func (b *backend) deauthorizeAccount(ctx context.Context, s logical.Storage, name string, sr *signedRequest) (bool, error) {
+func (b *backend) deauthorizeAccount(ctx context.Context, s logical.Storage, name string, sr *graph.SignedRequest) (bool, error) {
 	changed := false
 	_, err := b.updateAccount(ctx, s, name, func(stored *account) (*account, error) {
 		if stored == nil || !stored.belongsTo(sr.UserID) {
@@ -155,7 +156,7 @@ func (b *backend) deauthorizeAccount(ctx context.Context, s logical.Storage, nam
 
 // verifySignedRequest checks a Meta callback's only field and its
 // signature. Its errors are 400s that never quote the signed_request.
-func (b *backend) verifySignedRequest(ctx context.Context, s logical.Storage, d *framework.FieldData, path string) (*signedRequest, *config, error) {
+func (b *backend) verifySignedRequest(ctx context.Context, s logical.Storage, d *framework.FieldData, path string) (*graph.SignedRequest, *config, error) {
 	cfg, err := b.readConfig(ctx, s)
 	if err != nil {
 		return nil, nil, err
@@ -163,11 +164,11 @@ func (b *backend) verifySignedRequest(ctx context.Context, s logical.Storage, d 
 	if cfg == nil {
 		return nil, nil, errNotConfigured
 	}
-	sr, err := parseSignedRequest(d.Get("signed_request").(string), cfg.AppSecret, b.clock.Now(), cfg.SignedRequestMaxAge)
+	sr, err := graph.ParseSignedRequest(d.Get("signed_request").(string), cfg.AppSecret, b.clock.Now(), cfg.SignedRequestMaxAge)
 	if err == nil {
 		// Verified, but perhaps issued before what the engine still
 		// remembers (signed_request_horizon.go).
-		var sre *signedRequestError
+		var sre *graph.SignedRequestError
 		if err = checkHorizon(ctx, s, sr); err != nil && !errors.As(err, &sre) {
 			return nil, nil, err
 		}
@@ -176,9 +177,9 @@ func (b *backend) verifySignedRequest(ctx context.Context, s logical.Storage, d 
 		// A refused request may be an attack or a misconfigured app
 		// secret: the operator needs to see it, without the value.
 		b.warnRefusal(path, "refused a signed_request", "reason", err.Error())
-		var sre *signedRequestError
+		var sre *graph.SignedRequestError
 		if errors.As(err, &sre) {
-			return nil, nil, badField("signed_request", "%s", sre.reason)
+			return nil, nil, badField("signed_request", "%s", sre.Reason)
 		}
 		return nil, nil, badField("signed_request", "%s", strings.TrimPrefix(err.Error(), "signed_request: "))
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/vault/sdk/logical"
+	"github.com/igvault/vault-plugin-secrets-instagram/graph/graphtest"
 )
 
 // answer is what Vault would send for a handler's result, whatever form it
@@ -55,7 +56,7 @@ func answerOf(t *testing.T, resp *logical.Response, err error) answer {
 // secret, and registers it as a value that must never be logged.
 func (e *testEnv) signedRequestFor(userID string) string {
 	e.t.Helper()
-	return e.secret(signRequest(testAppSecret, metaPayload(userID, e.clock.Now())))
+	return e.secret(graphtest.SignRequest(testAppSecret, graphtest.MetaPayload(userID, e.clock.Now())))
 }
 
 func (e *testEnv) secret(v string) string {
@@ -84,7 +85,7 @@ func TestDeauthorize(t *testing.T) {
 		appScopedID bool // Meta may name the user by its app-scoped id
 	}{
 		{"unpadded", func(s string) string { return s }, false},
-		{"padded form accepted", padded, false},
+		{"padded form accepted", graphtest.Padded, false},
 		{"app-scoped user id", func(s string) string { return s }, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -197,15 +198,15 @@ func TestDeauthorizeRefusals(t *testing.T) {
 		want    string
 	}{
 		{"bad signature", func(e *testEnv, id string) map[string]any {
-			return srData(e, signRequest("another-app-secret", metaPayload(id, e.clock.Now())))
+			return srData(e, graphtest.SignRequest("another-app-secret", graphtest.MetaPayload(id, e.clock.Now())))
 		}, 0, "signature does not match"},
 		{"tampered payload", func(e *testEnv, id string) map[string]any {
 			sig, _, _ := strings.Cut(e.signedRequestFor("1"), ".")
-			payload, _ := json.Marshal(metaPayload(id, e.clock.Now()))
+			payload, _ := json.Marshal(graphtest.MetaPayload(id, e.clock.Now()))
 			return srData(e, sig+"."+base64.RawURLEncoding.EncodeToString(payload))
 		}, 0, "signature does not match"},
 		{"wrong algorithm", func(e *testEnv, id string) map[string]any {
-			return srData(e, signRequest(testAppSecret, map[string]any{"algorithm": "HMAC-SHA1", "issued_at": e.clock.Now().Unix(), "user_id": id}))
+			return srData(e, graphtest.SignRequest(testAppSecret, map[string]any{"algorithm": "HMAC-SHA1", "issued_at": e.clock.Now().Unix(), "user_id": id}))
 		}, 0, "algorithm"},
 		{"stale issued_at", func(e *testEnv, id string) map[string]any {
 			return srData(e, e.signedRequestFor(id))

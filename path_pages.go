@@ -73,7 +73,7 @@ func (b *backend) pathPagesRead(ctx context.Context, req *logical.Request, _ *fr
 		return meta.Pages(ctx, a.UserAccessToken)
 	})
 	if err != nil {
-		msg := redact(err.Error(), a.UserAccessToken, a.AccessToken, cfg.AppSecret)
+		msg := graph.Redact(err.Error(), a.UserAccessToken, a.AccessToken, cfg.AppSecret)
 		switch graph.Classify(err) {
 		case graph.ClassTransient, graph.ClassThrottled:
 			return nil, logical.CodedError(http.StatusBadGateway, "Meta did not answer usably, try again: "+msg)

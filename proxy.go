@@ -201,7 +201,7 @@ func proxyValue(field string, v any) (string, error) {
 func (b *backend) proxyFailure(ctx context.Context, s logical.Storage, a *account, call graph.PassthroughCall, err error, appSecret string) (*logical.Response, error) {
 	var ge *graph.Error
 	if errors.As(err, &ge) {
-		msg := boundMessage(redact(err.Error(), call.Token, appSecret))
+		msg := boundMessage(graph.Redact(err.Error(), call.Token, appSecret))
 		if graph.Classify(err) == graph.ClassReauth {
 			b.proxyMarkNeedsReauth(ctx, s, a.Name, call, err, msg)
 		}
@@ -217,7 +217,7 @@ func (b *backend) proxyFailure(ctx context.Context, s logical.Storage, a *accoun
 	case errors.Is(err, context.DeadlineExceeded):
 		return proxyRefusal(http.StatusGatewayTimeout, "Graph did not answer in time", 0, nil)
 	}
-	return proxyRefusal(http.StatusBadGateway, boundMessage(redact(err.Error(), call.Token, appSecret)), 0, nil)
+	return proxyRefusal(http.StatusBadGateway, boundMessage(graph.Redact(err.Error(), call.Token, appSecret)), 0, nil)
 }
 
 // proxyMarkNeedsReauth records that Meta refused the account's token on a

@@ -35,7 +35,7 @@ func (b *backend) startScheduleRebuild(s logical.Storage) {
 	}()
 }
 
-// rebuildSchedule builds the schedule from the schedule index (index.go)
+// rebuildSchedule builds the schedule from the schedule index (schedule_index.go)
 // and swaps it in, keeping changes written while it read (see
 // schedule.beginRebuild). A mount without an index (created by a version
 // before it) builds the schedule from its accounts, once, and then the

@@ -83,7 +83,7 @@ func (b *backend) tick(ctx context.Context, s logical.Storage) error {
 		}
 	}
 	// Whatever this run does, the schedule index's shards that memory has
-	// moved past are written at its end (index.go).
+	// moved past are written at its end (schedule_index.go).
 	defer func() {
 		if err := b.flushIndex(ctx, s); err != nil {
 			b.Logger().Warn("could not write the schedule index; the next periodic run retries", "error", err)
@@ -320,7 +320,7 @@ func refreshRefusal(a *account, now time.Time) error {
 // permission needs the account owner and stops the retries.
 func (b *backend) recordFailure(a *account, err error, now time.Time, appSecret string) {
 	b.stats.recordRefreshFailed(graph.Classify(err).String())
-	a.recordRefreshFailure(now, err, redact(err.Error(), a.AccessToken, appSecret), b.backoff)
+	a.recordRefreshFailure(now, err, graph.Redact(err.Error(), a.AccessToken, appSecret), b.backoff)
 }
 
 // backoff is the delay before retry n (1-based): base·2^(n-1), capped, with

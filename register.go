@@ -116,21 +116,11 @@ func callMeta[T any](ctx context.Context, cfg *config, call func(context.Context
 // 400 naming the field. Any secret the call carried is scrubbed from the
 // message as a second line of defence behind the graph client's own.
 func metaRefusal(field, what string, err error, secrets ...string) error {
-	msg := redact(err.Error(), secrets...)
+	msg := graph.Redact(err.Error(), secrets...)
 	switch graph.Classify(err) {
 	case graph.ClassTransient, graph.ClassThrottled:
 		return logical.CodedError(http.StatusBadGateway, fmt.Sprintf("%s: Meta did not answer usably, try again: %s", field, msg))
 	default:
 		return badField(field, "%s: %s", what, msg)
 	}
-}
-
-// redact replaces every occurrence of a secret in s.
-func redact(s string, secrets ...string) string {
-	for _, sec := range secrets {
-		if len(sec) >= 4 {
-			s = strings.ReplaceAll(s, sec, "[redacted]")
-		}
-	}
-	return s
 }

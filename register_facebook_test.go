@@ -376,7 +376,7 @@ func TestFacebookAuthURLAndCallback(t *testing.T) {
 func TestFacebookDeauthorizeDropsBothTokens(t *testing.T) {
 	e := newFacebookEnv(t)
 	u := e.registerFacebook("shop", "shop_user", true)
-	sr := signRequest(testAppSecret, metaPayload(u.ID, e.clock.Now()))
+	sr := graphtest.SignRequest(testAppSecret, graphtest.MetaPayload(u.ID, e.clock.Now()))
 	e.secrets = append(e.secrets, sr)
 	e.mustOK(e.write("deauthorize", map[string]any{"signed_request": sr}))
 	a := e.account("shop")

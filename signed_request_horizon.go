@@ -6,11 +6,12 @@ import (
 	"time"
 
 	"github.com/hashicorp/vault/sdk/logical"
+	"github.com/igvault/vault-plugin-secrets-instagram/graph"
 )
 
 // The sweep horizon. The engine remembers each signed request it accepted
 // until the request is older than signed_request_max_age, then forgets it
-// (callback_records.go). Raising the max age afterwards would let those
+// (signed_request_records.go). Raising the max age afterwards would let those
 // forgotten requests verify again, with nothing to say they were acted on:
 // a replay would act, and store, anew. So the sweep first records how far
 // it forgets (the horizon: every request issued before it may have been
@@ -64,13 +65,13 @@ func raiseHorizon(ctx context.Context, s logical.Storage, before time.Time) erro
 }
 
 // checkHorizon refuses a verified request issued before the horizon.
-func checkHorizon(ctx context.Context, s logical.Storage, sr *signedRequest) error {
+func checkHorizon(ctx context.Context, s logical.Storage, sr *graph.SignedRequest) error {
 	before, err := loadHorizon(ctx, s)
 	if err != nil {
 		return err
 	}
 	if sr.IssuedAt.Before(before) {
-		return badSignedRequest(srForgotten)
+		return &graph.SignedRequestError{Reason: graph.SignedRequestForgotten}
 	}
 	return nil
 }

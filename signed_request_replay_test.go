@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/vault/sdk/logical"
+	"github.com/igvault/vault-plugin-secrets-instagram/graph/graphtest"
 )
 
 // storedKeys lists the stored keys under prefix.
@@ -107,7 +108,7 @@ func TestSignedRequestReplayActsOnce(t *testing.T) {
 		}
 		before := e.storageSnapshot()
 		e.clock.Advance(10 * time.Minute)
-		for _, again := range []string{sr, e.secret(padded(sr)), e.secret(" " + sr + " "), e.secret(otherTrailingBits(sr))} {
+		for _, again := range []string{sr, e.secret(graphtest.Padded(sr)), e.secret(" " + sr + " "), e.secret(otherTrailingBits(sr))} {
 			a := e.postSignedRequest("deauthorize", map[string]any{"signed_request": again})
 			if a.status != http.StatusOK || !strings.Contains(a.body, `"success":true`) {
 				t.Errorf("a replay answered %d %s, want what the first got", a.status, a.body)
@@ -141,7 +142,7 @@ func TestSignedRequestReplayActsOnce(t *testing.T) {
 			})
 		}
 		wg.Wait()
-		answers = append(answers, e.deletionOf(e.secret(padded(sr))))
+		answers = append(answers, e.deletionOf(e.secret(graphtest.Padded(sr))))
 		for _, d := range answers {
 			if d != first {
 				t.Errorf("a replay answered %+v, want the first answer %+v", d, first)

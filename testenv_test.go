@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/vault/sdk/logical"
 
 	"github.com/igvault/vault-plugin-secrets-instagram/graph/graphtest"
+	"github.com/igvault/vault-plugin-secrets-instagram/internal/testclock"
 )
 
 const (
@@ -20,26 +21,9 @@ const (
 	testRedirectURI = "https://vault.example.com/v1/instagram/callback"
 )
 
-// fakeClock is the injectable clock tests move by hand.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newFakeClock() *fakeClock {
-	return &fakeClock{now: time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
+// newFakeClock is the clock a test environment starts with.
+func newFakeClock() *testclock.Clock {
+	return testclock.New(time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC))
 }
 
 // syncBuffer is a log sink safe for concurrent writers.
@@ -66,7 +50,7 @@ type testEnv struct {
 	t       *testing.T
 	b       *backend
 	storage logical.Storage
-	clock   *fakeClock
+	clock   *testclock.Clock
 	meta    *graphtest.Server
 	logs    *syncBuffer
 	// secrets are values that must never appear in logs; checked at cleanup.

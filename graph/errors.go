@@ -146,9 +146,9 @@ func flatError(status int, top map[string]json.RawMessage) *Error {
 // (MaxMessageBytes for the message, maxShortText for the others): in this
 // order, so that a cut never leaves the start of a secret it split.
 func (e *Error) scrub(secrets []string) {
-	e.Message = cutText(redact(e.Message, secrets), MaxMessageBytes)
-	e.Type = cutText(redact(e.Type, secrets), maxShortText)
-	e.FBTraceID = cutText(redact(e.FBTraceID, secrets), maxShortText)
+	e.Message = cutText(Redact(e.Message, secrets...), MaxMessageBytes)
+	e.Type = cutText(Redact(e.Type, secrets...), maxShortText)
+	e.FBTraceID = cutText(Redact(e.FBTraceID, secrets...), maxShortText)
 }
 
 // maxShortText bounds the short texts of an Error (a type such as

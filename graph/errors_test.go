@@ -93,7 +93,7 @@ func TestParseErrorRedactsSecrets(t *testing.T) {
 		t.Errorf("message lost its shape: %s", e.Message)
 	}
 	// An empty secret must not blow up the message.
-	if got := redact("abc", []string{""}); got != "abc" {
+	if got := Redact("abc", ""); got != "abc" {
 		t.Errorf("redact with empty secret = %q", got)
 	}
 }

@@ -3,42 +3,24 @@ package graph_test
 import (
 	"net/http"
 	"net/url"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/igvault/vault-plugin-secrets-instagram/graph"
 	"github.com/igvault/vault-plugin-secrets-instagram/graph/graphtest"
+	"github.com/igvault/vault-plugin-secrets-instagram/internal/testclock"
 )
-
-// testClock is the injected clock: tests move it instead of sleeping.
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 type fixture struct {
 	fake   *graphtest.Server
 	client *graph.Client
-	clock  *testClock
+	clock  *testclock.Clock
 }
 
 // newFixture starts a fake with a test clock and a client pointed at it.
 func newFixture(t *testing.T, opts graphtest.Options) *fixture {
 	t.Helper()
-	clock := &testClock{now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+	clock := testclock.New(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
 	opts.Now = clock.Now
 	fake := graphtest.New(opts)
 	t.Cleanup(fake.Close)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/igvault/vault-plugin-secrets-instagram/graph"
 	"github.com/igvault/vault-plugin-secrets-instagram/graph/graphtest"
+	"github.com/igvault/vault-plugin-secrets-instagram/internal/testclock"
 )
 
 // Meta removes legacy request features from Graph API v26 to v28 (and from
@@ -124,7 +125,7 @@ func legacyFeatures(r sentRequest) []string {
 // every request, and finds none of the features Meta is removing. Every
 // endpoint the client knows must be in the run, so a new one joins it.
 func TestNoLegacyRequestFeatures(t *testing.T) {
-	clock := &testClock{now: time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)}
+	clock := testclock.New(time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC))
 	fake := graphtest.New(graphtest.Options{Now: clock.Now})
 	t.Cleanup(fake.Close)
 	rec := &wireRecorder{next: http.DefaultTransport}

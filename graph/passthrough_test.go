@@ -12,6 +12,7 @@ import (
 
 	"github.com/igvault/vault-plugin-secrets-instagram/graph"
 	"github.com/igvault/vault-plugin-secrets-instagram/graph/graphtest"
+	"github.com/igvault/vault-plugin-secrets-instagram/internal/testclock"
 )
 
 // TestPassthroughListsAndPublishesMedia is the proxy's Graph side against
@@ -108,7 +109,7 @@ func TestPassthroughErrorsAreMetasAndHoldNoSecret(t *testing.T) {
 // TestPassthroughRefusesOversizeAnswers: an answer past the client's bound
 // is ErrResponseTooLarge, not a truncated body.
 func TestPassthroughRefusesOversizeAnswers(t *testing.T) {
-	clock := &testClock{now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+	clock := testclock.New(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
 	fake := graphtest.New(graphtest.Options{Now: clock.Now})
 	t.Cleanup(fake.Close)
 	c := graph.New(graph.Config{AppID: fake.AppID(), AppSecret: fake.AppSecret(), Endpoints: fake.Endpoints(), MaxResponseBytes: 4096})

@@ -7,35 +7,18 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/igvault/vault-plugin-secrets-instagram/graph"
+	"github.com/igvault/vault-plugin-secrets-instagram/internal/testclock"
 )
 
 const redirectURI = "https://vault.example.com/v1/instagram/callback"
 
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
-func newTestServer(t *testing.T, opts Options) (*Server, *testClock) {
+func newTestServer(t *testing.T, opts Options) (*Server, *testclock.Clock) {
 	t.Helper()
-	clock := &testClock{now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+	clock := testclock.New(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
 	opts.Now = clock.Now
 	s := New(opts)
 	t.Cleanup(s.Close)

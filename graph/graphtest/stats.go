@@ -3,12 +3,18 @@ package graphtest
 import (
 	"maps"
 	"net/http"
+	"slices"
 	"time"
 )
+
+// maxUserAgents bounds the User-Agents the fake remembers: a caller that
+// varies its header cannot grow it without end.
+const maxUserAgents = 64
 
 // stats counts what the fake served. Server.mu guards it.
 type stats struct {
 	calls       map[string]int
+	userAgents  []string // distinct, in the order first seen
 	inFlight    int
 	maxInFlight int
 }
@@ -26,6 +32,15 @@ func (s *Server) AllCalls() map[string]int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return maps.Clone(s.stats.calls)
+}
+
+// UserAgents lists the distinct User-Agent headers the endpoints received
+// (failed requests included), in the order first seen: what Meta would log
+// of the caller.
+func (s *Server) UserAgents() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.stats.userAgents)
 }
 
 // MaxConcurrent is the highest number of endpoint requests in flight at
@@ -49,6 +64,9 @@ func (s *Server) SetLatency(d time.Duration) {
 func (s *Server) serve(endpoint string, w http.ResponseWriter, r *http.Request, h http.HandlerFunc) {
 	s.mu.Lock()
 	s.stats.calls[endpoint]++
+	if ua := r.UserAgent(); len(s.stats.userAgents) < maxUserAgents && !slices.Contains(s.stats.userAgents, ua) {
+		s.stats.userAgents = append(s.stats.userAgents, ua)
+	}
 	s.stats.inFlight++
 	s.stats.maxInFlight = max(s.stats.maxInFlight, s.stats.inFlight)
 	latency := s.latency

@@ -8,7 +8,7 @@ import (
 // The queue's side of the schedule index that the plugin keeps in storage:
 // which entries belong to which index shard, which shards' storage entries
 // may be behind memory, and the records a shard's storage entry is written
-// from. The plugin's index.go says how the index is stored and why its
+// from. The plugin's schedule_index.go says how the index is stored and why its
 // write order never loses an account.
 
 // IndexShards spreads accounts so that a shard stays small: about 250

@@ -2,7 +2,6 @@ package instagram
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"github.com/igvault/vault-plugin-secrets-instagram/internal/schedule"
@@ -67,13 +66,13 @@ import (
 // record sits does not matter to a reader), then writes it again under the
 // mount's key: index-meta goes first, so a crash meanwhile leaves a mount
 // without an index, built again from the accounts at the next start.
+//
+// How a shard's records are encoded into its entries (and spilled, and
+// merged back) is internal/schedule/codec.go; this file stores them.
 
 const (
 	indexStoragePrefix = "index/"
 	indexMetaPath      = "index-meta"
-
-	// indexFormat is the shard entries' encoding (encodeShard).
-	indexFormat = 1
 
 	// indexMetaFormat is the layout index-meta describes: keyed shards
 	// that may spill. indexMetaUnkeyed is the first layout's.
@@ -261,7 +260,7 @@ func (b *backend) putShardLocked(ctx context.Context, s logical.Storage, k int, 
 	sh := &b.index.shards[k]
 	var entries [][]byte
 	if len(recs) > 0 {
-		entries = spillShard(recs, maxShardEntry)
+		entries = schedule.SpillShard(recs, maxShardEntry)
 	}
 	var keys []string
 	switch len(entries) {
@@ -306,30 +305,6 @@ func mergeKeys(a, b []string) []string {
 	return out
 }
 
-// spillShard encodes recs as one entry if it fits in bound, else as the
-// fewest runs of records (in name order) whose entries each fit.
-func spillShard(recs []schedule.Record, bound int) [][]byte {
-	whole := encodeShard(recs) // sorts recs by name
-	if len(whole) <= bound {
-		return [][]byte{whole}
-	}
-	for n := len(whole)/bound + 1; ; n++ {
-		parts := make([][]byte, 0, n)
-		fits := true
-		for i := range n {
-			part := encodeShard(slices.Clone(recs[i*len(recs)/n : (i+1)*len(recs)/n]))
-			if len(part) > bound {
-				fits = false
-				break
-			}
-			parts = append(parts, part)
-		}
-		if fits {
-			return parts
-		}
-	}
-}
-
 // readShard reads shard k's stored records (none if it has no entry),
 // listing its spill folder.
 func readShard(ctx context.Context, s logical.Storage, k int) ([]schedule.Record, error) {
@@ -353,38 +328,13 @@ func readShardEntries(ctx context.Context, s logical.Storage, k int, keys []stri
 			}
 			continue
 		}
-		recs, err := decodeShard(entry.Value)
+		recs, err := schedule.DecodeShard(entry.Value)
 		if err != nil {
 			return nil, fmt.Errorf("schedule index shard %03x: %w", k, err)
 		}
 		lists = append(lists, recs)
 	}
-	return mergeRecords(lists), nil
-}
-
-// mergeRecords joins the records of one shard's entries. A name in two
-// (a write interrupted between storing new entries and deleting old ones)
-// is kept once, pending when its copies differ: the periodic work then
-// reads the account.
-func mergeRecords(lists [][]schedule.Record) []schedule.Record {
-	if len(lists) == 1 {
-		return lists[0]
-	}
-	var out []schedule.Record
-	at := map[string]int{}
-	for _, recs := range lists {
-		for _, r := range recs {
-			i, seen := at[r.Name]
-			switch {
-			case !seen:
-				at[r.Name] = len(out)
-				out = append(out, r)
-			case recordKey(out[i]) != recordKey(r):
-				out[i].Pending = true
-			}
-		}
-	}
-	return out
+	return schedule.MergeRecords(lists), nil
 }
 
 // flushIndex writes the shards whose stored entry may be behind memory
@@ -431,10 +381,10 @@ func (r indexRecords) all() iter.Seq[schedule.Record] {
 			if len(entries) > 1 {
 				var lists [][]schedule.Record
 				for _, data := range entries {
-					recs, _ := decodeShard(data)
+					recs, _ := schedule.DecodeShard(data)
 					lists = append(lists, recs)
 				}
-				for _, rec := range mergeRecords(lists) {
+				for _, rec := range schedule.MergeRecords(lists) {
 					if !yield(rec) {
 						return
 					}
@@ -443,7 +393,7 @@ func (r indexRecords) all() iter.Seq[schedule.Record] {
 			}
 			for _, data := range entries {
 				stop := false
-				_ = decodeShardEach(data, func(rec schedule.Record) bool {
+				_ = schedule.DecodeShardEach(data, func(rec schedule.Record) bool {
 					stop = !yield(rec)
 					return !stop
 				})
@@ -496,7 +446,7 @@ func (b *backend) loadIndex(ctx context.Context, s logical.Storage) (indexRecord
 		n := 0
 		if err == nil && entry != nil {
 			// Decoded once here, to know it decodes and how many it holds.
-			if err = decodeShardEach(entry.Value, func(schedule.Record) bool { n++; return true }); err != nil {
+			if err = schedule.DecodeShardEach(entry.Value, func(schedule.Record) bool { n++; return true }); err != nil {
 				err = fmt.Errorf("schedule index shard %03x: %w", j.k, err)
 			}
 		}
@@ -511,7 +461,7 @@ func (b *backend) loadIndex(ctx context.Context, s logical.Storage) (indexRecord
 		}
 	})
 	if firstErr != nil {
-		var decodeErr *indexDecodeError
+		var decodeErr *schedule.ShardDecodeError
 		if errors.As(firstErr, &decodeErr) {
 			return indexRecords{}, fmt.Errorf("%w: %v", errNoIndex, firstErr)
 		}
@@ -612,239 +562,6 @@ func (b *backend) buildIndex(ctx context.Context, s logical.Storage) error {
 		return err
 	}
 	return s.Put(ctx, entry)
-}
-
-// --- encoding ---
-//
-// A shard entry is a format byte, the shard's scope names (a count, then
-// each length-prefixed, sorted), a record count and the records, each: the
-// name (length-prefixed), a flags byte (1: pending), status and login (a
-// byte from indexStatuses/indexLogins, or 0xff and the string), the five
-// times as zig-zag varints of Unix nanoseconds (0: zero time), the two
-// owner hashes, 8 bytes each, and the scopes as a count and positions in
-// the shard's names (a few bytes, where the names would take a hundred).
-// checkOffset is not stored: it is the name's.
-
-var (
-	indexStatuses = []string{statusValid, statusRefreshFailing, statusNeedsReauth, statusExpiring}
-	indexLogins   = []string{loginInstagram, loginFacebook}
-)
-
-const indexOtherCode = 0xff
-
-// indexDecodeError is a shard entry that does not decode.
-type indexDecodeError struct{ msg string }
-
-func (e *indexDecodeError) Error() string { return "undecodable shard: " + e.msg }
-
-func encodeShard(recs []schedule.Record) []byte {
-	slices.SortFunc(recs, func(a, b schedule.Record) int { return strings.Compare(a.Name, b.Name) })
-	var names []string
-	for _, r := range recs {
-		names = append(names, r.Account.Scopes...)
-	}
-	slices.Sort(names)
-	names = slices.Compact(names)
-	table := make(map[string]int, len(names))
-	buf := make([]byte, 0, 8+len(recs)*96)
-	buf = append(buf, indexFormat)
-	buf = binary.AppendUvarint(buf, uint64(len(names)))
-	for i, n := range names {
-		table[n] = i
-		buf = appendString(buf, n)
-	}
-	buf = binary.AppendUvarint(buf, uint64(len(recs)))
-	for _, r := range recs {
-		buf = appendRecord(buf, r, table)
-	}
-	return buf
-}
-
-// recordKey is a record's encoding on its own (scope names inline): two
-// records are the same when their keys are.
-func recordKey(r schedule.Record) string { return string(appendRecord(nil, r, nil)) }
-
-// appendRecord encodes r; its scopes as positions in table, or, with a nil
-// table, as sorted names.
-func appendRecord(buf []byte, r schedule.Record, table map[string]int) []byte {
-	t := r.Account
-	buf = appendString(buf, r.Name)
-	var flags byte
-	if r.Pending {
-		flags |= 1
-	}
-	buf = append(buf, flags)
-	buf = appendCode(buf, t.Status, indexStatuses)
-	buf = appendCode(buf, t.Login, indexLogins)
-	for _, at := range [...]time.Time{t.ExpiresAt, t.IssuedAt, t.RegisteredAt, t.RetryAt, t.CheckedAt} {
-		var n int64
-		if !at.IsZero() {
-			n = at.UnixNano()
-		}
-		buf = binary.AppendVarint(buf, n)
-	}
-	buf = binary.LittleEndian.AppendUint64(buf, t.Owners[0])
-	buf = binary.LittleEndian.AppendUint64(buf, t.Owners[1])
-	buf = binary.AppendUvarint(buf, uint64(len(t.Scopes)))
-	if table == nil {
-		for _, sc := range slices.Sorted(slices.Values(t.Scopes)) {
-			buf = appendString(buf, sc)
-		}
-		return buf
-	}
-	for _, sc := range t.Scopes {
-		buf = binary.AppendUvarint(buf, uint64(table[sc]))
-	}
-	return buf
-}
-
-func appendString(buf []byte, s string) []byte {
-	buf = binary.AppendUvarint(buf, uint64(len(s)))
-	return append(buf, s...)
-}
-
-func appendCode(buf []byte, s string, codes []string) []byte {
-	if i := slices.Index(codes, s); i >= 0 {
-		return append(buf, byte(i))
-	}
-	return appendString(append(buf, indexOtherCode), s)
-}
-
-func decodeShard(data []byte) ([]schedule.Record, error) {
-	var recs []schedule.Record
-	if err := decodeShardEach(data, func(r schedule.Record) bool {
-		recs = append(recs, r)
-		return true
-	}); err != nil {
-		return nil, err
-	}
-	return recs, nil
-}
-
-// decodeShardEach decodes a shard entry, calling fn with each record until
-// it returns false.
-func decodeShardEach(data []byte, fn func(schedule.Record) bool) error {
-	d := decoder{b: data}
-	if f := d.byte(); f != indexFormat {
-		return &indexDecodeError{fmt.Sprintf("format %d", f)}
-	}
-	nNames := d.uvarint()
-	if d.err == nil && nNames > uint64(len(data)) {
-		d.fail("scope count")
-	}
-	var names []string
-	for i := uint64(0); i < nNames && d.err == nil; i++ {
-		names = append(names, d.string())
-	}
-	n := d.uvarint()
-	if d.err == nil && n > uint64(len(data)) {
-		d.fail("record count")
-	}
-	for i := uint64(0); i < n && d.err == nil; i++ {
-		// The fields in the order appendRecord writes them.
-		r := schedule.Record{Name: d.string(), Pending: d.byte()&1 != 0}
-		r.Account = schedule.Account{Status: d.code(indexStatuses), Login: d.code(indexLogins)}
-		for _, at := range [...]*time.Time{&r.Account.ExpiresAt, &r.Account.IssuedAt, &r.Account.RegisteredAt, &r.Account.RetryAt, &r.Account.CheckedAt} {
-			if v := d.varint(); v != 0 {
-				*at = time.Unix(0, v).UTC()
-			}
-		}
-		r.Account.Owners[0] = d.uint64()
-		r.Account.Owners[1] = d.uint64()
-		if k := d.uvarint(); k > 0 && d.err == nil {
-			if k > uint64(len(names)) {
-				d.fail("scope count")
-				break
-			}
-			r.Account.Scopes = make([]string, k)
-			for j := range r.Account.Scopes {
-				if at := d.uvarint(); at < uint64(len(names)) {
-					r.Account.Scopes[j] = names[at]
-				} else {
-					d.fail("scope position")
-				}
-			}
-		}
-		r.Account.CheckOffset = schedule.CheckOffset(r.Name)
-		if d.err == nil && !fn(r) {
-			return nil
-		}
-	}
-	if d.err == nil && len(d.b) != 0 {
-		d.fail("trailing bytes")
-	}
-	return d.err
-}
-
-// decoder reads a shard entry; the first error sticks.
-type decoder struct {
-	b   []byte
-	err error
-}
-
-func (d *decoder) fail(what string) {
-	if d.err == nil {
-		d.err = &indexDecodeError{what}
-	}
-	d.b = nil
-}
-
-func (d *decoder) byte() byte {
-	if len(d.b) < 1 {
-		d.fail("short entry")
-		return 0
-	}
-	c := d.b[0]
-	d.b = d.b[1:]
-	return c
-}
-
-func (d *decoder) uvarint() uint64 { return decodeVarint(d, binary.Uvarint) }
-func (d *decoder) varint() int64   { return decodeVarint(d, binary.Varint) }
-
-// decodeVarint reads one varint with read (binary.Uvarint or
-// binary.Varint).
-func decodeVarint[T int64 | uint64](d *decoder, read func([]byte) (T, int)) T {
-	v, n := read(d.b)
-	if n <= 0 {
-		d.fail("bad varint")
-		return 0
-	}
-	d.b = d.b[n:]
-	return v
-}
-
-func (d *decoder) uint64() uint64 {
-	if len(d.b) < 8 {
-		d.fail("short entry")
-		return 0
-	}
-	v := binary.LittleEndian.Uint64(d.b)
-	d.b = d.b[8:]
-	return v
-}
-
-func (d *decoder) string() string {
-	n := d.uvarint()
-	if n > uint64(len(d.b)) {
-		d.fail("short string")
-		return ""
-	}
-	s := string(d.b[:n])
-	d.b = d.b[n:]
-	return s
-}
-
-func (d *decoder) code(codes []string) string {
-	c := d.byte()
-	switch {
-	case c == indexOtherCode:
-		return d.string()
-	case int(c) < len(codes):
-		return codes[c]
-	}
-	d.fail("unknown code")
-	return ""
 }
 
 // keepFirst records err in *first unless an error is there already, and

@@ -159,7 +159,7 @@ func (e *testEnv) scheduleState() map[string]string {
 		}
 		for _, name := range names {
 			r, _ := e.b.sched.RecordOf(name)
-			out[name] = fmt.Sprintf("due %d record %x", e.b.sched.DueTime(name).UnixNano(), recordKey(r))
+			out[name] = fmt.Sprintf("due %d record %x", e.b.sched.DueTime(name).UnixNano(), schedule.RecordKey(r))
 		}
 		if !more {
 			return out
@@ -168,59 +168,9 @@ func (e *testEnv) scheduleState() map[string]string {
 	}
 }
 
-// TestIndexRecordKeepsEveryTimingField: a record carries every field of a
-// schedule.Account, so that a schedule built from the index equals one built from the
-// accounts. A field added to schedule.Account and not to the encoding fails here.
-func TestIndexRecordKeepsEveryTimingField(t *testing.T) {
-	const name = "some.account_1"
-	var in schedule.Account
-	v := reflect.ValueOf(&in).Elem()
-	base := time.Date(2026, 3, 4, 5, 6, 7, 891011, time.UTC)
-	for i := range v.NumField() {
-		f := v.Field(i)
-		switch {
-		case f.Type() == reflect.TypeFor[time.Time]():
-			f.Set(reflect.ValueOf(base.Add(time.Duration(i) * time.Hour)))
-		case v.Type().Field(i).Name == "CheckOffset":
-			f.Set(reflect.ValueOf(schedule.CheckOffset(name)))
-		case v.Type().Field(i).Name == "Status":
-			f.SetString(statusRefreshFailing)
-		case v.Type().Field(i).Name == "Login":
-			f.SetString(loginFacebook)
-		case f.Kind() == reflect.Array:
-			for j := range f.Len() {
-				f.Index(j).SetUint(uint64(0x1234567890abcdef + j))
-			}
-		case v.Type().Field(i).Name == "Scopes":
-			f.Set(reflect.ValueOf([]string{"instagram_business_basic", "a_scope", "instagram_business_basic_x"}))
-		default:
-			t.Fatalf("schedule.Account.%s (%s): the index does not store it; add it to appendRecord and decodeShard", v.Type().Field(i).Name, f.Type())
-		}
-	}
-	for _, pending := range []bool{false, true} {
-		recs := []schedule.Record{{Name: name, Account: in, Pending: pending}, {Name: "other", Account: schedule.Account{Status: "some_new_status", Login: "other_login", Scopes: []string{"a_scope"}}}}
-		out, err := decodeShard(encodeShard(slices.Clone(recs)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(out) != 2 || !reflect.DeepEqual(out[1], recs[0]) {
-			t.Fatalf("round trip:\n in %+v\nout %+v", recs[0], out)
-		}
-		if out[0].Name != "other" || out[0].Account.Status != "some_new_status" || out[0].Account.Login != "other_login" || out[0].Account.CheckOffset != schedule.CheckOffset("other") {
-			t.Fatalf("a record of unknown status and login: %+v", out[0])
-		}
-	}
-	for _, bad := range [][]byte{nil, {2}, {indexFormat, 5}, append(encodeShard([]schedule.Record{{Name: "x"}}), 0)} {
-		var de *indexDecodeError
-		if _, err := decodeShard(bad); !errors.As(err, &de) {
-			t.Errorf("decodeShard(%x): %v, want an indexDecodeError", bad, err)
-		}
-	}
-}
-
 // TestIndexWrittenBeforeTheAccount: a save writes the account's index
 // shard before the account, a delete deletes the account before writing
-// its shard (index.go says why), and the index holds exactly the stored
+// its shard (schedule_index.go says why), and the index holds exactly the stored
 // accounts with their timings.
 func TestIndexWrittenBeforeTheAccount(t *testing.T) {
 	e := newTestEnv(t)
@@ -519,7 +469,7 @@ func TestUndecodableIndexIsRebuilt(t *testing.T) {
 	e := newTestEnv(t)
 	names := e.storeAccounts("a", 20)
 	k := e.b.sched.ShardOf(names[3])
-	if err := e.storage.Put(context.Background(), &logical.StorageEntry{Key: indexShardKey(k), Value: []byte{indexFormat, 200}}); err != nil {
+	if err := e.storage.Put(context.Background(), &logical.StorageEntry{Key: indexShardKey(k), Value: []byte{schedule.ShardFormat, 200}}); err != nil {
 		t.Fatal(err)
 	}
 	e.restart()

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/vault/sdk/logical"
+	"github.com/igvault/vault-plugin-secrets-instagram/graph"
 )
 
 // What Meta's callbacks (deauthorize, data-deletion) store, and how it
@@ -59,7 +60,7 @@ type seenRequest struct {
 	DeletedAt    time.Time `json:"deleted_at"`
 }
 
-func seenRequestKey(sr *signedRequest) string {
+func seenRequestKey(sr *graph.SignedRequest) string {
 	return fmt.Sprintf("%s%012d-%s", signedRequestStoragePrefix, sr.IssuedAt.Unix(), sr.Hash)
 }
 
@@ -73,7 +74,7 @@ func (b *backend) lockSignedRequests() func() {
 
 // loadSeenRequest returns what the engine remembers of sr; a zero record
 // (IssuedAt set) when it never saw it.
-func (b *backend) loadSeenRequest(ctx context.Context, s logical.Storage, sr *signedRequest) (*seenRequest, error) {
+func (b *backend) loadSeenRequest(ctx context.Context, s logical.Storage, sr *graph.SignedRequest) (*seenRequest, error) {
 	seen := &seenRequest{IssuedAt: sr.IssuedAt}
 	entry, err := s.Get(ctx, seenRequestKey(sr))
 	if err != nil {
@@ -91,7 +92,7 @@ func (b *backend) loadSeenRequest(ctx context.Context, s logical.Storage, sr *si
 // callback acted: a crash in between leaves a retry from Meta to act again,
 // which finds nothing more to do (or, for a deletion, deletes nothing and
 // answers a new code), rather than a request remembered but never acted on.
-func (b *backend) saveSeenRequest(ctx context.Context, s logical.Storage, sr *signedRequest, seen *seenRequest) error {
+func (b *backend) saveSeenRequest(ctx context.Context, s logical.Storage, sr *graph.SignedRequest, seen *seenRequest) error {
 	entry, err := logical.StorageEntryJSON(seenRequestKey(sr), seen)
 	if err != nil {
 		return err

@@ -1,4 +1,8 @@
-package instagram
+package graph
+
+// Meta's signed_request: what its deauthorize and data deletion callbacks
+// post, and how it is verified. Pure protocol; what the engine remembers of
+// the requests it accepted (replays, the sweep horizon) is the plugin's.
 
 import (
 	"bytes"
@@ -15,21 +19,21 @@ import (
 )
 
 const (
-	// maxSignedRequestLength bounds what is decoded and hashed; Meta's
+	// MaxSignedRequestLength bounds what is decoded and hashed; Meta's
 	// are a few hundred bytes.
-	maxSignedRequestLength = 8 << 10
+	MaxSignedRequestLength = 8 << 10
 
-	// signedRequestFutureSkew is how far ahead of this server's clock an
+	// SignedRequestFutureSkew is how far ahead of this server's clock an
 	// issued_at may be: clocks differ a little, never by much.
-	signedRequestFutureSkew = 5 * time.Minute
+	SignedRequestFutureSkew = 5 * time.Minute
 )
 
 // userIDRegex is the shape of Meta's user ids: decimal text, exceeding 2^53,
 // so never handled as a float64.
 var userIDRegex = regexp.MustCompile(`^[0-9]{1,32}$`)
 
-// signedRequest is the verified payload of a Meta signed_request.
-type signedRequest struct {
+// SignedRequest is the verified payload of a Meta signed_request.
+type SignedRequest struct {
 	UserID   string
 	IssuedAt time.Time
 	// Hash identifies the request for replay detection: the hex SHA-256
@@ -40,34 +44,36 @@ type signedRequest struct {
 	Hash string
 }
 
-// signedRequestError says why a signed_request was refused. Its message
+// SignedRequestError says why a signed_request was refused. Its message
 // never quotes the signed_request or any part of it.
-type signedRequestError struct{ reason signedRequestReason }
+type SignedRequestError struct{ Reason SignedRequestReason }
 
-// signedRequestReason is one of the fixed refusal texts below.
-type signedRequestReason string
+// SignedRequestReason is one of the fixed refusal texts below.
+type SignedRequestReason string
 
 // The reasons a signed_request is refused: a closed set of fixed texts, so
-// no refusal can ever quote the request.
+// no refusal can ever quote the request. SignedRequestForgotten is the
+// plugin's to give: a request that verifies here but was issued before the
+// oldest one the engine still remembers.
 const (
-	srMissing           signedRequestReason = "is required"
-	srTooLong           signedRequestReason = "is too long"
-	srShape             signedRequestReason = `is not two base64url parts joined by "."`
-	srSignatureEncoding signedRequestReason = "its signature is not a base64url HMAC-SHA256"
-	srSignatureMismatch signedRequestReason = "the signature does not match (is it signed with this app's secret?)"
-	srPayloadEncoding   signedRequestReason = "its payload is not base64url"
-	srPayloadShape      signedRequestReason = "its payload is not a JSON object of the expected shape"
-	srAlgorithm         signedRequestReason = "its algorithm is not HMAC-SHA256"
-	srIssuedAt          signedRequestReason = "issued_at is missing or not a Unix time"
-	srStale             signedRequestReason = "it is too old (issued_at is past config's signed_request_max_age)"
-	srFuture            signedRequestReason = "issued_at is in the future"
-	srUserID            signedRequestReason = "user_id is missing or not a decimal id"
-	srForgotten         signedRequestReason = "it was issued before the oldest request the engine remembers (older ones were forgotten, and may have been acted on)"
+	srMissing              SignedRequestReason = "is required"
+	srTooLong              SignedRequestReason = "is too long"
+	srShape                SignedRequestReason = `is not two base64url parts joined by "."`
+	srSignatureEncoding    SignedRequestReason = "its signature is not a base64url HMAC-SHA256"
+	srSignatureMismatch    SignedRequestReason = "the signature does not match (is it signed with this app's secret?)"
+	srPayloadEncoding      SignedRequestReason = "its payload is not base64url"
+	srPayloadShape         SignedRequestReason = "its payload is not a JSON object of the expected shape"
+	srAlgorithm            SignedRequestReason = "its algorithm is not HMAC-SHA256"
+	srIssuedAt             SignedRequestReason = "issued_at is missing or not a Unix time"
+	srStale                SignedRequestReason = "it is too old (issued_at is past config's signed_request_max_age)"
+	srFuture               SignedRequestReason = "issued_at is in the future"
+	srUserID               SignedRequestReason = "user_id is missing or not a decimal id"
+	SignedRequestForgotten SignedRequestReason = "it was issued before the oldest request the engine remembers (older ones were forgotten, and may have been acted on)"
 )
 
 // signedRequestReasons lists every reason, for tests that check a refusal
 // says nothing but one of them.
-var signedRequestReasons = []signedRequestReason{
+var signedRequestReasons = []SignedRequestReason{
 	srMissing,
 	srTooLong,
 	srShape,
@@ -80,26 +86,26 @@ var signedRequestReasons = []signedRequestReason{
 	srStale,
 	srFuture,
 	srUserID,
-	srForgotten,
+	SignedRequestForgotten,
 }
 
-func (e *signedRequestError) Error() string { return "signed_request: " + string(e.reason) }
+func (e *SignedRequestError) Error() string { return "signed_request: " + string(e.Reason) }
 
-func badSignedRequest(reason signedRequestReason) error { return &signedRequestError{reason: reason} }
+func badSignedRequest(reason SignedRequestReason) error { return &SignedRequestError{Reason: reason} }
 
-// parseSignedRequest verifies a signed_request, base64url(signature) "."
+// ParseSignedRequest verifies a signed_request, base64url(signature) "."
 // base64url(payload) where the signature is HMAC-SHA256 over the payload's
 // base64url text keyed with the app secret, and returns its payload. Only a
 // fresh request (issued within maxAge of now, and not in the future) for
 // algorithm HMAC-SHA256 is accepted.
-func parseSignedRequest(raw, appSecret string, now time.Time, maxAge time.Duration) (*signedRequest, error) {
+func ParseSignedRequest(raw, appSecret string, now time.Time, maxAge time.Duration) (*SignedRequest, error) {
 	raw = strings.TrimSpace(raw)
 	switch {
 	case appSecret == "":
 		return nil, errors.New("signed_request: no app secret is configured to verify it")
 	case raw == "":
 		return nil, badSignedRequest(srMissing)
-	case len(raw) > maxSignedRequestLength:
+	case len(raw) > MaxSignedRequestLength:
 		return nil, badSignedRequest(srTooLong)
 	}
 	sigText, payloadText, ok := strings.Cut(raw, ".")
@@ -150,7 +156,7 @@ func decodeBase64URL(s string) ([]byte, error) {
 
 // checkPayload decodes a verified payload and applies the algorithm and
 // freshness rules.
-func checkPayload(payload []byte, now time.Time, maxAge time.Duration) (*signedRequest, error) {
+func checkPayload(payload []byte, now time.Time, maxAge time.Duration) (*SignedRequest, error) {
 	var p struct {
 		Algorithm string          `json:"algorithm"`
 		IssuedAt  json.RawMessage `json:"issued_at"`
@@ -172,14 +178,14 @@ func checkPayload(payload []byte, now time.Time, maxAge time.Duration) (*signedR
 	switch {
 	case now.Sub(issuedAt) > maxAge:
 		return nil, badSignedRequest(srStale)
-	case issuedAt.Sub(now) > signedRequestFutureSkew:
+	case issuedAt.Sub(now) > SignedRequestFutureSkew:
 		return nil, badSignedRequest(srFuture)
 	}
 	userID, ok := jsonDecimalID(p.UserID)
 	if !ok {
 		return nil, badSignedRequest(srUserID)
 	}
-	return &signedRequest{UserID: userID, IssuedAt: issuedAt}, nil
+	return &SignedRequest{UserID: userID, IssuedAt: issuedAt}, nil
 }
 
 // jsonInteger reads a JSON integer, or a string holding one, as int64.

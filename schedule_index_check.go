@@ -93,7 +93,7 @@ func disagreements(listed []string, stored, mem []schedule.Record) []string {
 	records := func(recs []schedule.Record) map[string]string {
 		m := make(map[string]string, len(recs))
 		for _, r := range recs {
-			m[r.Name] = recordKey(r)
+			m[r.Name] = schedule.RecordKey(r)
 		}
 		return m
 	}
@@ -137,5 +137,5 @@ func (b *backend) recheckAccount(ctx context.Context, s logical.Storage, name st
 	t := a.scheduled()
 	b.sched.Set(name, t)
 	b.sched.MarkDirty(b.shardOf(name))
-	return !known || recordKey(before) != recordKey(schedule.Record{Name: name, Account: t}), nil
+	return !known || schedule.RecordKey(before) != schedule.RecordKey(schedule.Record{Name: name, Account: t}), nil
 }
