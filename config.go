@@ -94,6 +94,8 @@ type config struct {
 	GraphBaseURL         string `json:"graph_base_url"`
 	FacebookAuthBaseURL  string `json:"facebook_auth_base_url"`
 	FacebookGraphBaseURL string `json:"facebook_graph_base_url"`
+	ThreadsAuthBaseURL   string `json:"threads_auth_base_url"`
+	ThreadsGraphBaseURL  string `json:"threads_graph_base_url"`
 }
 
 func defaultConfig() *config {
@@ -115,6 +117,8 @@ func defaultConfig() *config {
 		GraphBaseURL:         ep.GraphBaseURL,
 		FacebookAuthBaseURL:  ep.FacebookAuthBaseURL,
 		FacebookGraphBaseURL: ep.FacebookGraphBaseURL,
+		ThreadsAuthBaseURL:   ep.ThreadsAuthBaseURL,
+		ThreadsGraphBaseURL:  ep.ThreadsGraphBaseURL,
 	}
 }
 
@@ -125,6 +129,8 @@ func (c *config) endpoints() graph.Endpoints {
 		GraphBaseURL:         c.GraphBaseURL,
 		FacebookAuthBaseURL:  c.FacebookAuthBaseURL,
 		FacebookGraphBaseURL: c.FacebookGraphBaseURL,
+		ThreadsAuthBaseURL:   c.ThreadsAuthBaseURL,
+		ThreadsGraphBaseURL:  c.ThreadsGraphBaseURL,
 		Version:              c.GraphAPIVersion,
 	}
 }

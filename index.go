@@ -627,7 +627,8 @@ func (b *backend) buildIndex(ctx context.Context, s logical.Storage) error {
 
 var (
 	indexStatuses = []string{statusValid, statusRefreshFailing, statusNeedsReauth, statusExpiring}
-	indexLogins   = []string{loginInstagram, loginFacebook}
+	// A code is a position: a login is only ever appended.
+	indexLogins = []string{loginInstagram, loginFacebook, loginThreads}
 )
 
 const indexOtherCode = 0xff
