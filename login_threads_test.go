@@ -20,12 +20,7 @@ import (
 func newThreadsEnv(t *testing.T) *testEnv {
 	t.Helper()
 	e := newTestEnv(t)
-	ep := e.meta.Endpoints()
-	e.configure(map[string]any{
-		"login":                  "threads",
-		"threads_auth_base_url":  ep.ThreadsAuthBaseURL,
-		"threads_graph_base_url": ep.ThreadsGraphBaseURL,
-	})
+	e.configure(map[string]any{"login": "threads"})
 	return e
 }
 
@@ -358,8 +353,8 @@ func TestThreadsConfig(t *testing.T) {
 	if got := cfg["scopes"].([]string); len(got) != 1 || got[0] != "threads_basic" {
 		t.Fatalf("scopes under login=threads = %v", got)
 	}
-	if cfg["threads_auth_base_url"] != graph.DefaultThreadsAuthBaseURL || cfg["threads_graph_base_url"] != graph.DefaultThreadsGraphBaseURL {
-		t.Fatalf("threads base URLs %v, %v; want Meta's", cfg["threads_auth_base_url"], cfg["threads_graph_base_url"])
+	if ep := e.meta.Endpoints(); cfg["threads_auth_base_url"] != ep.ThreadsAuthBaseURL || cfg["threads_graph_base_url"] != ep.ThreadsGraphBaseURL {
+		t.Fatalf("threads base URLs %v, %v; want the fake's, as written", cfg["threads_auth_base_url"], cfg["threads_graph_base_url"])
 	}
 	e.mustOK(e.write("config", map[string]any{"login": "instagram"}))
 	if got := e.mustOK(e.read("config")).Data["scopes"].([]string); len(got) != 1 || got[0] != "instagram_business_basic" {
