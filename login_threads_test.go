@@ -455,3 +455,23 @@ func TestThreadsDeniedConsentPageNamesThreads(t *testing.T) {
 		t.Error("the page names Instagram, or a declined authorization registered an account")
 	}
 }
+
+// TestThreadsUninstallCallbackMatchesTheThreadsUser: Threads' Uninstall
+// Callback (the engine's deauthorize path), signed with the Threads app's
+// secret and naming the Threads user id, marks that user's Threads account
+// needs_reauth as for any login.
+func TestThreadsUninstallCallbackMatchesTheThreadsUser(t *testing.T) {
+	e := newThreadsEnv(t)
+	u := e.registerThreadsFromCode("brand", "brand_user")
+	e.registerThreadsFromCode("other", "other_user")
+	a := e.postSignedRequest("deauthorize", map[string]any{"signed_request": e.signedRequestFor(u.ThreadsUserID)})
+	if a.status != http.StatusOK {
+		t.Fatalf("deauthorize answered %d: %s", a.status, a.body)
+	}
+	if got := e.account("brand"); got.Status != statusNeedsReauth {
+		t.Fatalf("brand after the uninstall: %q", got.Status)
+	}
+	if got := e.account("other"); got.Status != statusValid {
+		t.Fatalf("another user's account changed: %q", got.Status)
+	}
+}
