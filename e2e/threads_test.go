@@ -135,6 +135,19 @@ func TestThreadsOnRealVault(t *testing.T) {
 		e.fatalf("proxy/brand/me: %v %v", me, err)
 	}
 
+	// The shipped policy for one Threads application reads its account's
+	// token (docs/policies/threads-app.hcl names "demo") and nothing else.
+	e.registerThreads("demo", e.secrets.Add("Threads token for th_demo", e.fake.MintThreadsLongLivedToken(e.addUser("th_demo").UserID, nil, time.Now().Add(-time.Hour))), time.Now().Add(-time.Hour))
+	app := e.clientWithPolicyFile("threads-app", false)
+	if s, err := app.Logical().Read(threadsMount + "/token/demo"); err != nil || s == nil || s.Data["access_token"] == "" {
+		t.Fatalf("threads-app cannot read threads/token/demo: %v", err)
+	}
+	for _, path := range []string{threadsMount + "/token/brand", threadsMount + "/accounts/demo", mountPath + "/token/demo"} {
+		if _, err := app.Logical().Read(path); err == nil || !strings.Contains(vaultproc.ErrorText(err), "permission denied") {
+			t.Errorf("threads-app read %s: %v, want permission denied", path, err)
+		}
+	}
+
 	// 3. A 2-day-old token refreshed with th_refresh_token.
 	two := e.addUser("th_twoday")
 	twoIssued := time.Now().Add(-48 * time.Hour).Truncate(time.Second)
