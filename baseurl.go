@@ -29,6 +29,11 @@ var metaHosts = map[string]bool{
 	"graph.facebook.com":  true,
 	"www.facebook.com":    true,
 	"facebook.com":        true,
+	// Threads' (login=threads); Meta's newer pages name the .com hosts.
+	"threads.net":       true,
+	"graph.threads.net": true,
+	"threads.com":       true,
+	"graph.threads.com": true,
 }
 
 // baseURLField is one *_base_url field and where config keeps its value.
@@ -46,6 +51,8 @@ func (c *config) baseURLFields() []baseURLField {
 		{"graph_base_url", &c.GraphBaseURL},
 		{"facebook_auth_base_url", &c.FacebookAuthBaseURL},
 		{"facebook_graph_base_url", &c.FacebookGraphBaseURL},
+		{"threads_auth_base_url", &c.ThreadsAuthBaseURL},
+		{"threads_graph_base_url", &c.ThreadsGraphBaseURL},
 	}
 }
 

@@ -94,6 +94,8 @@ type config struct {
 	GraphBaseURL         string `json:"graph_base_url"`
 	FacebookAuthBaseURL  string `json:"facebook_auth_base_url"`
 	FacebookGraphBaseURL string `json:"facebook_graph_base_url"`
+	ThreadsAuthBaseURL   string `json:"threads_auth_base_url"`
+	ThreadsGraphBaseURL  string `json:"threads_graph_base_url"`
 
 	// Notifications (path_config_notify.go): where signed events go, the
 	// key that signs them (write-only), and whether needs_reauth events
@@ -122,6 +124,8 @@ func defaultConfig() *config {
 		GraphBaseURL:         ep.GraphBaseURL,
 		FacebookAuthBaseURL:  ep.FacebookAuthBaseURL,
 		FacebookGraphBaseURL: ep.FacebookGraphBaseURL,
+		ThreadsAuthBaseURL:   ep.ThreadsAuthBaseURL,
+		ThreadsGraphBaseURL:  ep.ThreadsGraphBaseURL,
 	}
 }
 
@@ -132,6 +136,8 @@ func (c *config) endpoints() graph.Endpoints {
 		GraphBaseURL:         c.GraphBaseURL,
 		FacebookAuthBaseURL:  c.FacebookAuthBaseURL,
 		FacebookGraphBaseURL: c.FacebookGraphBaseURL,
+		ThreadsAuthBaseURL:   c.ThreadsAuthBaseURL,
+		ThreadsGraphBaseURL:  c.ThreadsGraphBaseURL,
 		Version:              c.GraphAPIVersion,
 	}
 }

@@ -86,6 +86,10 @@ type login interface {
 	// against: where an application (or the engine, on its behalf) calls
 	// Graph with it.
 	graphHost(cfg *config, a *account) string
+	// graphVersion is the version in graphHost's paths: the Graph API's
+	// (graph_api_version), or the product's own where Meta versions it
+	// apart (Threads: v1.0).
+	graphVersion(meta metaClient) string
 	// serve is what token/<name> answers besides the token itself.
 	serve(a *account, cfg *config) served
 }
@@ -131,6 +135,7 @@ type served struct {
 type metaClient interface {
 	instagramClient   // login_instagram.go
 	facebookClient    // login_facebook.go
+	threadsClient     // login_threads.go
 	passthroughClient // proxy.go: Graph calls on an application's behalf
 }
 
@@ -140,6 +145,7 @@ type metaClient interface {
 var logins = []login{
 	instagram,
 	facebookLogin{},
+	threads,
 }
 
 // defaultLoginName is config's login until written.
@@ -172,7 +178,7 @@ func loginNames() []any {
 }
 
 // quotedLoginNames lists the logins' names for a message:
-// "instagram" or "facebook".
+// "instagram", "facebook" or "threads".
 func quotedLoginNames() string {
 	q := make([]string, len(logins))
 	for i, l := range logins {

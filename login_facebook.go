@@ -144,6 +144,8 @@ func (facebookLogin) ownerIdentity(a *account) string {
 
 func (facebookLogin) graphHost(cfg *config, _ *account) string { return cfg.FacebookGraphBaseURL }
 
+func (facebookLogin) graphVersion(meta metaClient) string { return meta.Endpoints().Version }
+
 // serve: not rotated, so re-read at each health check; a token nearing its
 // end is served with a warning until its owner authorizes again.
 func (facebookLogin) serve(a *account, _ *config) served {

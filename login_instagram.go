@@ -117,6 +117,8 @@ func (l instagramLogin) ownerIdentity(a *account) string { return prefixed(l.id+
 
 func (l instagramLogin) graphHost(cfg *config, _ *account) string { return l.host(cfg) }
 
+func (l instagramLogin) graphVersion(meta metaClient) string { return meta.Endpoints().Version }
+
 func (l instagramLogin) serve(a *account, cfg *config) served {
 	return served{instagramUserID: a.UserID, rotation: longLivedLifetime - cfg.RefreshWindow}
 }

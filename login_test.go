@@ -45,7 +45,7 @@ func TestLoginTable(t *testing.T) {
 	if loginNamed("myspace").name() != loginInstagram || knownLogin("myspace") {
 		t.Error("an unknown name is not taken as Instagram Login")
 	}
-	if got := quotedLoginNames(); got != `"instagram" or "facebook"` {
+	if got := quotedLoginNames(); got != `"instagram", "facebook" or "threads"` {
 		t.Errorf("quotedLoginNames = %s", got)
 	}
 }
@@ -57,8 +57,9 @@ func TestLoginGraphHosts(t *testing.T) {
 	cfg := defaultConfig()
 	cfg.GraphBaseURL = "https://ig.example"
 	cfg.FacebookGraphBaseURL = "https://fb.example"
+	cfg.ThreadsGraphBaseURL = "https://th.example"
 	a := &account{}
-	for name, want := range map[string]string{loginInstagram: cfg.GraphBaseURL, loginFacebook: cfg.FacebookGraphBaseURL} {
+	for name, want := range map[string]string{loginInstagram: cfg.GraphBaseURL, loginFacebook: cfg.FacebookGraphBaseURL, loginThreads: cfg.ThreadsGraphBaseURL} {
 		if got := loginNamed(name).graphHost(cfg, a); got != want {
 			t.Errorf("login %s: graph host %s, want %s", name, got, want)
 		}

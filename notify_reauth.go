@@ -37,7 +37,7 @@ func (b *backend) reauthLink(ctx context.Context, s logical.Storage, cfg *config
 	if cfg.FacebookConfigID != "" {
 		scopes = nil // the configuration's permissions
 	}
-	if err := checkScopes("scopes", scopes); err != nil {
+	if err := checkScopes("scopes", loginFor(cfg), scopes); err != nil {
 		return "", "", err
 	}
 	value, err := newStateValue()

@@ -149,7 +149,7 @@ func (b *backend) pathAuthURLWrite(ctx context.Context, req *logical.Request, d 
 	if configID != "" {
 		scopes = nil // the configuration's permissions, not config's scopes
 	}
-	if err := checkScopes("scopes", scopes); err != nil {
+	if err := checkScopes("scopes", loginFor(cfg), scopes); err != nil {
 		// A retired name from config's scopes (stored by a version that
 		// accepted it) is refused here too: Meta's dialog would refuse it
 		// in front of the account owner.

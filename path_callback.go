@@ -128,13 +128,13 @@ func (b *backend) pathCallbackHandle(ctx context.Context, req *logical.Request, 
 		log.Info("authorization callback: the owner did not authorize", "error_reason", truncate(reason, 64),
 			"error_description", truncate(firstNonEmpty(get("error_description"), get("error_message")), maxReflectedLength))
 		return refusedPage(http.StatusBadRequest, "Authorization declined",
-			"Instagram reports that the authorization for account "+st.Account+" was not granted.", declinedDetail(reason)).response()
+			loginNamed(st.Login).product()+" reports that the authorization for account "+st.Account+" was not granted.", declinedDetail(reason)).response()
 	}
 	code := get("code")
 	if code == "" {
 		log.Warn("authorization callback refused: no code")
 		return refusedPage(http.StatusBadRequest, "Authorization not completed",
-			"Instagram sent no authorization code, so no account was connected.").response()
+			loginNamed(st.Login).product()+" sent no authorization code, so no account was connected.").response()
 	}
 	return b.completeAuthorization(ctx, req.Storage, st, code, log)
 }

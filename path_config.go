@@ -28,7 +28,7 @@ func configFields() map[string]*framework.FieldSchema {
 	f := map[string]*framework.FieldSchema{
 		"app_id": {
 			Type:        framework.TypeString,
-			Description: "The Instagram app ID (Instagram Login) or Meta app ID (Facebook Login). Required on first write.",
+			Description: "The Instagram app ID (Instagram Login), Meta app ID (Facebook Login) or Threads app ID (login=threads). Required on first write.",
 		},
 		"app_secret": {
 			Type:         framework.TypeString,
@@ -37,7 +37,7 @@ func configFields() map[string]*framework.FieldSchema {
 		},
 		"login": {
 			Type:          framework.TypeString,
-			Description:   `The login product: "instagram" (Instagram API with Instagram Login) or "facebook" (Instagram API with Facebook Login).`,
+			Description:   `The login product: "instagram" (Instagram API with Instagram Login), "facebook" (Instagram API with Facebook Login) or "threads" (the Threads API).`,
 			Default:       defaultLoginName,
 			AllowedValues: loginNames(),
 		},
@@ -47,7 +47,7 @@ func configFields() map[string]*framework.FieldSchema {
 		},
 		"scopes": {
 			Type:        framework.TypeCommaStringSlice,
-			Description: "Default scopes requested by auth-url. Default instagram_business_basic under login=instagram; instagram_basic,pages_show_list,pages_read_engagement under login=facebook (switched along with login while left at the other's default).",
+			Description: "Default scopes requested by auth-url. Default instagram_business_basic under login=instagram; instagram_basic,pages_show_list,pages_read_engagement under login=facebook; threads_basic under login=threads, which takes Threads permissions only, threads_basic among them (switched along with login while left at the other's default).",
 			Default:     strings.Join(loginNamed(defaultLoginName).defaultScopes(), ","),
 		},
 		"facebook_config_id": {
@@ -132,6 +132,16 @@ func configFields() map[string]*framework.FieldSchema {
 			Type:        framework.TypeString,
 			Description: "Base URL of the Facebook Graph host.",
 			Default:     "https://graph.facebook.com",
+		},
+		"threads_auth_base_url": {
+			Type:        framework.TypeString,
+			Description: "Base URL of the Threads authorization dialog host (login=threads).",
+			Default:     "https://threads.net",
+		},
+		"threads_graph_base_url": {
+			Type:        framework.TypeString,
+			Description: "Base URL of the Threads Graph host (login=threads: code exchange, th_exchange_token, th_refresh_token, /me, proxy/).",
+			Default:     "https://graph.threads.net",
 		},
 	}
 	maps.Copy(f, notifyConfigFields()) // path_config_notify.go
@@ -237,6 +247,8 @@ func (b *backend) pathConfigRead(ctx context.Context, req *logical.Request, _ *f
 		"graph_base_url":          cfg.GraphBaseURL,
 		"facebook_auth_base_url":  cfg.FacebookAuthBaseURL,
 		"facebook_graph_base_url": cfg.FacebookGraphBaseURL,
+		"threads_auth_base_url":   cfg.ThreadsAuthBaseURL,
+		"threads_graph_base_url":  cfg.ThreadsGraphBaseURL,
 	}}
 	maps.Copy(resp.Data, notifyConfigRead(cfg))
 	if w := retiredScopesWarning(cfg); w != "" {
@@ -277,7 +289,13 @@ func (b *backend) pathConfigWrite(ctx context.Context, req *logical.Request, d *
 	// have its other fields changed, with a warning, so that an urgent
 	// change such as a new app secret is never held up by it.
 	if v, ok := d.GetOk("scopes"); ok {
-		if err := checkScopes("scopes", cleanScopes(v.([]string))); err != nil {
+		if err := checkScopes("scopes", loginFor(cfg), cleanScopes(v.([]string))); err != nil {
+			return respondErr(err)
+		}
+	} else if prevLogin != cfg.Login {
+		// The scopes kept are another login's: refused if the new
+		// login's dialog would refuse them (loginScopeError).
+		if err := loginScopeError("scopes", loginFor(cfg), cfg.Scopes); err != nil {
 			return respondErr(err)
 		}
 	}
@@ -322,6 +340,8 @@ func applyConfigFields(cfg *config, d *framework.FieldData) {
 	strField("facebook_auth_base_url", &cfg.FacebookAuthBaseURL)
 	strField("facebook_graph_base_url", &cfg.FacebookGraphBaseURL)
 	applyNotifyConfigFields(cfg, d)
+	strField("threads_auth_base_url", &cfg.ThreadsAuthBaseURL)
+	strField("threads_graph_base_url", &cfg.ThreadsGraphBaseURL)
 	if v, ok := d.GetOk("app_secret"); ok {
 		// Secrets are taken as given: surrounding spaces may be part of
 		// nothing real, but trimming silently could hide a paste error.

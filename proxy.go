@@ -61,7 +61,7 @@ func (b *backend) proxyGraph(ctx context.Context, req *logical.Request, d *frame
 		return proxyRefusal(http.StatusTooManyRequests, "Meta has paused calls from this app until "+formatTime(until)+": "+why, until.Sub(now), nil)
 	}
 
-	call := graph.PassthroughCall{GraphBase: a.login().graphHost(cfg, a), Version: meta.Endpoints().Version, Method: method, Path: path, Params: params, Token: a.AccessToken}
+	call := graph.PassthroughCall{GraphBase: a.login().graphHost(cfg, a), Version: a.login().graphVersion(meta), Method: method, Path: path, Params: params, Token: a.AccessToken}
 	start := time.Now()
 	ans, err := meta.Passthrough(ctx, call)
 	b.metrics.proxy.observe(name, proxy.Family(path), proxyOutcome(ans, err), time.Since(start))

@@ -18,9 +18,9 @@ var retiredScopes = map[string]string{
 	"business_manage_insights": "instagram_business_manage_insights",
 }
 
-// checkScopes refuses a scope list with a malformed or retired name, naming
-// field.
-func checkScopes(field string, scopes []string) error {
+// checkScopes refuses a scope list with a malformed or retired name, or one
+// login l's dialog refuses (loginScopeError), naming field.
+func checkScopes(field string, l login, scopes []string) error {
 	for _, s := range scopes {
 		if !scopeRegex.MatchString(s) {
 			return badField(field, "%q is not a scope name", s)
@@ -29,7 +29,7 @@ func checkScopes(field string, scopes []string) error {
 	if old := retiredIn(scopes); len(old) > 0 {
 		return badField(field, "%s", retiredMessage(old))
 	}
-	return nil
+	return loginScopeError(field, l, scopes)
 }
 
 // retiredIn returns the retired names among scopes, in order.

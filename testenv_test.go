@@ -104,6 +104,8 @@ func (e *testEnv) configure(extra map[string]any) {
 		"graph_base_url":          ep.GraphBaseURL,
 		"facebook_auth_base_url":  ep.FacebookAuthBaseURL,
 		"facebook_graph_base_url": ep.FacebookGraphBaseURL,
+		"threads_auth_base_url":   ep.ThreadsAuthBaseURL,
+		"threads_graph_base_url":  ep.ThreadsGraphBaseURL,
 	}
 	for k, v := range extra {
 		data[k] = v

@@ -2,8 +2,9 @@
 # `make dev`: a local Vault with the plugin registered, mounted at instagram/
 # and configured, in the foreground until Ctrl-C.
 #
-# Without APP_ID/APP_SECRET it also runs the fake Meta (graph/graphtest) and
-# points the engine's five base URLs at it, so the whole flow works offline.
+# Without APP_ID/APP_SECRET it also runs the fake Meta (graph/graphtest),
+# points the engine's base URLs at it, so the whole flow works offline, and
+# mounts a Threads engine (login=threads) at threads/ beside instagram/.
 # With APP_ID and APP_SECRET set, it talks to the real Meta hosts instead.
 #
 # Environment:
@@ -17,7 +18,7 @@
 # Logs go to .cache/dev/$VAULT_PORT/. While it runs, .cache/dev/env (a link to
 # .cache/dev/$VAULT_PORT/env, the latest make dev's) holds the shell
 # variables to reach it: VAULT_ADDR, VAULT_TOKEN, PATH, REDIRECT_URI and,
-# with the fake, FAKE_META. See docs/make-dev.md.
+# with the fake, FAKE_META and THREADS_REDIRECT_URI. See docs/make-dev.md.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -188,6 +189,19 @@ fi
 # The secret goes through stdin (app_secret=-) so it never shows in `ps`.
 printf '%s' "$app_secret" | "$vault_bin" write instagram/config "${config_args[@]}" >&2
 
+# With the fake, a Threads mount (login=threads) beside it, on the fake's
+# Threads hosts: its "threads:" lines, the same throwaway app.
+threads_redirect_uri="http://$host:$vault_port/v1/threads/callback"
+if [ "$use_fake" = 1 ]; then
+  "$vault_bin" secrets enable -path=threads -plugin-version="$PLUGIN_VERSION" "$name" >&2
+  "$vault_bin" secrets tune -allowed-response-headers=Retry-After threads/ >&2
+  threads_args=(login=threads app_id="$app_id" app_secret=- redirect_uri="$threads_redirect_uri")
+  while IFS= read -r line; do
+    threads_args+=("${line#threads:}")
+  done < <(grep -E '^threads:[a-z_]+_base_url=' "$dev_dir/fakemeta.log")
+  printf '%s' "$app_secret" | "$vault_bin" write threads/config "${threads_args[@]}" >&2
+fi
+
 if [ "$use_fake" = 1 ]; then
   curl -fsS -X POST "$fake/_fake/users" -H 'Content-Type: application/json' \
     -d '{"username":"demo"}' >/dev/null
@@ -200,19 +214,19 @@ fi
   printf 'export VAULT_ADDR=%q VAULT_TOKEN=root\n' "$VAULT_ADDR"
   printf 'export PATH=%q:"$PATH"\n' "$(dirname "$vault_bin")"
   printf 'export REDIRECT_URI=%q\n' "$redirect_uri"
-  [ "$use_fake" = 1 ] && printf 'export FAKE_META=%q\n' "$fake"
+  [ "$use_fake" = 1 ] && printf 'export FAKE_META=%q THREADS_REDIRECT_URI=%q\n' "$fake" "$threads_redirect_uri"
   printf 'unset VAULT_NAMESPACE VAULT_CACERT VAULT_CAPATH VAULT_CLIENT_CERT VAULT_CLIENT_KEY\n'
 } >"$env_file"
 ln -sfn "$vault_port/env" "$env_link"
 
 cat <<EOF
 
-$(vault_version="$("$vault_bin" version | head -n1)"; echo "${vault_version%%,*}") is running with $name $PLUGIN_VERSION at instagram/.
+$(vault_version="$("$vault_bin" version | head -n1)"; echo "${vault_version%%,*}") is running with $name $PLUGIN_VERSION at instagram/$([ "$use_fake" = 1 ] && echo " and threads/ (login=threads)").
 Logs: $dev_dir/vault.log$([ "$use_fake" = 1 ] && echo ", $dev_dir/fakemeta.log")
 
 In another shell, from $root:
 
-  . .cache/dev/env    # VAULT_ADDR, VAULT_TOKEN, PATH$([ "$use_fake" = 1 ] && echo ", FAKE_META"), REDIRECT_URI
+  . .cache/dev/env    # VAULT_ADDR, VAULT_TOKEN, PATH$([ "$use_fake" = 1 ] && echo ", FAKE_META, THREADS_REDIRECT_URI"), REDIRECT_URI
 
 EOF
 if [ "$use_fake" = 1 ]; then
@@ -264,7 +278,7 @@ local receiver that checks each signature and prints the event:
 (Without Go, \`nc -lk 127.0.0.1 9000\` shows the raw requests; it answers
 nothing, so the engine keeps retrying each one.)
 
-Refreshes, the authorization flow, failures: docs/make-dev.md.
+Refreshes, the authorization flow, failures, the Threads mount: docs/make-dev.md.
 Ctrl-C stops Vault$([ "$use_fake" = 1 ] && echo " and the fake Meta"). Everything is in memory: a restart starts clean.
 EOF
 

@@ -20,6 +20,8 @@ const (
 
 	LoginInstagram = "instagram"
 	LoginFacebook  = "facebook"
+	// LoginThreads is refreshed as Instagram Login is (th_refresh_token).
+	LoginThreads = "threads"
 )
 
 // Account is what the schedule keeps of one account: enough to recompute

@@ -28,7 +28,7 @@ const ShardFormat = 1
 // format, so only ever appended to.
 var (
 	shardStatuses = []string{StatusValid, StatusRefreshFailing, StatusNeedsReauth, StatusExpiring}
-	shardLogins   = []string{LoginInstagram, LoginFacebook}
+	shardLogins   = []string{LoginInstagram, LoginFacebook, LoginThreads}
 )
 
 const shardOtherCode = 0xff

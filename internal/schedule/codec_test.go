@@ -57,3 +57,14 @@ func TestIndexRecordKeepsEveryTimingField(t *testing.T) {
 		}
 	}
 }
+
+// TestShardLoginCodesOnlyGrow: a login's code in a stored shard is its
+// position in shardLogins, so logins are only ever appended: Instagram 0,
+// Facebook 1, Threads 2.
+func TestShardLoginCodesOnlyGrow(t *testing.T) {
+	for want, l := range []string{LoginInstagram, LoginFacebook, LoginThreads} {
+		if got := appendCode(nil, l, shardLogins); len(got) != 1 || int(got[0]) != want {
+			t.Errorf("%s's code is %x, want %02x", l, got, want)
+		}
+	}
+}
