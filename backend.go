@@ -68,6 +68,10 @@ type backendOptions struct {
 	notify func(*notify.Options)
 }
 
+// metaIdleConnsPerHost is how many idle connections to each Meta host the
+// default HTTP client keeps for reuse.
+const metaIdleConnsPerHost = 64
+
 // backend owns everything a mount needs: its clock, its HTTP client, its
 // refresh schedule and its caches. Nothing lives in package-level state, so
 // several mounts in one multiplexed plugin process never share anything.
@@ -208,7 +212,14 @@ func newBackend(opts backendOptions) *backend {
 		b.httpClient = cleanhttp.DefaultPooledClient()
 		// Meta's headers run to a few KiB; net/http would read 10 MiB of
 		// them (bodies are bounded at 1 MiB by the graph client).
-		b.httpClient.Transport.(*http.Transport).MaxResponseHeaderBytes = maxMetaHeaderBytes
+		t := b.httpClient.Transport.(*http.Transport)
+		t.MaxResponseHeaderBytes = maxMetaHeaderBytes
+		// Every call goes to one of a few Meta hosts, many at once
+		// (refresh_concurrency, and applications through proxy/): keep
+		// enough idle connections per host that they are reused rather
+		// than opened (a TLS handshake each) and closed; the pooled
+		// default keeps GOMAXPROCS+1.
+		t.MaxIdleConnsPerHost = metaIdleConnsPerHost
 	}
 	if b.jitter == nil {
 		b.jitter = defaultJitter
