@@ -43,12 +43,12 @@ const (
 // errRefreshRefused is a manual refresh Instagram would refuse anyway.
 var errRefreshRefused = errors.New("refresh refused")
 
-// periodic is Vault's PeriodicFunc: it refreshes what is due.
+// periodic is Vault's PeriodicFunc: the engine's chores, each owned by
+// the file named beside it, in this order.
 func (b *backend) periodic(ctx context.Context, req *logical.Request) error {
 	// Wherever the unauthenticated paths ran, say how many refusals they
-	// did not log.
-	b.refusals.flush(b.Logger(), b.clock.Now())
-	b.signedRequestLog.flush(b.Logger(), b.clock.Now())
+	// did not log (refusal_log.go).
+	b.flushRefusalCounts()
 	// Only where storage is writable: performance standbys and secondaries
 	// leave refreshing to the primary's active node.
 	if !b.WriteSafeReplicationState() {
@@ -64,60 +64,95 @@ func (b *backend) periodic(ctx context.Context, req *logical.Request) error {
 	return b.tick(ctx, req.Storage)
 }
 
-// tick is one periodic run.
+// tick is one periodic run: a list of chores, in order. Those deferred run
+// after the refresh work however it ends, last first: the sweeps, then the
+// index flush.
 func (b *backend) tick(ctx context.Context, s logical.Storage) error {
 	start := b.clock.Now()
 	b.stats.recordPeriodic(start)
-	if !b.sched.Built() {
-		switch err := b.rebuildSchedule(ctx, s); {
-		case errors.Is(err, errRebuildRunning):
-			// The start-up rebuild is still reading storage: what is due
-			// is not known yet, so this tick has nothing to do.
-			return nil
-		case err != nil:
-			return err
-		}
-	} else if b.sched.NeedsRebuild(start, rescanEvery) {
-		if err := b.checkIndex(ctx, s); err != nil {
-			b.Logger().Warn("the hourly check of the schedule against storage failed; the next periodic run retries", "error", err)
-		}
+	// The schedule in memory, built or checked against storage
+	// (rebuild.go, schedule_index_check.go).
+	if ready, err := b.scheduleChore(ctx, s, start); !ready || err != nil {
+		return err
 	}
-	// Whatever this run does, the schedule index's shards that memory has
-	// moved past are written at its end (schedule_index.go).
-	defer func() {
-		if err := b.flushIndex(ctx, s); err != nil {
-			b.Logger().Warn("could not write the schedule index; the next periodic run retries", "error", err)
-		}
-	}()
+	// The index shards that memory has moved past (schedule_index.go).
+	defer b.flushIndexChore(ctx, s)
 	cfg, err := b.readConfig(ctx, s)
 	if err != nil {
 		return err
 	}
-	// Housekeeping comes after the refresh work, however this run ends
-	// (deferred; it runs before the index flush above): the sweeps are
-	// bounded, but even a backlog of them delays no refresh.
-	defer func() {
-		b.sweepExpiredStates(ctx, s, start)
-		if cfg != nil {
-			b.sweepCallbackRecords(ctx, s, cfg, start)
-		}
-	}()
+	// The bounded sweeps of pending states and signed-request records
+	// (pending_states.go, signed_request_records.go): after the refresh
+	// work, so that even a backlog of them delays no refresh.
+	defer b.sweepChore(ctx, s, cfg, start)
 	if cfg == nil {
 		return nil
 	}
+	// The refreshes and health checks that are due (below).
+	b.refreshChore(ctx, s, cfg, start)
+	return nil
+}
 
+// flushRefusalCounts logs how many refusals of the unauthenticated paths
+// went unlogged, both limiters' (refusal_log.go).
+func (b *backend) flushRefusalCounts() {
+	b.refusals.flush(b.Logger(), b.clock.Now())
+	b.signedRequestLog.flush(b.Logger(), b.clock.Now())
+}
+
+// scheduleChore makes the in-memory schedule ready for this run: built
+// (at start-up, or after it was lost), or once an hour checked against
+// storage. ready is false while the start-up rebuild still reads storage:
+// what is due is not known yet, so the run has nothing to do.
+func (b *backend) scheduleChore(ctx context.Context, s logical.Storage, start time.Time) (ready bool, err error) {
+	if !b.sched.Built() {
+		switch err := b.rebuildSchedule(ctx, s); {
+		case errors.Is(err, errRebuildRunning):
+			return false, nil
+		case err != nil:
+			return false, err
+		}
+		return true, nil
+	}
+	if b.sched.NeedsRebuild(start, rescanEvery) {
+		if err := b.checkIndex(ctx, s); err != nil {
+			b.Logger().Warn("the hourly check of the schedule against storage failed; the next periodic run retries", "error", err)
+		}
+	}
+	return true, nil
+}
+
+// flushIndexChore writes the index shards memory has moved past; a failure
+// is retried by the next run.
+func (b *backend) flushIndexChore(ctx context.Context, s logical.Storage) {
+	if err := b.flushIndex(ctx, s); err != nil {
+		b.Logger().Warn("could not write the schedule index; the next periodic run retries", "error", err)
+	}
+}
+
+// sweepChore runs the bounded sweeps of expired pending states and, with a
+// config, of signed-request records.
+func (b *backend) sweepChore(ctx context.Context, s logical.Storage, cfg *config, start time.Time) {
+	b.sweepExpiredStates(ctx, s, start)
+	if cfg != nil {
+		b.sweepCallbackRecords(ctx, s, cfg, start)
+	}
+}
+
+// refreshChore claims what is due and works through it with
+// refresh_concurrency workers, within the run's budget; nothing while Meta
+// throttles the whole app, since calling for any account now would only
+// extend the throttle (everything due stays due).
+func (b *backend) refreshChore(ctx context.Context, s logical.Storage, cfg *config, start time.Time) {
 	if until, _ := b.appPaused(start); !until.IsZero() {
-		// Meta throttles the whole app: calling for any account now would
-		// only extend the throttle. Everything due stays due.
 		b.stats.recordTick(start, b.clock.Now().Sub(start), 0, 0)
-		return nil
+		return
 	}
 	claims := b.sched.ClaimDue(start, maxClaimsPerTick, claimLease)
 	if len(claims) == 0 {
 		b.stats.recordTick(start, b.clock.Now().Sub(start), 0, 0)
-		return nil
+		return
 	}
-
 	handOut, cancel := b.tickBudget(ctx)
 	defer cancel()
 	// The work runs on a context the budget cannot cancel (nor Vault's,
@@ -128,7 +163,6 @@ func (b *backend) tick(ctx context.Context, s logical.Storage) error {
 	work := context.WithoutCancel(ctx)
 	refreshed, failed := b.runRefreshes(handOut, work, s, cfg.RefreshConcurrency, claims)
 	b.stats.recordTick(start, b.clock.Now().Sub(start), refreshed, failed)
-	return nil
 }
 
 // runRefreshes works through claims with at most workers refreshes at once,
