@@ -26,6 +26,12 @@ STATICCHECK := $(BIN)/staticcheck-$(STATICCHECK_VERSION)
 # unit tests run without it there rather than not at all (and say so).
 RACE = $(shell [ "$$(go env CGO_ENABLED)" = 1 ] && command -v "$$(go env CC | cut -d' ' -f1)" >/dev/null 2>&1 && echo -race)
 
+# goimports sorts imports in three groups: the standard library, other
+# modules, and this module's own packages (-local).
+GOIMPORTS_VERSION ?= v0.52.0
+GOIMPORTS := $(BIN)/goimports-$(GOIMPORTS_VERSION)
+MODULE := github.com/igvault/vault-plugin-secrets-instagram
+
 GOVULNCHECK_VERSION ?= v1.9.0
 GOTESTFLAGS ?=
 E2E_TIMEOUT ?= 20m
@@ -143,9 +149,17 @@ fuzz:
 ## lint: gofmt, go vet and staticcheck, e2e and HA files included
 lint: fmt-check vet staticcheck
 
-fmt-check:
+fmt-check: $(GOIMPORTS)
 	@files="$$(find . \( -path ./.cache -o -path ./.git \) -prune -o -name '*.go' -print | xargs -r gofmt -l)"; \
 	if [ -n "$$files" ]; then echo "gofmt -w needed on:"; echo "$$files"; exit 1; fi
+	@files="$$(find . \( -path ./.cache -o -path ./.git \) -prune -o -name '*.go' -print | xargs -r $(GOIMPORTS) -local $(MODULE) -l)"; \
+	if [ -n "$$files" ]; then echo "goimports -local $(MODULE) -w needed on:"; echo "$$files"; exit 1; fi
+
+$(GOIMPORTS):
+	@mkdir -p $(BIN)
+	@tmp="$$(mktemp -d)"; trap 'rm -rf "$$tmp"' EXIT; \
+	GOBIN="$$tmp" go install golang.org/x/tools/cmd/goimports@$(GOIMPORTS_VERSION); \
+	mv "$$tmp/goimports" $@
 
 # -tags e2e,ha only adds the e2e and HA test files, so this is `go vet ./...` and more.
 vet:

@@ -3,9 +3,10 @@ package instagram
 import (
 	"context"
 	"fmt"
-	"github.com/igvault/vault-plugin-secrets-instagram/internal/schedule"
 	"sync"
 	"time"
+
+	"github.com/igvault/vault-plugin-secrets-instagram/internal/schedule"
 
 	"github.com/hashicorp/vault/sdk/logical"
 

@@ -7,13 +7,14 @@ package instagram
 import (
 	"context"
 	"errors"
-	"github.com/igvault/vault-plugin-secrets-instagram/internal/notify"
-	"github.com/igvault/vault-plugin-secrets-instagram/internal/schedule"
 	"net/http"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/igvault/vault-plugin-secrets-instagram/internal/notify"
+	"github.com/igvault/vault-plugin-secrets-instagram/internal/schedule"
 
 	cleanhttp "github.com/hashicorp/go-cleanhttp"
 	hclog "github.com/hashicorp/go-hclog"

@@ -1,10 +1,11 @@
 package instagram
 
 import (
-	"github.com/igvault/vault-plugin-secrets-instagram/internal/schedule"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/igvault/vault-plugin-secrets-instagram/internal/schedule"
 )
 
 // decideDue at its edges: what the periodic work does with an account it is

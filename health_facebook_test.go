@@ -3,11 +3,12 @@ package instagram
 import (
 	"context"
 	"fmt"
-	"github.com/igvault/vault-plugin-secrets-instagram/internal/schedule"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/igvault/vault-plugin-secrets-instagram/internal/schedule"
 
 	"github.com/igvault/vault-plugin-secrets-instagram/graph/graphtest"
 )

@@ -4,11 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/igvault/vault-plugin-secrets-instagram/internal/schedule"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/igvault/vault-plugin-secrets-instagram/internal/schedule"
 
 	"github.com/hashicorp/vault/sdk/helper/consts"
 	"github.com/hashicorp/vault/sdk/logical"

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/vault/sdk/logical"
+
 	"github.com/igvault/vault-plugin-secrets-instagram/graph/graphtest"
 )
 

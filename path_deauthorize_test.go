@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"github.com/igvault/vault-plugin-secrets-instagram/internal/schedule"
 	"net/http"
 	"reflect"
 	"strings"
@@ -13,7 +12,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/igvault/vault-plugin-secrets-instagram/internal/schedule"
+
 	"github.com/hashicorp/vault/sdk/logical"
+
 	"github.com/igvault/vault-plugin-secrets-instagram/graph/graphtest"
 )
 

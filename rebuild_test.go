@@ -1,9 +1,10 @@
 package instagram
 
 import (
-	"github.com/igvault/vault-plugin-secrets-instagram/internal/schedule"
 	"testing"
 	"time"
+
+	"github.com/igvault/vault-plugin-secrets-instagram/internal/schedule"
 )
 
 // TestTickWaitsForTheStartupRebuild: until the schedule has been read from

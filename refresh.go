@@ -4,11 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/igvault/vault-plugin-secrets-instagram/internal/schedule"
 	"math/rand/v2"
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/igvault/vault-plugin-secrets-instagram/internal/schedule"
 
 	"github.com/hashicorp/vault/sdk/logical"
 

@@ -2,12 +2,13 @@ package instagram
 
 import (
 	"context"
-	"github.com/igvault/vault-plugin-secrets-instagram/internal/schedule"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/igvault/vault-plugin-secrets-instagram/internal/schedule"
 
 	"github.com/hashicorp/vault/sdk/logical"
 

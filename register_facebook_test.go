@@ -2,7 +2,6 @@ package instagram
 
 import (
 	"errors"
-	"github.com/igvault/vault-plugin-secrets-instagram/internal/schedule"
 	"io"
 	"net/http"
 	"net/url"
@@ -10,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/igvault/vault-plugin-secrets-instagram/internal/schedule"
 
 	"github.com/hashicorp/vault/sdk/logical"
 

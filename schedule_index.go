@@ -4,12 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/igvault/vault-plugin-secrets-instagram/internal/schedule"
 	"iter"
 	"slices"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/igvault/vault-plugin-secrets-instagram/internal/schedule"
 
 	"github.com/hashicorp/vault/sdk/logical"
 )
