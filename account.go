@@ -6,11 +6,10 @@ import (
 	"sync"
 	"time"
 
-	"github.com/igvault/vault-plugin-secrets-instagram/internal/schedule"
-
 	"github.com/hashicorp/vault/sdk/logical"
 
 	"github.com/igvault/vault-plugin-secrets-instagram/internal/notify"
+	"github.com/igvault/vault-plugin-secrets-instagram/internal/schedule"
 )
 
 const (

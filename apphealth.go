@@ -7,11 +7,10 @@ import (
 	"sync"
 	"time"
 
-	"github.com/igvault/vault-plugin-secrets-instagram/internal/schedule"
-
 	"github.com/hashicorp/vault/sdk/logical"
 
 	"github.com/igvault/vault-plugin-secrets-instagram/graph"
+	"github.com/igvault/vault-plugin-secrets-instagram/internal/schedule"
 )
 
 const (

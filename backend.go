@@ -13,14 +13,14 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/igvault/vault-plugin-secrets-instagram/internal/notify"
-	"github.com/igvault/vault-plugin-secrets-instagram/internal/schedule"
-
 	cleanhttp "github.com/hashicorp/go-cleanhttp"
 	hclog "github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/vault/sdk/framework"
 	"github.com/hashicorp/vault/sdk/helper/locksutil"
 	"github.com/hashicorp/vault/sdk/logical"
+
+	"github.com/igvault/vault-plugin-secrets-instagram/internal/notify"
+	"github.com/igvault/vault-plugin-secrets-instagram/internal/schedule"
 )
 
 const backendHelp = `

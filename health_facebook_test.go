@@ -8,9 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/igvault/vault-plugin-secrets-instagram/internal/schedule"
-
 	"github.com/igvault/vault-plugin-secrets-instagram/graph/graphtest"
+	"github.com/igvault/vault-plugin-secrets-instagram/internal/schedule"
 )
 
 func TestHealthCheckOffset(t *testing.T) {

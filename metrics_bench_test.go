@@ -6,10 +6,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/igvault/vault-plugin-secrets-instagram/internal/schedule"
-
 	hclog "github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/vault/sdk/logical"
+
+	"github.com/igvault/vault-plugin-secrets-instagram/internal/schedule"
 )
 
 // scrapeBackend is a backend with a config and a schedule of n accounts

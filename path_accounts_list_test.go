@@ -9,10 +9,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/igvault/vault-plugin-secrets-instagram/internal/schedule"
-
 	"github.com/hashicorp/vault/sdk/helper/consts"
 	"github.com/hashicorp/vault/sdk/logical"
+
+	"github.com/igvault/vault-plugin-secrets-instagram/internal/schedule"
 )
 
 // listCountingStorage counts List (and Get) calls, to show where a page

@@ -12,11 +12,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/igvault/vault-plugin-secrets-instagram/internal/schedule"
-
 	"github.com/hashicorp/vault/sdk/logical"
 
 	"github.com/igvault/vault-plugin-secrets-instagram/graph/graphtest"
+	"github.com/igvault/vault-plugin-secrets-instagram/internal/schedule"
 )
 
 // answer is what Vault would send for a handler's result, whatever form it

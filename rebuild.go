@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"sync"
 
-	"github.com/igvault/vault-plugin-secrets-instagram/internal/schedule"
-
 	"github.com/hashicorp/vault/sdk/logical"
+
+	"github.com/igvault/vault-plugin-secrets-instagram/internal/schedule"
 )
 
 // rebuildLoaders is how many storage reads a rebuild keeps in flight. In an

@@ -6,12 +6,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/igvault/vault-plugin-secrets-instagram/internal/schedule"
-
 	hclog "github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/vault/sdk/logical"
 
 	"github.com/igvault/vault-plugin-secrets-instagram/graph/graphtest"
+	"github.com/igvault/vault-plugin-secrets-instagram/internal/schedule"
 )
 
 // benchEnv is a backend whose storage holds n accounts issued issuedAgo,

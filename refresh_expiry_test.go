@@ -8,11 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/igvault/vault-plugin-secrets-instagram/internal/schedule"
-
 	"github.com/hashicorp/vault/sdk/logical"
 
 	"github.com/igvault/vault-plugin-secrets-instagram/graph/graphtest"
+	"github.com/igvault/vault-plugin-secrets-instagram/internal/schedule"
 )
 
 // countingStorage counts successful writes per key, so that a test can tell

@@ -10,11 +10,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/igvault/vault-plugin-secrets-instagram/internal/schedule"
-
 	"github.com/hashicorp/vault/sdk/logical"
 
 	"github.com/igvault/vault-plugin-secrets-instagram/graph/graphtest"
+	"github.com/igvault/vault-plugin-secrets-instagram/internal/schedule"
 )
 
 var fbTestScopes = []string{"instagram_basic", "pages_show_list", "pages_read_engagement"}

@@ -10,9 +10,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/igvault/vault-plugin-secrets-instagram/internal/schedule"
-
 	"github.com/hashicorp/vault/sdk/logical"
+
+	"github.com/igvault/vault-plugin-secrets-instagram/internal/schedule"
 )
 
 // The schedule index: what the schedule needs of every account (its timing

@@ -6,9 +6,9 @@ import (
 	"slices"
 	"sync"
 
-	"github.com/igvault/vault-plugin-secrets-instagram/internal/schedule"
-
 	"github.com/hashicorp/vault/sdk/logical"
+
+	"github.com/igvault/vault-plugin-secrets-instagram/internal/schedule"
 )
 
 // checkIndex is the hourly safety net (rescanEvery), in case the schedule
