@@ -2,9 +2,6 @@ package graph
 
 import (
 	"context"
-	"errors"
-	"net/http"
-	"net/url"
 	"strings"
 
 	"golang.org/x/oauth2"
@@ -69,45 +66,14 @@ func authURLOptions(scopes []string, forceReauth bool) []oauth2.AuthCodeOption {
 // which oauth2 reports as a raw body; and user_id, a JSON number above
 // 2^53, would reach us only through Token.Extra as a rounded float64.
 func (c *Client) ExchangeCode(ctx context.Context, code, redirectURI string) (*ShortLivedToken, error) {
-	clean := CleanCode(code)
-	if clean == "" {
-		return nil, errors.New("instagram: exchange code: empty authorization code")
-	}
-	return fetch(ctx, c, request{
-		name:     "exchange code",
-		endpoint: EndpointExchangeCode,
-		method:   http.MethodPost,
-		url:      joinURL(c.ep.APIBaseURL, "oauth/access_token"),
-		form: url.Values{
-			"client_id":     {c.appID},
-			"client_secret": {c.appSecret},
-			"grant_type":    {"authorization_code"},
-			"redirect_uri":  {redirectURI},
-			"code":          {clean},
-		},
-		secrets: []string{c.appSecret, code, clean},
-	}, decodeShortLived)
+	return c.exchangeCode(ctx, instagramAPI, code, redirectURI)
 }
 
 // ExchangeForLongLived trades a short-lived token for a 60-day one
 // (grant_type=ig_exchange_token). It needs the app secret, so it runs
 // server side only.
 func (c *Client) ExchangeForLongLived(ctx context.Context, shortLived string) (*LongLivedToken, error) {
-	if shortLived == "" {
-		return nil, errors.New("instagram: exchange for long-lived token: empty token")
-	}
-	return fetch(ctx, c, request{
-		name:     "exchange for long-lived token",
-		endpoint: EndpointExchangeLongLived,
-		method:   http.MethodGet,
-		url:      joinURL(c.ep.GraphBaseURL, "access_token"),
-		query: url.Values{
-			"grant_type":    {"ig_exchange_token"},
-			"client_secret": {c.appSecret},
-			"access_token":  {shortLived},
-		},
-		secrets: []string{c.appSecret, shortLived},
-	}, decodeLongLived)
+	return c.exchangeForLongLived(ctx, instagramAPI, shortLived)
 }
 
 // Refresh extends a long-lived token (grant_type=ig_refresh_token). Meta
@@ -126,38 +92,11 @@ func (c *Client) ExchangeForLongLived(ctx context.Context, shortLived string) (*
 // checks the proof at all, and whether it refuses a refresh without one
 // under that setting (the fake, graphtest, assumes it does, like /me).
 func (c *Client) Refresh(ctx context.Context, longLived string) (*LongLivedToken, error) {
-	if longLived == "" {
-		return nil, errors.New("instagram: refresh: empty token")
-	}
-	q := url.Values{
-		"grant_type":   {"ig_refresh_token"},
-		"access_token": {longLived},
-	}
-	setIf(q, "appsecret_proof", c.appSecretProof(longLived))
-	return fetch(ctx, c, request{
-		name:     "refresh",
-		endpoint: EndpointRefresh,
-		method:   http.MethodGet,
-		url:      joinURL(c.ep.GraphBaseURL, "refresh_access_token"),
-		query:    q,
-		secrets:  []string{c.appSecret, longLived},
-	}, decodeLongLived)
+	return c.refresh(ctx, instagramAPI, longLived)
 }
 
 // Me reads the token's account from graph.instagram.com/{version}/me. It
 // is also the cheapest check that a token works.
 func (c *Client) Me(ctx context.Context, token string) (*User, error) {
-	if token == "" {
-		return nil, errors.New("instagram: me: empty token")
-	}
-	q := url.Values{"fields": {igMeFields}, "access_token": {token}}
-	setIf(q, "appsecret_proof", c.appSecretProof(token))
-	return fetch(ctx, c, request{
-		name:     "me",
-		endpoint: EndpointMe,
-		method:   http.MethodGet,
-		url:      joinURL(c.ep.GraphBaseURL, c.ep.Version, "me"),
-		query:    q,
-		secrets:  []string{c.appSecret, token},
-	}, decodeUser)
+	return c.me(ctx, instagramAPI, token)
 }

@@ -2,9 +2,6 @@ package graph
 
 import (
 	"context"
-	"errors"
-	"net/http"
-	"net/url"
 	"slices"
 
 	"golang.org/x/oauth2"
@@ -65,45 +62,14 @@ func (c *Client) ThreadsAuthorizeURL(redirectURI string, scopes []string, state 
 // gives: user_id, a JSON number that may exceed 2^53, would reach us only as
 // a float64 through Token.Extra.
 func (c *Client) ThreadsExchangeCode(ctx context.Context, code, redirectURI string) (*ShortLivedToken, error) {
-	clean := CleanCode(code)
-	if clean == "" {
-		return nil, errors.New("instagram: threads exchange code: empty authorization code")
-	}
-	return fetch(ctx, c, request{
-		name:     "threads exchange code",
-		endpoint: EndpointThreadsExchangeCode,
-		method:   http.MethodPost,
-		url:      joinURL(c.ep.ThreadsGraphBaseURL, "oauth/access_token"),
-		form: url.Values{
-			"client_id":     {c.appID},
-			"client_secret": {c.appSecret},
-			"grant_type":    {"authorization_code"},
-			"redirect_uri":  {redirectURI},
-			"code":          {clean},
-		},
-		secrets: []string{c.appSecret, code, clean},
-	}, decodeShortLived)
+	return c.exchangeCode(ctx, threadsAPI, code, redirectURI)
 }
 
 // ThreadsExchangeForLongLived trades a short-lived Threads token for a
 // 60-day one (grant_type=th_exchange_token). It needs the app secret, so it
 // runs server side only.
 func (c *Client) ThreadsExchangeForLongLived(ctx context.Context, shortLived string) (*LongLivedToken, error) {
-	if shortLived == "" {
-		return nil, errors.New("instagram: threads exchange for long-lived token: empty token")
-	}
-	return fetch(ctx, c, request{
-		name:     "threads exchange for long-lived token",
-		endpoint: EndpointThreadsLongLived,
-		method:   http.MethodGet,
-		url:      joinURL(c.ep.ThreadsGraphBaseURL, "access_token"),
-		query: url.Values{
-			"grant_type":    {"th_exchange_token"},
-			"client_secret": {c.appSecret},
-			"access_token":  {shortLived},
-		},
-		secrets: []string{c.appSecret, shortLived},
-	}, decodeLongLived)
+	return c.exchangeForLongLived(ctx, threadsAPI, shortLived)
 }
 
 // ThreadsRefresh extends a long-lived Threads token
@@ -117,22 +83,7 @@ func (c *Client) ThreadsExchangeForLongLived(ctx context.Context, shortLived str
 // grant_type and access_token and do not say whether graph.threads.net
 // checks the proof.
 func (c *Client) ThreadsRefresh(ctx context.Context, longLived string) (*LongLivedToken, error) {
-	if longLived == "" {
-		return nil, errors.New("instagram: threads refresh: empty token")
-	}
-	q := url.Values{
-		"grant_type":   {"th_refresh_token"},
-		"access_token": {longLived},
-	}
-	setIf(q, "appsecret_proof", c.appSecretProof(longLived))
-	return fetch(ctx, c, request{
-		name:     "threads refresh",
-		endpoint: EndpointThreadsRefresh,
-		method:   http.MethodGet,
-		url:      joinURL(c.ep.ThreadsGraphBaseURL, "refresh_access_token"),
-		query:    q,
-		secrets:  []string{c.appSecret, longLived},
-	}, decodeLongLived)
+	return c.refresh(ctx, threadsAPI, longLived)
 }
 
 // ThreadsMe reads the token's Threads profile from
@@ -140,24 +91,5 @@ func (c *Client) ThreadsRefresh(ctx context.Context, longLived string) (*LongLiv
 // Threads has one id per user (app-scoped, the code exchange's user_id), so
 // the User has it in both ID and UserID; AccountType is empty.
 func (c *Client) ThreadsMe(ctx context.Context, token string) (*User, error) {
-	if token == "" {
-		return nil, errors.New("instagram: threads me: empty token")
-	}
-	q := url.Values{"fields": {threadsMeFields}, "access_token": {token}}
-	setIf(q, "appsecret_proof", c.appSecretProof(token))
-	u, err := fetch(ctx, c, request{
-		name:     "threads me",
-		endpoint: EndpointThreadsMe,
-		method:   http.MethodGet,
-		url:      joinURL(c.ep.ThreadsGraphBaseURL, ThreadsVersion, "me"),
-		query:    q,
-		secrets:  []string{c.appSecret, token},
-	}, decodeUser)
-	if err != nil {
-		return nil, err
-	}
-	if u.UserID == "" {
-		u.UserID = u.ID
-	}
-	return u, nil
+	return c.me(ctx, threadsAPI, token)
 }
