@@ -247,3 +247,191 @@ func BenchmarkNotifyDeliveryLatency(b *testing.B) {
 		})
 	}
 }
+
+// readLoop reads token/<name> through HandleRequest (the fast read path)
+// back to back until stop is closed, and returns each read's duration.
+func readLoop(b *testing.B, be *backend, s logical.Storage, name string, stop <-chan struct{}) []time.Duration {
+	req := &logical.Request{Operation: logical.ReadOperation, Path: tokenPathPrefix + name, Storage: s}
+	var ds []time.Duration
+	for {
+		select {
+		case <-stop:
+			return ds
+		default:
+		}
+		start := time.Now()
+		resp, err := be.HandleRequest(context.Background(), req)
+		ds = append(ds, time.Since(start))
+		if err != nil || resp == nil || resp.IsError() {
+			b.Errorf("token read: %v %v", err, resp)
+			return ds
+		}
+	}
+}
+
+// readsFor runs readLoop for d and reports reads/s and p50/p99 under prefix.
+func readsFor(b *testing.B, be *backend, s logical.Storage, name string, d time.Duration, prefix string) {
+	stop := make(chan struct{})
+	time.AfterFunc(d, func() { close(stop) })
+	reportReads(b, readLoop(b, be, s, name, stop), d, prefix)
+}
+
+func reportReads(b *testing.B, ds []time.Duration, window time.Duration, prefix string) {
+	slices.Sort(ds)
+	b.ReportMetric(float64(len(ds))/window.Seconds(), prefix+"reads/s")
+	b.ReportMetric(us(pct(ds, 50)), prefix+"read-p50-us")
+	b.ReportMetric(us(pct(ds, 99)), prefix+"read-p99-us")
+}
+
+// BenchmarkNotifyRevocationWave is an app-wide revocation: Meta revokes the
+// tokens of 10,000 accounts at once, all due, among 2,000 healthy due
+// accounts. The periodic work runs (twice: a run takes at most 10,000
+// accounts) until all 12,000 are done, the 10,000 needs_reauth and the
+// 2,000 refreshed, with one goroutine reading a third account's token back
+// to back meanwhile; with notify_url set it then waits for the 10,000
+// events at the receiver. Meta is the in-process fake, first with no added
+// latency and the default 4 refresh workers, so refreshes are CPU-bound
+// and share the CPUs with the outbox's deliveries and the receiver (the
+// harshest case for "refreshes keep their figures"), then answering in
+// 50 ms as Graph does, with 64 workers. idle- figures are the same reads
+// with nothing else running, before the wave.
+func BenchmarkNotifyRevocationWave(b *testing.B) {
+	for _, c := range []struct {
+		latency time.Duration
+		workers int
+	}{{0, defaultRefreshConcurrency}, {50 * time.Millisecond, 64}} {
+		for _, on := range []bool{false, true} {
+			b.Run(fmt.Sprintf("meta-latency=%v/workers=%d/notify=%v", c.latency, c.workers, on), func(b *testing.B) {
+				revocationWave(b, c.latency, c.workers, on)
+			})
+		}
+	}
+}
+
+func revocationWave(b *testing.B, latency time.Duration, workers int, on bool) {
+	const (
+		revoked = 10_000
+		healthy = 2_000
+		reader  = revoked + healthy // issued an hour ago: never due
+	)
+	for b.Loop() {
+		b.StopTimer()
+		var rcv *benchReceiver
+		if on {
+			rcv = newBenchReceiver(b, revoked)
+		}
+		nb := newNotifyBench(b, reader, 40*24*time.Hour, rcv)
+		ctx := context.Background()
+		cfg, err := nb.be.readConfig(ctx, nb.s)
+		if err != nil {
+			b.Fatal(err)
+		}
+		c := *cfg
+		c.RefreshConcurrency = workers
+		if err := nb.be.writeConfig(ctx, nb.s, &c); err != nil {
+			b.Fatal(err)
+		}
+		nb.meta.SetLatency(latency)
+		// The reader's account, fresh: nothing is due for it.
+		fresh := nb.be.clock.Now().Add(-time.Hour)
+		u := nb.meta.AddUser("reader")
+		ra := &account{
+			Name: benchAccount(reader), Login: loginInstagram,
+			AccessToken: nb.meta.MintLongLivedToken(u.UserID, nil, fresh), TokenType: "bearer",
+			UserID: u.UserID, Username: u.Username, Status: statusValid,
+			IssuedAt: fresh, ExpiresAt: fresh.Add(longLivedLifetime), RegisteredAt: fresh,
+			SchemaVersion: accountSchemaVersion, TokenKind: tokenKindUser,
+		}
+		if err := nb.be.saveAccount(ctx, nb.s, ra); err != nil {
+			b.Fatal(err)
+		}
+		readsFor(b, nb.be, nb.s, ra.Name, time.Second, "idle-")
+
+		// Spread the revoked among the healthy: the schedule
+		// takes them in its own order anyway.
+		var revokedIdx []int
+		for i := range revoked + healthy {
+			if i%6 != 5 {
+				revokedIdx = append(revokedIdx, i)
+			}
+		}
+		if len(revokedIdx) != revoked {
+			b.Fatalf("%d revoked", len(revokedIdx))
+		}
+		for _, i := range revokedIdx {
+			nb.meta.Revoke(nb.tokens[i])
+		}
+
+		stop := make(chan struct{})
+		reads := make(chan []time.Duration, 1)
+		b.StartTimer()
+		start := time.Now()
+		go func() { reads <- readLoop(b, nb.be, nb.s, ra.Name, stop) }()
+		req := &logical.Request{Storage: nb.s}
+		runs := 0
+		done := func() int64 {
+			st := nb.be.stats.snapshot()
+			return st.refreshesSucceeded + st.refreshesFailed
+		}
+		for done() < revoked+healthy {
+			if runs++; runs > 4 {
+				b.Fatalf("after %d periodic runs: %d accounts done", runs-1, done())
+			}
+			if err := nb.be.periodic(ctx, req); err != nil {
+				b.Fatal(err)
+			}
+		}
+		waveEnd := time.Now()
+		close(stop)
+		waveReads := <-reads
+		var pendingAtEnd int
+		var lastArrival time.Time
+		var delivery []time.Duration
+		if on {
+			pendingAtEnd = nb.be.outbox.Figures().Pending
+			timeout := time.After(2 * time.Minute)
+			for range revoked {
+				select {
+				case id := <-rcv.arrived:
+					stored, ok := nb.s.storedAt(id)
+					if !ok {
+						b.Fatalf("event %s arrived but was never stored", id)
+					}
+					at := rcv.arrivedAt(id)
+					delivery = append(delivery, at.Sub(stored))
+					if at.After(lastArrival) {
+						lastArrival = at
+					}
+				case <-timeout:
+					b.Fatalf("not every event arrived within 2 minutes: %+v", nb.be.outbox.Figures())
+				}
+			}
+		}
+		b.StopTimer()
+
+		ok := nb.be.stats.snapshot().refreshesSucceeded
+		if got := nb.be.sched.Figures().ByStatus[statusNeedsReauth]; got != revoked || ok != healthy {
+			b.Fatalf("%d need re-authorization (want %d), %d refreshed (want %d)", got, revoked, ok, healthy)
+		}
+		wave := waveEnd.Sub(start)
+		b.ReportMetric(wave.Seconds(), "wave-s")
+		b.ReportMetric(float64(runs), "periodic-runs")
+		b.ReportMetric(float64(revoked+healthy)/wave.Seconds(), "accounts/s")
+		reportReads(b, waveReads, wave, "wave-")
+		if on {
+			if rcv.bad.Load() != 0 || rcv.types[notify.NeedsReauth] != revoked || len(rcv.types) != 1 {
+				b.Fatalf("receiver: %d bad, %v", rcv.bad.Load(), rcv.types)
+			}
+			slices.Sort(delivery)
+			all := lastArrival.Sub(start)
+			b.ReportMetric(all.Seconds(), "last-event-s")
+			b.ReportMetric(lastArrival.Sub(waveEnd).Seconds(), "last-after-wave-s")
+			b.ReportMetric(float64(revoked)/all.Seconds(), "events/s")
+			b.ReportMetric(float64(pendingAtEnd), "pending-at-wave-end")
+			b.ReportMetric(ms(pct(delivery, 50)), "delivery-p50-ms")
+			b.ReportMetric(ms(pct(delivery, 99)), "delivery-p99-ms")
+			b.ReportMetric(ms(delivery[len(delivery)-1]), "delivery-max-ms")
+		}
+		b.StartTimer()
+	}
+}
