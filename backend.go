@@ -89,8 +89,9 @@ type backend struct {
 
 	// The request front door (handle_request.go): tokenFields is
 	// token/<name>'s schema, shared by the framework's path and
-	// fastTokenRead.
+	// fastTokenRead; proxyFields proxy/'s, shared with fastProxyRead.
 	tokenFields map[string]*framework.FieldSchema
+	proxyFields map[string]*framework.FieldSchema
 
 	// The Meta app. configMu guards the decoded config, the Meta client
 	// built from it and configGen, bumped by every write, delete and
@@ -202,6 +203,7 @@ func newBackend(opts backendOptions) *backend {
 		tokenFields: map[string]*framework.FieldSchema{
 			"name": accountNameField(),
 		},
+		proxyFields: proxyFields(),
 	}
 	b.pinBaseURLs = opts.pinBaseURLs
 	if b.clock == nil {

@@ -14,8 +14,9 @@ import (
 // The mount's front door. Every request passes these steps, in this order;
 // the first that refuses answers.
 //
-//  1. fastTokenRead: a plain token read is answered without the framework's
-//     router, which would cost a round trip back to Vault (path_token.go).
+//  1. fastTokenRead and fastProxyRead: a plain token read, and a read
+//     through proxy/, are answered without the framework's router, which
+//     would cost a round trip back to Vault (path_token.go, path_proxy.go).
 //  2. The quiet type check (malformedField): a field whose value does not
 //     convert to its type is refused here, naming the field only, when it
 //     is sensitive (a code, a state, a token, a signed_request, the app
@@ -40,6 +41,9 @@ import (
 // HandleRequest is logical.Backend's: steps 1 and 2, then the framework.
 func (b *backend) HandleRequest(ctx context.Context, req *logical.Request) (*logical.Response, error) {
 	if resp, err, ok := b.fastTokenRead(ctx, req); ok {
+		return resp, err
+	}
+	if resp, err, ok := b.fastProxyRead(ctx, req); ok {
 		return resp, err
 	}
 	if p, field := b.malformedField(req); field != "" {

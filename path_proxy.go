@@ -3,6 +3,7 @@ package instagram
 import (
 	"context"
 	"net/http"
+	"strings"
 
 	"github.com/hashicorp/vault/sdk/framework"
 	"github.com/hashicorp/vault/sdk/logical"
@@ -46,7 +47,7 @@ func pathProxy(b *backend) []*framework.Path {
 			OperationPrefix: operationPrefix,
 			OperationSuffix: "proxy",
 		},
-		Fields: proxyFields(),
+		Fields: b.proxyFields,
 		// Graph's parameters are the caller's to choose: any name is
 		// passed on, checked by name in internal/proxy. Those declared in
 		// proxyFields are the common ones, for the API's documentation.
@@ -110,4 +111,42 @@ func proxyResponses() map[int][]framework.Response {
 			"paging": {Type: framework.TypeMap, Description: "A list's cursors, and its next and previous pages as proxy paths."},
 		},
 	}}}
+}
+
+// fastProxyRead answers a read of proxy/<name>/<graph path> without the
+// framework's router, for the reason fastTokenRead gives: the router asks
+// Vault for the replication state before every operation, a gRPC round
+// trip back to Vault that a read with no forwarding flag has no use for, and
+// which the proxy exists to make cheap (BENCHMARKS.md). Writes (POST) go
+// through the framework, which hands them to the active node where needed.
+func (b *backend) fastProxyRead(ctx context.Context, req *logical.Request) (*logical.Response, error, bool) {
+	if req.Operation != logical.ReadOperation {
+		return nil, nil, false
+	}
+	rest, ok := strings.CutPrefix(req.Path, proxyPathPrefix)
+	if !ok {
+		return nil, nil, false
+	}
+	name, graphPath, ok := strings.Cut(rest, "/")
+	if !ok || name == "" || graphPath == "" {
+		return nil, nil, false // no such path: the framework answers
+	}
+	// A declared parameter whose value does not convert to its type is the
+	// framework's to refuse, as on every other path.
+	for k, v := range req.Data {
+		if schema, ok := b.proxyFields[k]; ok {
+			fd := framework.FieldData{Raw: map[string]any{k: v}, Schema: map[string]*framework.FieldSchema{k: schema}}
+			if _, _, err := fd.GetOkErr(k); err != nil {
+				return nil, nil, false
+			}
+		}
+	}
+	d := &framework.FieldData{Raw: map[string]any{"name": name, "graph_path": graphPath}, Schema: b.proxyFields}
+	a, err := b.accountFromPath(ctx, req.Storage, d)
+	if err != nil {
+		resp, err := respondErr(err)
+		return resp, err, true
+	}
+	resp, err := b.proxyGraph(ctx, req, d, a, http.MethodGet)
+	return resp, err, true
 }

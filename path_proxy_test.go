@@ -1,9 +1,11 @@
 package instagram
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -325,5 +327,50 @@ func TestProxyCallsPerAccountAreOnTheAccountsMetrics(t *testing.T) {
 	}
 	if plain := e.scrapeAt("metrics", nil).body; strings.Contains(plain, "account_proxy") {
 		t.Error("the metrics path has per-account proxy series")
+	}
+}
+
+// TestProxyReadFastPath: a proxied read answers what the framework's route
+// answers without asking Vault for the replication state (a gRPC call back
+// to Vault in an external plugin); a proxied write goes through the
+// framework.
+func TestProxyReadFastPath(t *testing.T) {
+	e := newTestEnv(t)
+	e.configure(nil)
+	e.registerFromCode("shop", "shop_user")
+	sys := &countingSystemView{SystemView: logical.TestSystemView()}
+	conf := logical.TestBackendConfig()
+	conf.System = sys
+	conf.StorageView = e.storage
+	b := newBackend(backendOptions{clock: e.clock})
+	if err := b.Setup(context.Background(), conf); err != nil {
+		t.Fatal(err)
+	}
+	req := func() *logical.Request {
+		return &logical.Request{Operation: logical.ReadOperation, Path: "proxy/shop/me", Data: map[string]any{"fields": "id,username"}, Storage: e.storage}
+	}
+	fast, err := b.HandleRequest(context.Background(), req())
+	if err != nil || fast.IsError() {
+		t.Fatalf("%v %v", fast, err)
+	}
+	if n := sys.calls.Load(); n != 0 {
+		t.Fatalf("the proxied read asked Vault for the replication state %d times", n)
+	}
+	routed, err := b.Backend.HandleRequest(context.Background(), req())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sys.calls.Load() == 0 {
+		t.Fatal("the framework's route did not ask: this test no longer measures anything")
+	}
+	if !reflect.DeepEqual(fast.Data, routed.Data) {
+		t.Fatalf("fast path %v differs from the framework's %v", fast.Data, routed.Data)
+	}
+	before := sys.calls.Load()
+	if _, err := b.HandleRequest(context.Background(), &logical.Request{Operation: logical.UpdateOperation, Path: "proxy/shop/me", Storage: e.storage}); err != nil {
+		t.Fatal(err)
+	}
+	if sys.calls.Load() == before {
+		t.Fatal("a proxied write skipped the framework")
 	}
 }

@@ -225,6 +225,12 @@ func (b *backend) proxyFailure(ctx context.Context, s logical.Storage, a *accoun
 // authorization replaced it: the refusal was of the old one). The save
 // finishes even if the caller has gone: Meta's verdict is worth keeping.
 func (b *backend) proxyMarkNeedsReauth(ctx context.Context, s logical.Storage, name string, call graph.PassthroughCall, err error, msg string) {
+	if !b.WriteSafeReplicationState() {
+		// A performance standby or secondary served the read and cannot
+		// write: the active node's next check of the account finds the
+		// same verdict.
+		return
+	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
 	_, uerr := b.updateAccount(ctx, s, name, func(stored *account) (*account, error) {
