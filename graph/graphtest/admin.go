@@ -24,6 +24,7 @@ func (s *Server) adminRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /_fake/revoke", admin(s.adminRevoke))
 	mux.HandleFunc("POST /_fake/business-uninstall", admin(s.adminBusinessUninstall))
 	mux.HandleFunc("GET /_fake/calls", admin(s.adminCalls))
+	mux.HandleFunc("POST /_fake/last-request", admin(s.adminLastRequest))
 	mux.HandleFunc("POST /_fake/clock", admin(s.adminClock))
 	mux.HandleFunc("POST /_fake/fail", admin(s.adminFail))
 	mux.HandleFunc("DELETE /_fake/fail", admin(s.adminClearFailures))
@@ -209,6 +210,19 @@ func (s *Server) adminRevoke(req *adminRequest) (any, error) {
 		return nil, badRequest("access_token or username is required")
 	}
 	return map[string]bool{"revoked": true}, nil
+}
+
+// adminLastRequest answers the parameters of the last request an endpoint
+// received ({"endpoint":"me"}): what Meta saw, token and proof included.
+func (s *Server) adminLastRequest(req *adminRequest) (any, error) {
+	if req.Endpoint == "" {
+		return nil, badRequest("endpoint is required")
+	}
+	last := s.LastRequest(req.Endpoint)
+	if last == nil {
+		return nil, &adminError{http.StatusNotFound, "no request to that endpoint yet"}
+	}
+	return map[string]any{"endpoint": req.Endpoint, "params": last}, nil
 }
 
 func (s *Server) adminCalls(*adminRequest) (any, error) {

@@ -39,9 +39,6 @@ type content struct {
 	media      map[string][]*Media // by the account's UserID
 	containers map[string]*container
 	next       int64
-	// seen is the last request's parameters per content endpoint: what
-	// Meta saw (token and proof included), for tests to assert on.
-	seen map[string]url.Values
 }
 
 func (c *content) newIDLocked() string {
@@ -87,28 +84,9 @@ func (s *Server) MediaOf(userID string) []Media {
 	return out
 }
 
-// LastContentRequest is the parameters (query and form) of the last request
-// to a content endpoint (EndpointMedia, EndpointMediaPublish,
-// EndpointInsights), token and appsecret_proof included: what Meta saw.
-func (s *Server) LastContentRequest(endpoint string) url.Values {
-	s.content.mu.Lock()
-	defer s.content.mu.Unlock()
-	return s.content.seen[endpoint]
-}
-
-func (s *Server) recordContentRequest(endpoint string, r *http.Request) {
-	_ = r.ParseForm()
-	s.content.mu.Lock()
-	defer s.content.mu.Unlock()
-	if s.content.seen == nil {
-		s.content.seen = map[string]url.Values{}
-	}
-	seen := url.Values{}
-	for k, v := range r.Form {
-		seen[k] = slices.Clone(v)
-	}
-	s.content.seen[endpoint] = seen
-}
+// LastContentRequest is LastRequest for a content endpoint
+// (EndpointMedia, EndpointMediaPublish, EndpointInsights).
+func (s *Server) LastContentRequest(endpoint string) url.Values { return s.LastRequest(endpoint) }
 
 // contentCaller checks the token of a content request and returns the
 // Instagram account it reaches (its owner's) and its scopes. On
@@ -161,10 +139,7 @@ func (s *Server) contentRoutes(mux *http.ServeMux, endpoint func(string, http.Ha
 	}{{"/graph.instagram.com/{version}", false}, {"/graph.facebook.com/{version}", true}} {
 		fb := host.facebook
 		handle := func(name string, h func(http.ResponseWriter, *http.Request, bool)) http.HandlerFunc {
-			return endpoint(name, func(w http.ResponseWriter, r *http.Request) {
-				s.recordContentRequest(name, r)
-				h(w, r, fb)
-			})
+			return endpoint(name, func(w http.ResponseWriter, r *http.Request) { h(w, r, fb) })
 		}
 		mux.HandleFunc(host.prefix+"/{ig_user}/media", handle(EndpointMedia, s.userMedia))
 		mux.HandleFunc(host.prefix+"/{ig_user}/media_publish", handle(EndpointMediaPublish, s.mediaPublish))

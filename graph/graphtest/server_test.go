@@ -525,3 +525,30 @@ func TestUnstartedServer(t *testing.T) {
 		t.Fatal("unstarted server")
 	}
 }
+
+// TestLastRequestIsWhatMetaSaw: the fake keeps each endpoint's last
+// parameters (token and proof included), in process and through the admin
+// API, so a test can check what the engine sent.
+func TestLastRequestIsWhatMetaSaw(t *testing.T) {
+	s := New(Options{})
+	defer s.Close()
+	u := s.AddUser("shop")
+	tok := s.MintLongLivedToken(u.UserID, []string{"instagram_business_basic"}, s.Now())
+	resp, err := http.Get(s.Endpoints().GraphBaseURL + "/v25.0/me?fields=id,username&access_token=" + tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if got := s.LastRequest(EndpointMe); got.Get("access_token") != tok || got.Get("fields") != "id,username" {
+		t.Fatalf("last me request: fields %q, token kept: %v", got.Get("fields"), got.Get("access_token") == tok)
+	}
+	resp, err = http.Post(s.URL()+"/_fake/last-request", "application/json", strings.NewReader(`{"endpoint":"me"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct{ Params map[string][]string }
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != http.StatusOK || out.Params["fields"][0] != "id,username" {
+		t.Fatalf("admin last-request: %d %v %v", resp.StatusCode, out, err)
+	}
+}

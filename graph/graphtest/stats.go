@@ -3,6 +3,7 @@ package graphtest
 import (
 	"maps"
 	"net/http"
+	"net/url"
 	"slices"
 	"time"
 )
@@ -14,7 +15,8 @@ const maxUserAgents = 64
 // stats counts what the fake served. Server.mu guards it.
 type stats struct {
 	calls       map[string]int
-	userAgents  []string // distinct, in the order first seen
+	last        map[string]url.Values // each endpoint's last request's parameters
+	userAgents  []string              // distinct, in the order first seen
 	inFlight    int
 	maxInFlight int
 }
@@ -25,6 +27,15 @@ func (s *Server) Calls(endpoint string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.stats.calls[endpoint]
+}
+
+// LastRequest is the parameters (query and form) of the last request the
+// endpoint received, token and appsecret_proof included: what Meta saw.
+// Nil before any.
+func (s *Server) LastRequest(endpoint string) url.Values {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stats.last[endpoint]
 }
 
 // AllCalls returns every endpoint's count.
@@ -62,8 +73,17 @@ func (s *Server) SetLatency(d time.Duration) {
 // serve runs one endpoint request: it is counted, delayed by the latency,
 // and answered by an injected Failure when one is due, else by h.
 func (s *Server) serve(endpoint string, w http.ResponseWriter, r *http.Request, h http.HandlerFunc) {
+	_ = r.ParseForm() // the handlers read the same parameters (FormValue)
+	seen := url.Values{}
+	for k, v := range r.Form {
+		seen[k] = slices.Clone(v)
+	}
 	s.mu.Lock()
 	s.stats.calls[endpoint]++
+	if s.stats.last == nil {
+		s.stats.last = map[string]url.Values{}
+	}
+	s.stats.last[endpoint] = seen
 	if ua := r.UserAgent(); len(s.stats.userAgents) < maxUserAgents && !slices.Contains(s.stats.userAgents, ua) {
 		s.stats.userAgents = append(s.stats.userAgents, ua)
 	}
