@@ -35,7 +35,7 @@ const maxLastError = 2 * graph.MaxMessageBytes
 
 // keptError is msg as an account keeps it: cut to maxLastError bytes on a
 // rune boundary.
-func keptError(msg string) string { return truncate(msg, maxLastError) }
+func keptError(msg string) string { return graph.CutText(msg, maxLastError) }
 
 // markServing records that the account's token was just obtained or
 // confirmed working (a registration, a Page chosen, a healthy Facebook

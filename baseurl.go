@@ -8,6 +8,8 @@ import (
 
 	"github.com/hashicorp/vault/sdk/framework"
 	"github.com/hashicorp/vault/sdk/logical"
+
+	"github.com/igvault/vault-plugin-secrets-instagram/graph"
 )
 
 // Every *_base_url config field names where the engine sends, for one of
@@ -143,5 +145,5 @@ func storedHost(raw string) string {
 	if err != nil || u.Hostname() == "" {
 		return "an unreadable URL"
 	}
-	return truncate(u.Hostname(), 253)
+	return graph.CutText(u.Hostname(), 253)
 }

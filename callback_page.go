@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"html/template"
 	"net/http"
-	"unicode/utf8"
 
 	"github.com/hashicorp/vault/sdk/logical"
 )
@@ -80,17 +79,4 @@ func (p pageContent) response() (*logical.Response, error) {
 		logical.HTTPCacheControlHeader: "no-store",
 		logical.HTTPPragmaHeader:       "no-cache",
 	}}, nil
-}
-
-// truncate shortens text from a query string before it is shown, on a rune
-// boundary.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	s = s[:n]
-	for !utf8.ValidString(s) && len(s) > 0 {
-		s = s[:len(s)-1]
-	}
-	return s + "…"
 }

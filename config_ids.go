@@ -4,6 +4,8 @@ import (
 	"slices"
 
 	"github.com/hashicorp/vault/sdk/framework"
+
+	"github.com/igvault/vault-plugin-secrets-instagram/graph"
 )
 
 // Facebook Login for Business configurations decide the permissions and
@@ -45,7 +47,7 @@ func checkAllowedConfigIDs(cfg *config) error {
 	}
 	for _, id := range cfg.AllowedConfigIDs {
 		if !configIDRegex.MatchString(id) {
-			return badField("allowed_config_ids", "%q is not the numeric ID of a Facebook Login for Business configuration", truncate(id, 40))
+			return badField("allowed_config_ids", "%q is not the numeric ID of a Facebook Login for Business configuration", graph.CutText(id, 40))
 		}
 	}
 	if cfg.FacebookConfigID != "" && !cfg.configIDAllowed(cfg.FacebookConfigID) {

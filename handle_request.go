@@ -9,6 +9,8 @@ import (
 	"github.com/hashicorp/vault/sdk/framework"
 	"github.com/hashicorp/vault/sdk/helper/errutil"
 	"github.com/hashicorp/vault/sdk/logical"
+
+	"github.com/igvault/vault-plugin-secrets-instagram/graph"
 )
 
 // The mount's front door. Every request passes these steps, in this order;
@@ -152,7 +154,7 @@ func (b *backend) refuseUnknownFields(p *framework.Path, next framework.Operatio
 			// Logged under the pattern, not the path: data-deletion/<code>
 			// is the caller's to vary, and the refusal log keeps one
 			// window per key.
-			b.warnRefusal(pattern, "request refused: unknown fields", "fields", truncate(fields, maxReflectedLength))
+			b.warnRefusal(pattern, "request refused: unknown fields", "fields", graph.CutText(fields, maxReflectedLength))
 			return respondErr(errUnknownUnauthenticatedField)
 		}
 		return respondErr(&fieldError{field: fields, msg: "unknown field for this path"})

@@ -126,8 +126,8 @@ func (b *backend) pathCallbackHandle(ctx context.Context, req *logical.Request, 
 		// The query's error texts are anyone's to write who holds a
 		// state (the URL can be crafted): the log keeps them, cut, for
 		// the operator; the page says what happened in its own words.
-		log.Info("authorization callback: the owner did not authorize", "error_reason", truncate(reason, 64),
-			"error_description", truncate(firstNonEmpty(get("error_description"), get("error_message")), maxReflectedLength))
+		log.Info("authorization callback: the owner did not authorize", "error_reason", graph.CutText(reason, 64),
+			"error_description", graph.CutText(firstNonEmpty(get("error_description"), get("error_message")), maxReflectedLength))
 		return refusedPage(http.StatusBadRequest, "Authorization declined",
 			loginNamed(st.Login).product()+" reports that the authorization for account "+st.Account+" was not granted.", declinedDetail(reason)).response()
 	}
@@ -156,7 +156,7 @@ func (b *backend) refuseCallbackParams(field string) (*logical.Response, error) 
 // the engine's); the log names them, cut, for the operator. The state is
 // left unused.
 func (b *backend) refuseUnknownCallbackParams(fields string) (*logical.Response, error) {
-	b.warnRefusal("callback", "authorization callback refused: unknown parameters", "fields", truncate(fields, maxReflectedLength))
+	b.warnRefusal("callback", "authorization callback refused: unknown parameters", "fields", graph.CutText(fields, maxReflectedLength))
 	return refusedPage(http.StatusBadRequest, "Authorization not completed",
 		"The request carried unexpected or malformed parameters: parameters this page does not take.").response()
 }

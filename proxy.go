@@ -12,7 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/hashicorp/vault/sdk/framework"
 	"github.com/hashicorp/vault/sdk/logical"
@@ -285,17 +284,8 @@ func proxyRefusal(status int, msg string, retryAfter time.Duration, ge *graph.Er
 }
 
 // boundMessage cuts text Meta sent to maxProxyErrorMessage bytes, on a
-// rune boundary.
-func boundMessage(s string) string {
-	if len(s) <= maxProxyErrorMessage {
-		return s
-	}
-	cut := maxProxyErrorMessage
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "..."
-}
+// rune boundary, as every other text the engine keeps of Meta's is cut.
+func boundMessage(s string) string { return graph.CutText(s, maxProxyErrorMessage) }
 
 // proxyOutcome is a proxied call's metrics outcome.
 func proxyOutcome(ans *graph.PassthroughAnswer, err error) string {

@@ -146,18 +146,19 @@ func flatError(status int, top map[string]json.RawMessage) *Error {
 // (MaxMessageBytes for the message, maxShortText for the others): in this
 // order, so that a cut never leaves the start of a secret it split.
 func (e *Error) scrub(secrets []string) {
-	e.Message = cutText(Redact(e.Message, secrets...), MaxMessageBytes)
-	e.Type = cutText(Redact(e.Type, secrets...), maxShortText)
-	e.FBTraceID = cutText(Redact(e.FBTraceID, secrets...), maxShortText)
+	e.Message = CutText(Redact(e.Message, secrets...), MaxMessageBytes)
+	e.Type = CutText(Redact(e.Type, secrets...), maxShortText)
+	e.FBTraceID = CutText(Redact(e.FBTraceID, secrets...), maxShortText)
 }
 
 // maxShortText bounds the short texts of an Error (a type such as
 // OAuthException, a trace id).
 const maxShortText = 128
 
-// cutText returns s cut to at most n bytes on a rune boundary, with "…"
-// appended when it was cut.
-func cutText(s string, n int) string {
+// CutText returns s cut to at most n bytes on a rune boundary, with "…"
+// appended when it was cut: how the engine shortens any text it keeps or
+// shows of what came from outside (Meta's answers, a caller's parameters).
+func CutText(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}

@@ -250,7 +250,7 @@ func oauth2Error(name string, err error, secrets []string) error {
 		}
 		// A 2xx that oauth2 still rejected: an RFC 6749 error code that
 		// parseError did not recognise.
-		return fmt.Errorf("instagram: %s: %w: %s", name, ErrMalformedResponse, cutText(Redact(re.ErrorCode, secrets...), maxShortText))
+		return fmt.Errorf("instagram: %s: %w: %s", name, ErrMalformedResponse, CutText(Redact(re.ErrorCode, secrets...), maxShortText))
 	}
 	var ue *url.Error
 	if errors.As(err, &ue) {
@@ -259,5 +259,5 @@ func oauth2Error(name string, err error, secrets []string) error {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return fmt.Errorf("instagram: %s: %w", name, err)
 	}
-	return fmt.Errorf("instagram: %s: %w: %s", name, ErrMalformedResponse, cutText(Redact(err.Error(), secrets...), MaxMessageBytes))
+	return fmt.Errorf("instagram: %s: %w: %s", name, ErrMalformedResponse, CutText(Redact(err.Error(), secrets...), MaxMessageBytes))
 }
