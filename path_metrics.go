@@ -36,13 +36,7 @@ func pathMetrics(b *backend) []*framework.Path {
 			OperationSuffix: "metrics",
 		},
 		Fields: map[string]*framework.FieldSchema{
-			"format": {
-				Type:          framework.TypeString,
-				Description:   `"prometheus" (default): the text exposition format as a raw response; "json": the same figures as Vault data.`,
-				Default:       metricsFormatPrometheus,
-				AllowedValues: []any{metricsFormatPrometheus, metricsFormatJSON},
-				Query:         true,
-			},
+			"format": metricsFormatField("figures"),
 			"accounts": {
 				Type:        framework.TypeBool,
 				Description: "No longer taken: true is refused. The per-account series are on metrics/accounts, which a policy must grant of its own.",
@@ -59,12 +53,7 @@ func pathMetrics(b *backend) []*framework.Path {
 				// primary's active node.
 				ForwardPerformanceStandby:   true,
 				ForwardPerformanceSecondary: true,
-				Responses: map[int][]framework.Response{http.StatusOK: {{
-					Description: "OK: text/plain; version=0.0.4 by default; with format=json, one entry per metric family.",
-					Fields: map[string]*framework.FieldSchema{
-						"families": {Type: framework.TypeMap, Description: "format=json: each metric family by name, with its type, help and samples (labels and value)."},
-					},
-				}}},
+				Responses:                   metricsResponses(),
 			},
 		},
 		HelpSynopsis:    pathMetricsHelpSyn,
@@ -73,9 +62,9 @@ func pathMetrics(b *backend) []*framework.Path {
 }
 
 func (b *backend) pathMetricsRead(ctx context.Context, req *logical.Request, d *framework.FieldData) (*logical.Response, error) {
-	format := d.Get("format").(string)
-	if format != metricsFormatPrometheus && format != metricsFormatJSON {
-		return respondErr(badField("format", `must be "prometheus" or "json"`))
+	format, err := metricsFormat(d)
+	if err != nil {
+		return respondErr(err)
 	}
 	if d.Get("accounts").(bool) {
 		// The token the metrics policy gives Prometheus must learn no
@@ -163,4 +152,35 @@ func familiesData(families []*dto.MetricFamily) map[string]any {
 		}
 	}
 	return out
+}
+
+// metricsFormatField is both metrics paths' format parameter; what names
+// what they answer ("figures", "series").
+func metricsFormatField(what string) *framework.FieldSchema {
+	return &framework.FieldSchema{
+		Type:          framework.TypeString,
+		Description:   `"prometheus" (default): the text exposition format as a raw response; "json": the same ` + what + ` as Vault data.`,
+		Default:       metricsFormatPrometheus,
+		AllowedValues: []any{metricsFormatPrometheus, metricsFormatJSON},
+		Query:         true,
+	}
+}
+
+// metricsFormat is the format a metrics read asked for, or a 400 naming it.
+func metricsFormat(d *framework.FieldData) (string, error) {
+	format := d.Get("format").(string)
+	if format != metricsFormatPrometheus && format != metricsFormatJSON {
+		return "", badField("format", `must be "prometheus" or "json"`)
+	}
+	return format, nil
+}
+
+// metricsResponses is both metrics paths' 200.
+func metricsResponses() map[int][]framework.Response {
+	return map[int][]framework.Response{http.StatusOK: {{
+		Description: "OK: text/plain; version=0.0.4 by default; with format=json, one entry per metric family.",
+		Fields: map[string]*framework.FieldSchema{
+			"families": {Type: framework.TypeMap, Description: "format=json: each metric family by name, with its type, help and samples (labels and value)."},
+		},
+	}}}
 }

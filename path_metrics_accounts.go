@@ -3,7 +3,6 @@ package instagram
 import (
 	"context"
 	"fmt"
-	"net/http"
 
 	"github.com/hashicorp/vault/sdk/framework"
 	"github.com/hashicorp/vault/sdk/logical"
@@ -30,13 +29,7 @@ func pathMetricsAccounts(b *backend) []*framework.Path {
 			OperationSuffix: "account-metrics",
 		},
 		Fields: map[string]*framework.FieldSchema{
-			"format": {
-				Type:          framework.TypeString,
-				Description:   `"prometheus" (default): the text exposition format as a raw response; "json": the same series as Vault data.`,
-				Default:       metricsFormatPrometheus,
-				AllowedValues: []any{metricsFormatPrometheus, metricsFormatJSON},
-				Query:         true,
-			},
+			"format": metricsFormatField("series"),
 			"limit": {
 				Type:        framework.TypeInt,
 				Description: fmt.Sprintf("How many accounts, the most urgent first: 1 to %d; default %d.", maxAccountSeriesLimit, defaultAccountSeriesLimit),
@@ -50,12 +43,7 @@ func pathMetricsAccounts(b *backend) []*framework.Path {
 				Description:                 "vault_instagram_account_status{account,status}, vault_instagram_account_token_expiry_timestamp_seconds{account} and vault_instagram_account_missing_scopes{account} for the limit most urgent accounts, and vault_instagram_account_series_omitted, the accounts left out. Names accounts: grant it deliberately. Forwarded to the active node, whose schedule holds the figures.",
 				ForwardPerformanceStandby:   true,
 				ForwardPerformanceSecondary: true,
-				Responses: map[int][]framework.Response{http.StatusOK: {{
-					Description: "OK: text/plain; version=0.0.4 by default; with format=json, one entry per metric family.",
-					Fields: map[string]*framework.FieldSchema{
-						"families": {Type: framework.TypeMap, Description: "format=json: each metric family by name, with its type, help and samples (labels and value)."},
-					},
-				}}},
+				Responses:                   metricsResponses(),
 			},
 		},
 		HelpSynopsis:    pathMetricsAccountsHelpSyn,
@@ -64,9 +52,9 @@ func pathMetricsAccounts(b *backend) []*framework.Path {
 }
 
 func (b *backend) pathMetricsAccountsRead(ctx context.Context, _ *logical.Request, d *framework.FieldData) (*logical.Response, error) {
-	format := d.Get("format").(string)
-	if format != metricsFormatPrometheus && format != metricsFormatJSON {
-		return respondErr(badField("format", `must be "prometheus" or "json"`))
+	format, err := metricsFormat(d)
+	if err != nil {
+		return respondErr(err)
 	}
 	limit := defaultAccountSeriesLimit
 	if v, ok := d.GetOk("limit"); ok {
