@@ -374,3 +374,31 @@ func TestProxyReadFastPath(t *testing.T) {
 		t.Fatal("a proxied write skipped the framework")
 	}
 }
+
+// TestProxyRefusesAnAnswerEchoingTheTokenOrItsProof: the last check before
+// an answer leaves the engine. Whatever key Graph puts it under, an answer
+// holding the account's token (as it is or query-escaped), the proof the
+// call sent or the app secret is a 502 that holds none of them.
+func TestProxyRefusesAnAnswerEchoingTheTokenOrItsProof(t *testing.T) {
+	e := newTestEnv(t)
+	e.configure(nil)
+	u := e.registerFromCode("shop", "shop_user")
+	tok := e.meta.CurrentToken(u.UserID)
+	proof := graph.AppSecretProof(testAppSecret, tok)
+	e.secrets = append(e.secrets, tok, proof)
+	for name, echo := range map[string]string{
+		"token":             tok,
+		"token in a link":   "https://example.com/x?t=" + url.QueryEscape(tok),
+		"appsecret_proof":   proof,
+		"app secret itself": testAppSecret,
+	} {
+		body, _ := json.Marshal(map[string]any{"id": u.UserID, "debug": map[string]any{"echo": echo}})
+		e.meta.Fail(graphtest.EndpointMe, 1, graphtest.Failure{Status: http.StatusOK, Body: string(body)})
+		ans := e.proxyRefusal(e.do(logical.ReadOperation, "proxy/shop/me", map[string]any{"fields": "id"}))
+		if ans.status != http.StatusBadGateway || !strings.Contains(ans.Errors[0], "refused") {
+			t.Errorf("%s echoed: answer %+v; want a 502 refusal", name, ans)
+		}
+	}
+	// An answer holding none of them passes.
+	e.assertNoSecretIn(e.mustOK(e.do(logical.ReadOperation, "proxy/shop/me", map[string]any{"fields": "id"})))
+}

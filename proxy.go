@@ -79,7 +79,7 @@ func (b *backend) proxyGraph(ctx context.Context, req *logical.Request, d *frame
 	if err != nil {
 		return nil, err
 	}
-	if proxy.Holds(out, a.AccessToken, a.UserAccessToken, cfg.AppSecret, graph.AppSecretProof(cfg.AppSecret, a.AccessToken)) {
+	if proxy.Holds(out, a.AccessToken, a.UserAccessToken, cfg.AppSecret, ans.Proof) {
 		b.Logger().Warn("Graph's answer through the proxy held the account's token or the app secret: refused", "account", name, "family", proxy.Family(path))
 		return proxyRefusal(http.StatusBadGateway, "Graph's answer held the account's token and was refused", 0, nil)
 	}

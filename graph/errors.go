@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -88,6 +89,11 @@ func parseError(status int, header http.Header, body []byte, secrets []string) *
 // of them. Fields are read one by one, so that one odd field (a code sent
 // as a string, say) does not lose the others.
 func errorFromBody(status int, body []byte) *Error {
+	if !mayHoldError(body) {
+		// Most answers are successes: spare them a second full decode
+		// (the proxy decodes each answer once more, for the caller).
+		return nil
+	}
 	var top map[string]json.RawMessage
 	if json.Unmarshal(body, &top) != nil {
 		return nil
@@ -109,6 +115,14 @@ func errorFromBody(status int, body []byte) *Error {
 		return flatError(status, top)
 	}
 	return nil
+}
+
+// mayHoldError reports whether body could hold a top-level key of one of
+// the error shapes (error, error_type, error_message): each is spelled
+// "error..." unless JSON escapes write it, and a body with no escape at
+// all writes every key as it is.
+func mayHoldError(body []byte) bool {
+	return bytes.Contains(body, []byte("error")) || bytes.IndexByte(body, '\\') >= 0
 }
 
 // errorFromObject decodes the Graph error object; nil if raw is not an object.

@@ -38,6 +38,9 @@ func TestParseError(t *testing.T) {
 		{"empty 503", 503, nil, ``, &Error{HTTPStatus: 503}},
 		{"error object in a 200", 200, nil, `{"error":{"code":190,"message":"x"}}`, &Error{HTTPStatus: 200, Code: 190, Message: "x"}},
 		{"success", 200, nil, `{"access_token":"x"}`, nil},
+		{"error key written with escapes", 200, nil, `{"\u0065rror":{"code":190,"message":"x"}}`, &Error{HTTPStatus: 200, Code: 190, Message: "x"}},
+		{"flat key written with escapes", 400, nil, `{"code":400,"error\u005fmessage":"m"}`, &Error{HTTPStatus: 400, Code: 400, Message: "m"}},
+		{"success with escaped slashes", 200, nil, `{"media_url":"https:\/\/cdn.example\/a.jpg"}`, nil},
 		{"success with null error", 200, nil, `{"access_token":"x","error":null}`, nil},
 	}
 	for _, tt := range tests {

@@ -35,6 +35,10 @@ type PassthroughAnswer struct {
 	Status int
 	Body   []byte // bounded by Config.MaxResponseBytes
 	Usage  *Usage // the usage headers Meta sent, nil when none
+	// Proof is the appsecret_proof the call sent: as much a secret as the
+	// token, so the caller checks its answer for it too, without a second
+	// HMAC per call.
+	Proof string
 }
 
 // Passthrough makes call and returns Graph's 2xx answer. A non-2xx answer
@@ -74,5 +78,5 @@ func (c *Client) Passthrough(ctx context.Context, call PassthroughCall) (*Passth
 	if e := parseError(status, header, body, req.secrets); e != nil {
 		return nil, e
 	}
-	return &PassthroughAnswer{Status: status, Body: body, Usage: parseUsage(header)}, nil
+	return &PassthroughAnswer{Status: status, Body: body, Usage: parseUsage(header), Proof: proof}, nil
 }
