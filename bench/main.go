@@ -9,8 +9,9 @@
 //	go run ./bench            # or: make bench
 //	go run ./bench -h         # flags
 //
-// Everything listens on 127.0.0.1; Vault, the plugins and the fake Meta are
-// stopped on exit, and the load is bounded by -duration, -warmup and -conns.
+// The fake Meta runs as a process of its own (the fakemeta command), as Meta
+// is never inside an application (fakeMeta). Everything listens on
+// 127.0.0.1; Vault, the plugins and the fake Meta are stopped on exit, and the load is bounded by -duration, -warmup and -conns.
 package main
 
 import (
@@ -107,7 +108,7 @@ type env struct {
 	b      builds
 	vault  *vaultproc.Dev
 	api    *api.Client
-	fake   *graphtest.Server
+	fake   *fakeMeta
 	client *http.Client
 	report *report
 	// directURL is a Graph call with shop's token on the fake Meta: what an
@@ -126,8 +127,8 @@ func run(ctx context.Context, o options) (err error) {
 		return err
 	}
 
-	logf("building Vault, the plugin and the null plugin")
-	b, err := buildAll(root, filepath.Join(work, "plugins"))
+	logf("building Vault, the plugin, the null plugin and the fake Meta")
+	b, err := buildAll(root, work)
 	if err != nil {
 		return err
 	}
@@ -136,9 +137,17 @@ func run(ctx context.Context, o options) (err error) {
 	e.report.loadBefore = loadAvg()
 
 	appSecret := "bench-secret-" + strconv.FormatInt(time.Now().UnixNano(), 36)
-	e.fake = graphtest.New(graphtest.Options{AppID: "bench-app", AppSecret: appSecret})
+	fakeLog := filepath.Join(work, "fakemeta.log")
+	if e.fake, err = startFakeMeta(b.fakeMetaBin, "bench-app", appSecret, fakeLog); err != nil {
+		return err
+	}
 	e.appSecret = appSecret
-	defer e.fake.Close()
+	defer func() {
+		if cerr := e.fake.Close(); cerr != nil && err == nil {
+			err = cerr
+		}
+	}()
+	logf("fake Meta up at %s (pid %d, log %s)", e.fake.base, e.fake.proc.Pid(), fakeLog)
 
 	logPath := filepath.Join(work, "vault.log")
 	e.vault, err = startVault(b, logPath)
@@ -359,8 +368,11 @@ func (e *env) responseBytes(ctx context.Context, url string) (int, error) {
 // with its expiry, so the engine calls Meta only for /me.
 func (e *env) register(ctx context.Context, name string) error {
 	issued := time.Now().Add(-time.Hour)
-	tok := e.fake.MintLongLivedToken(name, []string{"instagram_business_basic", "instagram_business_content_publish"}, issued)
-	_, err := e.api.Logical().WriteWithContext(ctx, "instagram/accounts/"+name, map[string]any{
+	tok, err := e.fake.MintLongLivedToken(name, []string{"instagram_business_basic", "instagram_business_content_publish"}, issued)
+	if err != nil {
+		return fmt.Errorf("register %s: %w", name, err)
+	}
+	_, err = e.api.Logical().WriteWithContext(ctx, "instagram/accounts/"+name, map[string]any{
 		"access_token": tok,
 		"expires_at":   issued.Add(graphtest.LongLivedLifetime).UTC().Format(time.RFC3339),
 	})
@@ -651,9 +663,13 @@ func (e *env) measureAll(ctx context.Context) error {
 				if ctx.Err() != nil {
 					return ctx.Err()
 				}
-				e.fake.SetLatency(t.metaLatency)
+				if err := e.fake.SetLatency(t.metaLatency); err != nil {
+					return err
+				}
 				s := loadRun(ctx, e.client, e.urlOf(t), rootToken, c, e.o.warmup, e.o.duration)
-				e.fake.SetLatency(0)
+				if err := e.fake.SetLatency(0); err != nil {
+					return err
+				}
 				rate := float64(len(s.lat)) / s.window.Seconds()
 				logf("round %d/%d %-12s conns=%-3d %8.0f req/s errors=%d", round+1, e.o.rounds, t.key, c, rate, s.errors)
 				if s.firstErr != nil {

@@ -13,8 +13,10 @@ import (
 
 // The Graph pass-through measured (issue 24): the same Graph call made
 // directly with shop's token, as an application that read token/shop does,
-// and through proxy/shop/..., in the same run on the same fake; and what
-// the plugin holds in memory per proxied call in flight.
+// and through proxy/shop/..., in the same run on the same fake, which runs
+// in its own process so that both calls leave their process to reach it
+// (fakeMeta); and what the plugin holds in memory per proxied call in
+// flight.
 
 // Targets: the proxy adds at most one token/shop read to a call, and keeps
 // at least 0.8 of the direct calls' throughput at 16 connections.
@@ -34,7 +36,7 @@ type proxyMemory struct {
 func (e *env) proxyTargets() []target {
 	return []target{
 		{key: "proxy", desc: "instagram `proxy/shop/me?fields=id,username` (a Graph call through the engine)", path: "instagram/proxy/shop/me?fields=id,username"},
-		{key: "direct", desc: "the same Graph call made directly with shop's token (no Vault)", path: "graph.instagram.com/me", url: e.directURL},
+		{key: "direct", desc: "the same Graph call made directly with shop's token (no Vault; to the fake Meta's own process, as the plugin's call goes)", path: "graph.instagram.com/me", url: e.directURL},
 		{key: "proxy-meta", desc: "the proxied call, the fake answering in " + graphLatency.String() + " as Graph does", path: "instagram/proxy/shop/me?fields=id,username", metaLatency: graphLatency},
 		{key: "direct-meta", desc: "the direct call, the fake answering in " + graphLatency.String() + " as Graph does", path: "graph.instagram.com/me", url: e.directURL, metaLatency: graphLatency},
 	}
@@ -69,13 +71,19 @@ func (e *env) setupProxy(ctx context.Context) error {
 
 // measureProxyMemory holds proxyInFlight proxied calls in flight (the fake
 // answers after proxyHold) and reads the plugin's RSS before and meanwhile.
-func (e *env) measureProxyMemory(ctx context.Context) error {
+func (e *env) measureProxyMemory(ctx context.Context) (err error) {
 	if _, ok := e.report.get("proxy", 1); !ok {
 		return nil
 	}
 	before, _ := e.pluginRSS(pluginName, 0)
-	e.fake.SetLatency(proxyHold)
-	defer e.fake.SetLatency(0)
+	if err := e.fake.SetLatency(proxyHold); err != nil {
+		return err
+	}
+	defer func() {
+		if rerr := e.fake.SetLatency(0); rerr != nil && err == nil {
+			err = rerr
+		}
+	}()
 	client := newHTTPClient(proxyInFlight)
 	var wg sync.WaitGroup
 	errs := make(chan error, proxyInFlight)

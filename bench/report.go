@@ -107,6 +107,7 @@ func (r *report) markdown() string {
 	p("## Results (%s)\n\n", r.start.UTC().Format("2006-01-02 15:04 MST"))
 	p("- machine: %d CPUs (`nproc`), %s, Go %s (%s/%s)\n", runtime.NumCPU(), cpuModel(), strings.TrimPrefix(runtime.Version(), "go"), runtime.GOOS, runtime.GOARCH)
 	p("- %s `server -dev` (in-memory storage) on 127.0.0.1, log level warn; plugin %s; null plugin from `bench/nullplugin`\n", r.vaultVersion, r.b.PluginVersion)
+	p("- fake Meta (`graph/graphtest`): the `fakemeta` command, a process of its own on 127.0.0.1, so that a direct Graph call and the plugin's cross the same process boundary to it, as they do to Meta\n")
 	p("- load: one Go HTTP/1.1 client, keep-alive, one connection per worker, %s warm-up + %s measured per cell, %d round(s), reads interleaved; client, Vault and plugins share the CPUs\n", r.o.warmup, r.o.duration, r.o.rounds)
 	p("- load average before/after: %s / %s\n", r.loadBefore, r.loadAfter)
 	p("- token/shop answer: %d fields, %d bytes of JSON data (access_token %d chars); the null plugin answers the same data, KV-v2 holds it as its value\n", r.tokenFields, r.tokenDataBytes, r.accessTokenLen)

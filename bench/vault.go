@@ -18,18 +18,22 @@ const (
 	rootToken      = "root"
 )
 
-// builds is what the benchmark runs: Vault and our plugin, and the null
-// plugin in the same plugin directory with its checksum.
+// builds is what the benchmark runs: Vault and our plugin, the null plugin
+// in the same plugin directory with its checksum, and the fake Meta's
+// command.
 type builds struct {
 	vaultproc.Build
-	nullSHA string
+	nullSHA     string
+	fakeMetaBin string
 }
 
 // buildAll builds Vault (cached by its script), our plugin (its script, into
-// the benchmark's own plugin directory so a concurrent `make test-e2e` keeps
-// its binary) and the null plugin.
-func buildAll(root, pluginDir string) (builds, error) {
+// the benchmark's own plugin directory, work/plugins, so a concurrent `make
+// test-e2e` keeps its binary), the null plugin beside it and the fakemeta
+// command into work.
+func buildAll(root, work string) (builds, error) {
 	var b builds
+	pluginDir := filepath.Join(work, "plugins")
 	out, err := runScript(root, nil, "scripts/build-vault.sh")
 	if err != nil {
 		return b, err
@@ -49,18 +53,27 @@ func buildAll(root, pluginDir string) (builds, error) {
 	b.PluginBin = filepath.Join(b.PluginDir, pluginName)
 
 	nullBin := filepath.Join(b.PluginDir, nullPluginName)
-	tmp := nullBin + ".tmp"
-	cmd := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", tmp, "./bench/nullplugin")
+	if err := goBuild(root, nullBin, "./bench/nullplugin"); err != nil {
+		return b, err
+	}
+	if b.nullSHA, err = vaultproc.FileSHA256(nullBin); err != nil {
+		return b, err
+	}
+	b.fakeMetaBin = filepath.Join(work, "fakemeta")
+	return b, goBuild(root, b.fakeMetaBin, "./graph/graphtest/cmd/fakemeta")
+}
+
+// goBuild builds the package into out, through a temporary name so that a
+// failed build leaves no half-written binary.
+func goBuild(root, out, pkg string) error {
+	tmp := out + ".tmp"
+	cmd := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", tmp, pkg)
 	cmd.Dir = root
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Run(); err != nil {
-		return b, fmt.Errorf("build null plugin: %w", err)
+		return fmt.Errorf("build %s: %w", pkg, err)
 	}
-	if err := os.Rename(tmp, nullBin); err != nil {
-		return b, err
-	}
-	b.nullSHA, err = vaultproc.FileSHA256(nullBin)
-	return b, err
+	return os.Rename(tmp, out)
 }
 
 // runScript runs a repository script and returns its stdout; its stderr

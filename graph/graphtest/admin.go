@@ -26,6 +26,7 @@ func (s *Server) adminRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /_fake/calls", admin(s.adminCalls))
 	mux.HandleFunc("POST /_fake/last-request", admin(s.adminLastRequest))
 	mux.HandleFunc("POST /_fake/clock", admin(s.adminClock))
+	mux.HandleFunc("POST /_fake/latency", admin(s.adminLatency))
 	mux.HandleFunc("POST /_fake/fail", admin(s.adminFail))
 	mux.HandleFunc("DELETE /_fake/fail", admin(s.adminClearFailures))
 	mux.HandleFunc("POST /_fake/app-problem", admin(s.adminAppProblem))
@@ -45,6 +46,7 @@ type adminRequest struct {
 	IssuedAt    json.RawMessage `json:"issued_at"`  // tokens: RFC 3339 or Unix seconds; default now
 	AccessToken string          `json:"access_token"`
 	Advance     string          `json:"advance"` // clock: a Go duration, "25h"
+	Latency     string          `json:"latency"` // latency: a Go duration, "100ms"; "0s" for none
 	Endpoint    string          `json:"endpoint"`
 	N           int             `json:"n"`
 	Failure     Failure         `json:"failure"`
@@ -238,6 +240,21 @@ func (s *Server) adminClock(req *adminRequest) (any, error) {
 		s.Advance(d)
 	}
 	return map[string]time.Time{"now": s.Now()}, nil
+}
+
+// maxAdminLatency bounds POST /_fake/latency: longer than any caller's
+// timeout is a hang, which POST /_fake/fail injects explicitly.
+const maxAdminLatency = 60 * time.Second
+
+// adminLatency sets the delay of every endpoint request (SetLatency), for a
+// process that runs the fake apart, such as the benchmark.
+func (s *Server) adminLatency(req *adminRequest) (any, error) {
+	d, err := time.ParseDuration(req.Latency)
+	if err != nil || d < 0 || d > maxAdminLatency {
+		return nil, badRequest(`latency must be a Go duration from "0s" to "60s", such as "100ms"`)
+	}
+	s.SetLatency(d)
+	return map[string]string{"latency": d.String()}, nil
 }
 
 func (s *Server) adminFail(req *adminRequest) (any, error) {

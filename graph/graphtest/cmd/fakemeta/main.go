@@ -2,8 +2,9 @@
 // endpoints on a fixed address, for `make dev` and end-to-end tests. It
 // prints the five base URLs to point the plugin's config at, as
 // "field=URL" lines, then the two of a Threads mount (config
-// login=threads) as "threads:field=URL" lines; mint codes and tokens with
-// the admin API, for example:
+// login=threads) as "threads:field=URL" lines; mint codes and tokens, or
+// delay every answer (POST /_fake/latency), with the admin API
+// (docs/make-dev.md lists it), for example:
 //
 //	curl -s -XPOST localhost:8999/_fake/codes \
 //	  -d '{"username":"shop","redirect_uri":"http://127.0.0.1:8200/v1/instagram/callback"}'
