@@ -22,6 +22,10 @@ type target struct {
 	// while the target is measured: Graph's own latency, for the calls
 	// that reach it.
 	metaLatency time.Duration
+	// appFlow, when set, makes each iteration what an application that
+	// does not use the proxy does for one Graph call: read token/shop,
+	// then call Graph with the token it got (proxy.go).
+	appFlow bool
 }
 
 // newHTTPClient is the one client every measurement shares: HTTP/1.1 with
@@ -56,6 +60,20 @@ type sample struct {
 // requests that both start and complete inside the measured window count; a
 // request in flight when the window ends is waited for and discarded.
 func loadRun(ctx context.Context, client *http.Client, url, token string, conns int, warmup, measure time.Duration) sample {
+	return loadRunOps(ctx, conns, warmup, measure, func() (func() error, error) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		if err != nil {
+			return nil, err
+		}
+		req.Header.Set("X-Vault-Token", token)
+		return func() error { return doOne(client, req) }, nil
+	})
+}
+
+// loadRunOps is loadRun for any operation: newOp gives each of the conns
+// workers its own, and one call of it is one measured iteration (a GET, or
+// an application's read-then-call).
+func loadRunOps(ctx context.Context, conns int, warmup, measure time.Duration, newOp func() (func() error, error)) sample {
 	start := time.Now()
 	winStart := start.Add(warmup)
 	winEnd := winStart.Add(measure)
@@ -70,19 +88,18 @@ func loadRun(ctx context.Context, client *http.Client, url, token string, conns 
 			// Preallocate for a generous rate so appends stay out of the
 			// measured path.
 			r.lat = make([]time.Duration, 0, 1<<15)
-			req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+			op, err := newOp()
 			if err != nil {
 				r.errors++
 				r.firstErr = err
 				return
 			}
-			req.Header.Set("X-Vault-Token", token)
 			for {
 				t0 := time.Now()
 				if !t0.Before(winEnd) || ctx.Err() != nil {
 					return
 				}
-				err := doOne(client, req)
+				err := op()
 				t1 := time.Now()
 				if t0.Before(winStart) || t1.After(winEnd) {
 					continue // warm-up, or ran past the window

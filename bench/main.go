@@ -666,7 +666,12 @@ func (e *env) measureAll(ctx context.Context) error {
 				if err := e.fake.SetLatency(t.metaLatency); err != nil {
 					return err
 				}
-				s := loadRun(ctx, e.client, e.urlOf(t), rootToken, c, e.o.warmup, e.o.duration)
+				var s sample
+				if t.appFlow {
+					s = loadRunOps(ctx, c, e.o.warmup, e.o.duration, e.appFlowOp(ctx))
+				} else {
+					s = loadRun(ctx, e.client, e.urlOf(t), rootToken, c, e.o.warmup, e.o.duration)
+				}
 				if err := e.fake.SetLatency(0); err != nil {
 					return err
 				}

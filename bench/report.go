@@ -19,6 +19,7 @@ type cell struct {
 	errors int
 	window time.Duration
 	rates  []float64
+	p50s   []time.Duration // each round's p50, for per-round ratios
 	first  error
 }
 
@@ -83,6 +84,9 @@ func (r *report) add(t target, conns int, s sample) {
 	if c == nil {
 		c = &cell{}
 		r.cells[t.key][conns] = c
+	}
+	if len(s.lat) > 0 {
+		c.p50s = append(c.p50s, summarize(slices.Clone(s.lat), 0, s.window).P50)
 	}
 	c.lat = append(c.lat, s.lat...)
 	c.errors += s.errors
