@@ -4,7 +4,9 @@
 // "field=URL" lines, then the two of a Threads mount (config
 // login=threads) as "threads:field=URL" lines; mint codes and tokens, or
 // delay every answer (POST /_fake/latency), with the admin API
-// (docs/make-dev.md lists it), for example:
+// (docs/make-dev.md lists it); GET /_fakemeta/protocols counts the requests
+// by protocol and User-Agent. It serves plain http unless -tls-cert-out
+// asks for https (tls.go). For example:
 //
 //	curl -s -XPOST localhost:8999/_fake/codes \
 //	  -d '{"username":"shop","redirect_uri":"http://127.0.0.1:8200/v1/instagram/callback"}'
@@ -49,6 +51,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, out io.Writer) err
 	keep := fs.Bool("keep-token-on-refresh", false, "refresh extends the same token string instead of issuing a new one")
 	requireProof := fs.Bool("require-appsecret-proof", false, "Graph calls without appsecret_proof fail")
 	consent := fs.Bool("consent-page", false, "login dialogs show a consent page (Allow, Cancel) instead of approving at once, for a person's browser")
+	certOut := fs.String("tls-cert-out", "", "serve https (HTTP/2 and HTTP/1.1), as Meta does, with a self-signed certificate for 127.0.0.1, ::1 and localhost made at start and valid for 24h; write the certificate (PEM, no key) to this file for clients to trust; the URLs printed are then https")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -72,10 +75,26 @@ func run(ctx context.Context, args []string, stdin io.Reader, out io.Writer) err
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: fake.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	defer ln.Close() // Serve closes it too; this is for the errors before
+	srv := &http.Server{Handler: countProtocols(fake.Handler()), ReadHeaderTimeout: 10 * time.Second}
+	scheme := "http"
+	if *certOut != "" {
+		cert, certPEM, err := selfSigned(time.Now())
+		if err != nil {
+			return err
+		}
+		// Written before the URLs are printed: a reader that waits for
+		// them finds the certificate to trust.
+		if err := writeCertFile(*certOut, certPEM); err != nil {
+			return err
+		}
+		srv.TLSConfig = tlsConfig(cert)
+		scheme = "https"
+	}
 
-	ep := graphtest.EndpointsFor("http://" + ln.Addr().String())
-	fmt.Fprintf(out, "fakemeta listening on http://%s (app id %s)\n", ln.Addr(), *appID)
+	base := scheme + "://" + ln.Addr().String()
+	ep := graphtest.EndpointsFor(base)
+	fmt.Fprintf(out, "fakemeta listening on %s (app id %s)\n", base, *appID)
 	// One write, so that a reader waiting for the facebook_graph_base_url
 	// line (scripts/dev.sh) finds the Threads lines with it. Those carry a
 	// "threads:" prefix: they configure a Threads mount (config
@@ -87,7 +106,15 @@ func run(ctx context.Context, args []string, stdin io.Reader, out io.Writer) err
 		ep.ThreadsAuthBaseURL, ep.ThreadsGraphBaseURL)
 
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() {
+		if srv.TLSConfig != nil {
+			// The certificate is in TLSConfig; ServeTLS adds the
+			// HTTP/2 server to it.
+			errc <- srv.ServeTLS(ln, "", "")
+			return
+		}
+		errc <- srv.Serve(ln)
+	}()
 	select {
 	case err := <-errc:
 		return err
