@@ -112,14 +112,18 @@ func FileSHA256(path string) (string, error) {
 // RegisterAndMount registers the plugin in Vault's catalog by its SHA-256
 // and version and mounts it at mountPath pinned to that version. Without a
 // version, Vault registers the binary under the version it reports, and
-// the mount takes the latest registered one.
-func (b Build) RegisterAndMount(ctx context.Context, sys *api.Sys, mountPath string) error {
+// the mount takes the latest registered one. env ("KEY=value") is added
+// to the plugin process's environment by Vault's catalog, for example
+// SSL_CERT_FILE naming the certificate of an https fake Meta to trust; with
+// none, the plugin gets Vault's environment alone.
+func (b Build) RegisterAndMount(ctx context.Context, sys *api.Sys, mountPath string, env ...string) error {
 	if err := sys.RegisterPluginWithContext(ctx, &api.RegisterPluginInput{
 		Name:    PluginName,
 		Type:    api.PluginTypeSecrets,
 		Command: PluginName,
 		SHA256:  b.PluginSHA256,
 		Version: b.PluginVersion,
+		Env:     env,
 	}); err != nil {
 		return fmt.Errorf("register plugin %s %s: %w", PluginName, b.PluginVersion, err)
 	}
