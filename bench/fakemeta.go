@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -24,40 +26,100 @@ import (
 // process, a GET of the fake's me took p50 32 µs against 172 µs from
 // another process on the 2-vCPU machine the figures come from, a head start
 // no application has.
+//
+// It serves https, with HTTP/2 offered by ALPN, as Meta does: Go's client,
+// the plugin's included, then speaks HTTP/2 to it as it does to Meta,
+// where plain http would have both the plugin and the direct calls on
+// HTTP/1.1, which costs Go's client more per request (a goroutine hand-off
+// each way) than the production path does. The fake makes its certificate
+// at start and writes it (no key) to certPath; the benchmark's clients
+// trust it as a root of their own (roots), the plugin through
+// SSL_CERT_FILE (PluginEnv). -meta-http1 runs it on plain http instead.
 type fakeMeta struct {
-	proc    *vaultproc.Process
-	base    string // http://127.0.0.1:PORT
-	appID   string
-	logPath string
-	admin   *http.Client
+	proc     *vaultproc.Process
+	base     string // https://127.0.0.1:PORT (http:// without a certPath)
+	appID    string
+	logPath  string
+	certPath string         // the certificate the fake wrote; "" on plain http
+	roots    *x509.CertPool // that certificate; nil on plain http
+	admin    *http.Client
 }
 
 // fakeMetaStartup bounds how long the fake may take to print its URLs.
 const fakeMetaStartup = 30 * time.Second
 
-var fakeListening = regexp.MustCompile(`(?m)^fakemeta listening on (http://\S+)`)
+var fakeListening = regexp.MustCompile(`(?m)^fakemeta listening on (https?://\S+)`)
 
 // startFakeMeta runs the fakemeta binary on a free loopback port with the
 // app id and secret (the secret on stdin, out of ps), its output in
-// logPath, and waits until it has printed its URLs. The caller closes it.
-func startFakeMeta(bin, appID, appSecret, logPath string) (*fakeMeta, error) {
+// logPath, and waits until it has printed its URLs. With a certPath it
+// serves https and writes its certificate there (-tls-cert-out), without
+// one plain http. The caller closes it.
+func startFakeMeta(bin, appID, appSecret, logPath, certPath string) (*fakeMeta, error) {
 	logFile, err := os.Create(logPath)
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(bin, "-addr", "127.0.0.1:0", "-app-id", appID, "-app-secret", "-")
+	args := []string{"-addr", "127.0.0.1:0", "-app-id", appID, "-app-secret", "-"}
+	if certPath != "" {
+		// An earlier run's certificate must not pass for this one's.
+		if err := os.Remove(certPath); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, err
+		}
+		args = append(args, "-tls-cert-out", certPath)
+	}
+	cmd := exec.Command(bin, args...)
 	cmd.Env = vaultproc.Environ()
 	cmd.Stdin = strings.NewReader(appSecret + "\n")
 	proc, err := vaultproc.Start(cmd, logFile)
 	if err != nil {
 		return nil, fmt.Errorf("start %s: %w", bin, err)
 	}
-	f := &fakeMeta{proc: proc, appID: appID, logPath: logPath, admin: &http.Client{Timeout: 30 * time.Second}}
-	if f.base, err = waitFakeMeta(proc, logPath); err != nil {
+	f := &fakeMeta{proc: proc, appID: appID, logPath: logPath, certPath: certPath}
+	if err := f.ready(); err != nil {
 		proc.Stop(5 * time.Second)
 		return nil, fmt.Errorf("fake Meta did not come up: %w\n--- %s ---\n%s", err, logPath, vaultproc.Tail(logPath, 20))
 	}
 	return f, nil
+}
+
+// ready waits for the fake's URLs and, on https, loads the certificate it
+// wrote before printing them; then the admin client can be built.
+func (f *fakeMeta) ready() error {
+	var err error
+	if f.base, err = waitFakeMeta(f.proc, f.logPath); err != nil {
+		return err
+	}
+	wantScheme := "http://"
+	if f.certPath != "" {
+		wantScheme = "https://"
+		pemBytes, err := os.ReadFile(f.certPath)
+		if err != nil {
+			return err
+		}
+		f.roots = x509.NewCertPool()
+		if !f.roots.AppendCertsFromPEM(pemBytes) {
+			return fmt.Errorf("%s holds no certificate", f.certPath)
+		}
+	}
+	if !strings.HasPrefix(f.base, wantScheme) {
+		return fmt.Errorf("fakemeta listens on %s, want %s", f.base, wantScheme)
+	}
+	f.admin = &http.Client{Transport: metaTransport(f.roots), Timeout: 30 * time.Second}
+	return nil
+}
+
+// metaTransport trusts the fake Meta's certificate (roots; nil: the
+// system's, for plain http where it is not asked) and speaks HTTP/2 to it
+// over TLS, as Go's default client does to Meta: a custom TLS config
+// would otherwise leave net/http on HTTP/1.1. Plain http (Vault) stays
+// HTTP/1.1. Nothing skips verification.
+func metaTransport(roots *x509.CertPool) *http.Transport {
+	t := &http.Transport{Proxy: nil, ForceAttemptHTTP2: true}
+	if roots != nil {
+		t.TLSClientConfig = &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}
+	}
+	return t
 }
 
 // waitFakeMeta reads the fake's log until it holds the base URL and the
@@ -102,6 +164,24 @@ func checkPrintedURLs(out string, ep graph.Endpoints) error {
 // direct call.
 func (f *fakeMeta) Endpoints() graph.Endpoints { return graphtest.EndpointsFor(f.base) }
 
+// RootCAs is the fake's certificate as a pool for a client's RootCAs; nil
+// on plain http.
+func (f *fakeMeta) RootCAs() *x509.CertPool { return f.roots }
+
+// PluginEnv is what the plugin's environment needs to trust the fake:
+// SSL_CERT_FILE naming its certificate, which Go's crypto/x509 reads on
+// Linux in place of the system's bundle file (the system's certificate
+// directories still count). Nil on plain http.
+func (f *fakeMeta) PluginEnv() []string {
+	if f.certPath == "" {
+		return nil
+	}
+	return []string{"SSL_CERT_FILE=" + f.certPath}
+}
+
+// HTTPS says whether the fake serves https (HTTP/2).
+func (f *fakeMeta) HTTPS() bool { return f.certPath != "" }
+
 // AppID is the app id the fake accepts.
 func (f *fakeMeta) AppID() string { return f.appID }
 
@@ -127,6 +207,32 @@ func (f *fakeMeta) MintLongLivedToken(username string, scopes []string, issuedAt
 // SetLatency delays every answer of the fake by d from now on.
 func (f *fakeMeta) SetLatency(d time.Duration) error {
 	return f.post("latency", map[string]string{"latency": d.String()}, nil)
+}
+
+// protocolCount is one line of the fakemeta command's GET
+// /_fakemeta/protocols: requests it served by protocol and User-Agent.
+type protocolCount struct {
+	Proto     string `json:"proto"`
+	UserAgent string `json:"user_agent"`
+	Requests  int    `json:"requests"`
+}
+
+// Protocols reads how many requests the fake served by protocol and
+// User-Agent, so far.
+func (f *fakeMeta) Protocols() ([]protocolCount, error) {
+	resp, err := f.admin.Get(f.base + "/_fakemeta/protocols")
+	if err != nil {
+		return nil, fmt.Errorf("fake Meta: GET /_fakemeta/protocols: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("fake Meta: GET /_fakemeta/protocols: HTTP %d", resp.StatusCode)
+	}
+	var out []protocolCount
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		return nil, fmt.Errorf("fake Meta: GET /_fakemeta/protocols: %w", err)
+	}
+	return out, nil
 }
 
 // post sends one admin request and decodes its answer into out (when not

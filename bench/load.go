@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/x509"
 	"fmt"
 	"io"
 	"net"
@@ -28,23 +29,21 @@ type target struct {
 	appFlow bool
 }
 
-// newHTTPClient is the one client every measurement shares: HTTP/1.1 with
-// keep-alive, enough idle connections per host for the highest concurrency,
-// no compression (Vault does not compress, and gzip would only add client
-// CPU).
-func newHTTPClient(maxConns int) *http.Client {
-	return &http.Client{
-		Transport: &http.Transport{
-			Proxy:               nil,
-			DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-			MaxIdleConns:        maxConns * 2,
-			MaxIdleConnsPerHost: maxConns * 2,
-			IdleConnTimeout:     5 * time.Minute,
-			DisableCompression:  true,
-			ForceAttemptHTTP2:   false,
-		},
-		Timeout: 30 * time.Second,
-	}
+// newHTTPClient is the one client every measurement shares: keep-alive,
+// enough idle connections per host for the highest concurrency, no
+// compression (Vault does not compress, and gzip would only add client
+// CPU). Vault is plain http, HTTP/1.1, a connection per worker; the fake
+// Meta is https (metaRoots, its certificate; nil when it runs on plain
+// http) and HTTP/2, the workers' calls multiplexed on one connection, as
+// an application's Go client does with Meta (metaTransport).
+func newHTTPClient(maxConns int, metaRoots *x509.CertPool) *http.Client {
+	t := metaTransport(metaRoots)
+	t.DialContext = (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+	t.MaxIdleConns = maxConns * 2
+	t.MaxIdleConnsPerHost = maxConns * 2
+	t.IdleConnTimeout = 5 * time.Minute
+	t.DisableCompression = true
+	return &http.Client{Transport: t, Timeout: 30 * time.Second}
 }
 
 // sample is what one load run measured.

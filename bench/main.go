@@ -10,7 +10,8 @@
 //	go run ./bench -h         # flags
 //
 // The fake Meta runs as a process of its own (the fakemeta command), as Meta
-// is never inside an application (fakeMeta). Everything listens on
+// is never inside an application, and serves https with HTTP/2, as Meta
+// does (fakeMeta; -meta-http1: plain http). Everything listens on
 // 127.0.0.1; Vault, the plugins and the fake Meta are stopped on exit, and the load is bounded by -duration, -warmup and -conns.
 package main
 
@@ -53,6 +54,7 @@ type options struct {
 	vaultPprof  string
 	skipReload  bool
 	onlyTargets string
+	metaHTTP1   bool
 }
 
 func parseFlags() options {
@@ -68,6 +70,7 @@ func parseFlags() options {
 	flag.StringVar(&o.out, "out", "", "also write the report (markdown) to this file")
 	flag.StringVar(&o.vaultPprof, "vault-pprof", "", "capture a CPU profile of the Vault server process during an extra 16-connection token/shop run into this file")
 	flag.BoolVar(&o.skipReload, "skip-reload", false, "skip the plugin reload (schedule rebuild) measurement")
+	flag.BoolVar(&o.metaHTTP1, "meta-http1", false, "run the fake Meta on plain http, so that the plugin's and the direct Graph calls use HTTP/1.1, for comparison; by default it serves https with HTTP/2, as Meta does, and both reach it that way")
 	flag.StringVar(&o.onlyTargets, "targets", "", "comma-separated subset of reads to measure (token,null,null-cb,null-stored,kv,account,list,null-list); default all")
 	flag.Parse()
 	for f := range strings.SplitSeq(conns, ",") {
@@ -134,11 +137,16 @@ func run(ctx context.Context, o options) (err error) {
 	}
 
 	e := &env{o: o, b: b, report: newReport(o, b)}
+	e.report.metaHTTPS = !o.metaHTTP1
 	e.report.loadBefore = loadAvg()
 
 	appSecret := "bench-secret-" + strconv.FormatInt(time.Now().UnixNano(), 36)
 	fakeLog := filepath.Join(work, "fakemeta.log")
-	if e.fake, err = startFakeMeta(b.fakeMetaBin, "bench-app", appSecret, fakeLog); err != nil {
+	fakeCert := filepath.Join(work, "fakemeta-ca.pem") // next to its log
+	if o.metaHTTP1 {
+		fakeCert = ""
+	}
+	if e.fake, err = startFakeMeta(b.fakeMetaBin, "bench-app", appSecret, fakeLog, fakeCert); err != nil {
 		return err
 	}
 	e.appSecret = appSecret
@@ -169,7 +177,8 @@ func run(ctx context.Context, o options) (err error) {
 	}
 	e.api.SetToken(rootToken)
 	e.api.ClearNamespace()
-	e.client = newHTTPClient(slices.Max(o.conns))
+	// After the fake has started: its certificate is made at its start.
+	e.client = newHTTPClient(slices.Max(o.conns), e.fake.RootCAs())
 
 	if err := e.setup(ctx, appSecret); err != nil {
 		return err
@@ -220,6 +229,12 @@ func run(ctx context.Context, o options) (err error) {
 		}
 	}
 	e.report.loadAfter = loadAvg()
+	if e.report.metaProtocols, err = e.fake.Protocols(); err != nil {
+		logf("%v", err)
+		err = nil
+	} else {
+		logf("fake Meta: %s", metaProtocolsText(e.report.metaProtocols, e.fake.HTTPS()))
+	}
 
 	text := e.report.markdown()
 	fmt.Print(text)
@@ -266,7 +281,8 @@ func vaultVersion(bin string) (string, error) {
 // plugin's constant answer and the KV value are shop's token read itself.
 func (e *env) setup(ctx context.Context, appSecret string) error {
 	sys := e.api.Sys()
-	if err := e.b.RegisterAndMount(ctx, sys, "instagram"); err != nil {
+	// The plugin trusts the fake's certificate (on https) by SSL_CERT_FILE.
+	if err := e.b.RegisterAndMount(ctx, sys, "instagram", e.fake.PluginEnv()...); err != nil {
 		return err
 	}
 	ep := e.fake.Endpoints()

@@ -16,9 +16,10 @@ import (
 // The Graph pass-through measured (issue 24): the same Graph call made
 // directly with shop's token, as an application that read token/shop does,
 // and through proxy/shop/..., in the same run on the same fake, which runs
-// in its own process so that both calls leave their process to reach it
-// (fakeMeta); and what the plugin holds in memory per proxied call in
-// flight.
+// in its own process so that both calls leave their process to reach it,
+// and serves https with HTTP/2 as Meta does, so that both reach it over the
+// protocol they use with Meta (fakeMeta); and what the plugin holds in
+// memory per proxied call in flight.
 
 // Targets: the proxy adds at most one token/shop read to a call, and keeps
 // at least 0.8 of the direct calls' throughput at 16 connections.
@@ -141,7 +142,7 @@ func (e *env) measureProxyMemory(ctx context.Context) (err error) {
 			err = rerr
 		}
 	}()
-	client := newHTTPClient(proxyInFlight)
+	client := newHTTPClient(proxyInFlight, e.fake.RootCAs())
 	var wg sync.WaitGroup
 	errs := make(chan error, proxyInFlight)
 	for range proxyInFlight {

@@ -69,6 +69,8 @@ type report struct {
 	metrics                     []metricsScrape
 	scale                       []scaleResult
 	proxyMemory                 proxyMemory
+	metaHTTPS                   bool
+	metaProtocols               []protocolCount // nil: not read
 }
 
 func newReport(o options, b builds) *report {
@@ -111,8 +113,16 @@ func (r *report) markdown() string {
 	p("## Results (%s)\n\n", r.start.UTC().Format("2006-01-02 15:04 MST"))
 	p("- machine: %d CPUs (`nproc`), %s, Go %s (%s/%s)\n", runtime.NumCPU(), cpuModel(), strings.TrimPrefix(runtime.Version(), "go"), runtime.GOOS, runtime.GOARCH)
 	p("- %s `server -dev` (in-memory storage) on 127.0.0.1, log level warn; plugin %s; null plugin from `bench/nullplugin`\n", r.vaultVersion, r.b.PluginVersion)
-	p("- fake Meta (`graph/graphtest`): the `fakemeta` command, a process of its own on 127.0.0.1, so that a direct Graph call and the plugin's cross the same process boundary to it, as they do to Meta\n")
-	p("- load: one Go HTTP/1.1 client, keep-alive, one connection per worker, %s warm-up + %s measured per cell, %d round(s), reads interleaved; client, Vault and plugins share the CPUs\n", r.o.warmup, r.o.duration, r.o.rounds)
+	p("- fake Meta (`graph/graphtest`): the `fakemeta` command, a process of its own on 127.0.0.1, so that a direct Graph call and the plugin's cross the same process boundary to it, as they do to Meta; %s", r.metaProtocolDesc())
+	if r.metaProtocols != nil {
+		p("; %s", metaProtocolsText(r.metaProtocols, r.metaHTTPS))
+	}
+	p("\n")
+	metaLoad := "HTTP/2 over TLS to the fake Meta, the workers' calls multiplexed on one connection as Go's client does to Meta"
+	if !r.metaHTTPS {
+		metaLoad = "HTTP/1.1 to the fake Meta too, a connection per worker"
+	}
+	p("- load: one Go client, keep-alive, HTTP/1.1 to Vault with one connection per worker, %s; %s warm-up + %s measured per cell, %d round(s), reads interleaved; client, Vault and plugins share the CPUs\n", metaLoad, r.o.warmup, r.o.duration, r.o.rounds)
 	p("- load average before/after: %s / %s\n", r.loadBefore, r.loadAfter)
 	p("- token/shop answer: %d fields, %d bytes of JSON data (access_token %d chars); the null plugin answers the same data, KV-v2 holds it as its value\n", r.tokenFields, r.tokenDataBytes, r.accessTokenLen)
 	p("- LIST accounts/ answers %d keys\n\n", r.listKeys)
@@ -210,6 +220,14 @@ func (r *report) markdown() string {
 		p("\n")
 	}
 	return w.String()
+}
+
+// metaProtocolDesc is how the fake Meta was served and reached.
+func (r *report) metaProtocolDesc() string {
+	if r.metaHTTPS {
+		return "it serves https with HTTP/2 (ALPN), as Meta does, with a certificate made at its start that the plugin (SSL_CERT_FILE) and the benchmark's client trust, and the plugin and the direct client both reach it that way"
+	}
+	return "it serves plain http (-meta-http1), so the plugin and the direct client both reach it over HTTP/1.1, where Meta is https with HTTP/2"
 }
 
 func fmtRatios(rs []float64) string {
