@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -196,16 +197,22 @@ func (r *report) proxyMarkdown(p func(string, ...any)) {
 	p("\n")
 }
 
+// fakeAnswering says how the fake answered a target's calls: its -meta
+// variants wait graphLatency.
+func fakeAnswering(key string) string {
+	if strings.HasSuffix(key, "-meta") {
+		return "fake answering in " + graphLatency.String()
+	}
+	return "fake answering at once"
+}
+
 // proxyFlowRows compare a proxied call with the flow it replaces, a row a
 // concurrency: the proxy adds at most one token read to a call when it is
 // no slower than the read and the call made one after the other. The
 // verdict is on the median of the per-round ratios, each a pair measured in
 // the same round, so that drift on a shared machine falls on both.
 func (r *report) proxyFlowRows(p func(string, ...any), flow, proxied string) {
-	what := "fake answering at once"
-	if flow == "read-direct-meta" {
-		what = "fake answering in " + graphLatency.String()
-	}
+	what := fakeAnswering(flow)
 	for _, c := range r.o.conns {
 		f, ok1 := r.get(flow, c)
 		px, ok2 := r.get(proxied, c)
@@ -228,10 +235,7 @@ func (r *report) proxyFlowRows(p func(string, ...any), flow, proxied string) {
 // concurrency: the direct call and a token read each measured in a loop of
 // its own, the way the first report of the proxy measured them.
 func (r *report) proxyRows(p func(string, ...any), direct, proxied string) {
-	what := "GET me?fields=id,username, fake answering at once"
-	if direct == "direct-meta" {
-		what = "GET me?fields=id,username, fake answering in " + graphLatency.String()
-	}
+	what := "GET me?fields=id,username, " + fakeAnswering(direct)
 	for _, c := range r.o.conns {
 		d, ok1 := r.get(direct, c)
 		px, ok2 := r.get(proxied, c)

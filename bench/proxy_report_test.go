@@ -1,0 +1,42 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestProxyFlowVerdictIsTheMedianOfPerRoundRatios: the proxy meets "adds
+// at most one token read" when the median of its per-round p50 ratios to
+// the read-then-call is at most 1; one slow round does not decide it, and
+// a row says which rounds it came from.
+func TestProxyFlowVerdictIsTheMedianOfPerRoundRatios(t *testing.T) {
+	r := newReport(options{conns: []int{1}}, builds{})
+	round := func(key string, p50 time.Duration) {
+		lat := []time.Duration{p50 - time.Microsecond, p50, p50 + time.Microsecond}
+		r.add(target{key: key}, 1, sample{lat: lat, window: time.Second})
+	}
+	// Three rounds: the proxy at 0.9, 1.5 and 0.95 of the read-then-call.
+	for _, pr := range [][2]time.Duration{{1000, 900}, {1000, 1500}, {1000, 950}} {
+		round("read-direct", pr[0]*time.Microsecond)
+		round("proxy", pr[1]*time.Microsecond)
+	}
+	var out strings.Builder
+	p := func(f string, a ...any) { fmt.Fprintf(&out, f, a...) }
+	r.proxyFlowRows(p, "read-direct", "proxy")
+	if row := out.String(); !strings.Contains(row, "| 0.90, 1.50, 0.95 | 0.95 | met |") || !strings.Contains(row, "fake answering at once") {
+		t.Fatalf("row = %q", row)
+	}
+
+	// A fourth and fifth slow round move the median past 1.
+	for range 2 {
+		round("read-direct", 1000*time.Microsecond)
+		round("proxy", 1100*time.Microsecond)
+	}
+	out.Reset()
+	r.proxyFlowRows(p, "read-direct", "proxy")
+	if row := out.String(); !strings.Contains(row, "| 1.10 | missed |") {
+		t.Fatalf("row = %q", row)
+	}
+}
