@@ -1,6 +1,7 @@
 package vaultproc
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -30,10 +31,16 @@ type Dev struct {
 }
 
 // StartDev starts a dev server on a free loopback port and waits up to 60 s
-// until it is unsealed and active. A port taken between choosing it and
-// Vault binding it gets up to two more attempts on other ports; any other
-// failure is returned with the end of the log. The caller stops the server
-// (Stop), which also stops the plugins.
+// until it is unsealed and active. A server that exits before it is
+// healthy gets up to two more attempts on other ports: a port taken
+// between choosing it and Vault binding it, or a dev server that died
+// during its own start (once seen on a loaded CI machine: exit status 1
+// right after mounting secret/, nothing in its log). A dev start involves
+// no plugin (plugins are registered afterwards), so nothing of the
+// engine's is retried away, and a failure every time is still returned,
+// with the end of the last attempt's log; each attempt keeps its own. A
+// server still unhealthy after 60 s is not retried. The caller stops the
+// server (Stop), which also stops the plugins.
 func StartDev(s DevServer) (*Dev, error) {
 	var lastErr error
 	for attempt := 1; attempt <= 3; attempt++ {
@@ -47,12 +54,16 @@ func StartDev(s DevServer) (*Dev, error) {
 		}
 		d.Stop(15 * time.Second)
 		lastErr = fmt.Errorf("%w\n--- last lines of %s ---\n%s", err, d.LogPath, Tail(d.LogPath, 40))
-		if !PortTaken(d.LogPath) {
+		if !errors.Is(err, errExitedEarly) && !PortTaken(d.LogPath) {
 			break
 		}
 	}
 	return nil, fmt.Errorf("vault did not come up: %w", lastErr)
 }
+
+// errExitedEarly is waitHealthy's error for a server that exited before it
+// was healthy.
+var errExitedEarly = errors.New("vault exited before it was healthy")
 
 func launchDev(s DevServer, logPath string) (*Dev, error) {
 	port, err := FreePort()
@@ -88,7 +99,7 @@ func (d *Dev) waitHealthy(timeout time.Duration) error {
 	for time.Now().Before(deadline) {
 		select {
 		case <-d.exited:
-			return fmt.Errorf("vault exited before it was healthy: %v", d.err)
+			return fmt.Errorf("%w: %v", errExitedEarly, d.err)
 		default:
 		}
 		resp, err := hc.Get(d.Addr + "/v1/sys/health")
