@@ -17,6 +17,7 @@ import (
 	cleanhttp "github.com/hashicorp/go-cleanhttp"
 
 	"github.com/igvault/vault-plugin-secrets-instagram/graph"
+	"github.com/igvault/vault-plugin-secrets-instagram/internal/vaultproc"
 )
 
 // TestFakeMetaRunsApart: the benchmark's fake Meta is the fakemeta binary
@@ -39,7 +40,7 @@ func TestFakeMetaRunsApart(t *testing.T) {
 	}
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "fakemeta")
-	if err := goBuild(root, bin, "./graph/graphtest/cmd/fakemeta"); err != nil {
+	if err := vaultproc.GoBuild(root, bin, "./graph/graphtest/cmd/fakemeta", "-ldflags", "-s -w"); err != nil {
 		t.Fatal(err)
 	}
 	const secret = "test-secret"

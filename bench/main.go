@@ -117,6 +117,8 @@ type env struct {
 	// directURL is a Graph call with shop's token on the fake Meta: what an
 	// application that read token/shop sends (setupProxy).
 	directURL string
+	// graphMe is the fake's Graph me URL up to its query (setupProxy).
+	graphMe   string
 	appSecret string
 }
 

@@ -70,9 +70,17 @@ func (e *env) setupProxy(ctx context.Context) error {
 	}
 	tok, _ := sec.Data["access_token"].(string)
 	ep := e.fake.Endpoints()
-	q := url.Values{"fields": {"id,username"}, "access_token": {tok}, "appsecret_proof": {graph.AppSecretProof(e.appSecret, tok)}}
-	e.directURL = ep.GraphBaseURL + "/" + ep.Version + "/me?" + q.Encode()
+	e.graphMe = ep.GraphBaseURL + "/" + ep.Version + "/me?"
+	e.directURL = e.directMeURL(tok)
 	return nil
+}
+
+// directMeURL is the Graph call both direct targets make, GET
+// me?fields=id,username on the fake's Graph host (graphMe), with tok and
+// its appsecret_proof, as an application holding tok sends it.
+func (e *env) directMeURL(tok string) string {
+	q := url.Values{"fields": {"id,username"}, "access_token": {tok}, "appsecret_proof": {graph.AppSecretProof(e.appSecret, tok)}}
+	return e.graphMe + q.Encode()
 }
 
 // appFlowOp gives each worker what an application that does not use the
@@ -82,8 +90,6 @@ func (e *env) setupProxy(ctx context.Context) error {
 // other processes as they are in that rhythm, not as two loops measured
 // apart, each keeping its own peer busy, find them.
 func (e *env) appFlowOp(ctx context.Context) func() (func() error, error) {
-	ep := e.fake.Endpoints()
-	graphMe := ep.GraphBaseURL + "/" + ep.Version + "/me?"
 	return func() (func() error, error) {
 		read, err := http.NewRequestWithContext(ctx, http.MethodGet, e.vault.Addr+"/v1/instagram/token/shop", nil)
 		if err != nil {
@@ -95,8 +101,7 @@ func (e *env) appFlowOp(ctx context.Context) func() (func() error, error) {
 			if err != nil {
 				return err
 			}
-			q := url.Values{"fields": {"id,username"}, "access_token": {tok}, "appsecret_proof": {graph.AppSecretProof(e.appSecret, tok)}}
-			call, err := http.NewRequestWithContext(ctx, http.MethodGet, graphMe+q.Encode(), nil)
+			call, err := http.NewRequestWithContext(ctx, http.MethodGet, e.directMeURL(tok), nil)
 			if err != nil {
 				return err
 			}

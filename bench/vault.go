@@ -53,27 +53,14 @@ func buildAll(root, work string) (builds, error) {
 	b.PluginBin = filepath.Join(b.PluginDir, pluginName)
 
 	nullBin := filepath.Join(b.PluginDir, nullPluginName)
-	if err := goBuild(root, nullBin, "./bench/nullplugin"); err != nil {
+	if err := vaultproc.GoBuild(root, nullBin, "./bench/nullplugin", "-ldflags", "-s -w"); err != nil {
 		return b, err
 	}
 	if b.nullSHA, err = vaultproc.FileSHA256(nullBin); err != nil {
 		return b, err
 	}
 	b.fakeMetaBin = filepath.Join(work, "fakemeta")
-	return b, goBuild(root, b.fakeMetaBin, "./graph/graphtest/cmd/fakemeta")
-}
-
-// goBuild builds the package into out, through a temporary name so that a
-// failed build leaves no half-written binary.
-func goBuild(root, out, pkg string) error {
-	tmp := out + ".tmp"
-	cmd := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", tmp, pkg)
-	cmd.Dir = root
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("build %s: %w", pkg, err)
-	}
-	return os.Rename(tmp, out)
+	return b, vaultproc.GoBuild(root, b.fakeMetaBin, "./graph/graphtest/cmd/fakemeta", "-ldflags", "-s -w")
 }
 
 // runScript runs a repository script and returns its stdout; its stderr

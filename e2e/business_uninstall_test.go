@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -135,23 +133,13 @@ func buildClockSkewPlugin(t *testing.T) vaultproc.Build {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
-	bin := filepath.Join(dir, pluginName)
 	start := time.Now()
-	cmd := exec.Command("go", "build", "-trimpath", "-tags", "clockskew",
-		"-ldflags", "-s -w -X github.com/igvault/vault-plugin-secrets-instagram.Version="+clockSkewVersion,
-		"-o", bin, "./cmd/"+pluginName)
-	cmd.Dir = root
-	cmd.Env = os.Environ()
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build -tags clockskew: %v\n%s", err, out)
-	}
-	sum, err := vaultproc.FileSHA256(bin)
+	b, err := vaultproc.BuildPlugin(root, p.VaultBin, filepath.Join(t.TempDir(), pluginName), clockSkewVersion, "clockskew")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("built the plugin with a settable clock in %s", time.Since(start).Round(time.Millisecond))
-	return vaultproc.Build{VaultBin: p.VaultBin, PluginDir: dir, PluginBin: bin, PluginVersion: clockSkewVersion, PluginSHA256: sum}
+	return b
 }
 
 // setPluginEnv registers p again with env as its environment and reloads
@@ -160,11 +148,8 @@ func buildClockSkewPlugin(t *testing.T) vaultproc.Build {
 func (e *env) setPluginEnv(p vaultproc.Build, env ...string) {
 	e.t.Helper()
 	ctx := context.Background()
-	if err := e.root.Sys().RegisterPluginWithContext(ctx, &api.RegisterPluginInput{
-		Name: pluginName, Type: api.PluginTypeSecrets, Command: pluginName,
-		SHA256: p.PluginSHA256, Version: p.PluginVersion, Env: env,
-	}); err != nil {
-		e.fatalf("register %s with env %q: %v", pluginName, strings.Join(env, " "), err)
+	if err := p.Register(ctx, e.root.Sys(), env...); err != nil {
+		e.fatalf("%v (env %q)", err, strings.Join(env, " "))
 	}
 	if _, err := e.root.Sys().ReloadPluginWithContext(ctx, &api.ReloadPluginInput{Plugin: pluginName}); err != nil {
 		e.fatalf("reload %s: %v", pluginName, err)

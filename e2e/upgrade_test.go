@@ -287,17 +287,10 @@ func buildPluginVersion(t *testing.T, dir, version string) (string, string) {
 	bin := filepath.Join(dir, pluginName+"-upgrade-"+vaultproc.RandHex(4))
 	t.Cleanup(func() { os.Remove(bin) })
 	start := time.Now()
-	cmd := exec.Command("go", "build", "-trimpath",
-		"-ldflags", "-s -w -X github.com/igvault/vault-plugin-secrets-instagram.Version="+version,
-		"-o", bin, "./cmd/"+pluginName)
-	cmd.Dir = root
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build the plugin as %s: %v\n%s", version, err, out)
+	b, err := vaultproc.BuildPlugin(root, "", bin, version)
+	if err != nil {
+		t.Fatalf("build the plugin as %s: %v", version, err)
 	}
 	t.Logf("built %s as %s in %s", filepath.Base(bin), version, time.Since(start).Round(time.Millisecond))
-	sum, err := vaultproc.FileSHA256(bin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return bin, sum
+	return b.PluginBin, b.PluginSHA256
 }

@@ -5,8 +5,6 @@ package ha
 import (
 	"context"
 	"fmt"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -124,23 +122,13 @@ func buildCrashpointsPlugin(t *testing.T) vaultproc.Build {
 	}
 	_, file, _, _ := runtime.Caller(0)
 	root := filepath.Dir(filepath.Dir(filepath.Dir(file)))
-	dir := t.TempDir()
-	bin := filepath.Join(dir, pluginName)
 	start := time.Now()
-	cmd := exec.Command("go", "build", "-trimpath", "-tags", "crashpoints",
-		"-ldflags", "-s -w -X github.com/igvault/vault-plugin-secrets-instagram.Version="+crashpointsVersion,
-		"-o", bin, "./cmd/"+pluginName)
-	cmd.Dir = root
-	cmd.Env = os.Environ()
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build -tags crashpoints: %v\n%s", err, out)
-	}
-	sum, err := vaultproc.FileSHA256(bin)
+	b, err := vaultproc.BuildPlugin(root, p.VaultBin, filepath.Join(t.TempDir(), pluginName), crashpointsVersion, "crashpoints")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("built the plugin with crash points in %s", time.Since(start).Round(time.Millisecond))
-	return vaultproc.Build{VaultBin: p.VaultBin, PluginDir: dir, PluginBin: bin, PluginVersion: crashpointsVersion, PluginSHA256: sum}
+	return b
 }
 
 // setPluginEnv registers p again with env as its environment and reloads
@@ -148,11 +136,8 @@ func buildCrashpointsPlugin(t *testing.T) vaultproc.Build {
 func setPluginEnv(t *testing.T, n *node, p vaultproc.Build, env ...string) {
 	t.Helper()
 	ctx := context.Background()
-	if err := n.client.Sys().RegisterPluginWithContext(ctx, &api.RegisterPluginInput{
-		Name: pluginName, Type: api.PluginTypeSecrets, Command: pluginName,
-		SHA256: p.PluginSHA256, Version: p.PluginVersion, Env: env,
-	}); err != nil {
-		n.c.fatalf("register %s with env %q: %v", pluginName, strings.Join(env, " "), err)
+	if err := p.Register(ctx, n.client.Sys(), env...); err != nil {
+		n.c.fatalf("%v (env %q)", err, strings.Join(env, " "))
 	}
 	if len(env) == 0 {
 		// Kept for the next start; the running process keeps its crash

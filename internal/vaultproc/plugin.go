@@ -109,14 +109,14 @@ func FileSHA256(path string) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// RegisterAndMount registers the plugin in Vault's catalog by its SHA-256
-// and version and mounts it at mountPath pinned to that version. Without a
-// version, Vault registers the binary under the version it reports, and
-// the mount takes the latest registered one. env ("KEY=value") is added
-// to the plugin process's environment by Vault's catalog, for example
-// SSL_CERT_FILE naming the certificate of an https fake Meta to trust; with
-// none, the plugin gets Vault's environment alone.
-func (b Build) RegisterAndMount(ctx context.Context, sys *api.Sys, mountPath string, env ...string) error {
+// Register registers the plugin in Vault's catalog by its SHA-256 and
+// version. Without a version, Vault registers the binary under the version
+// it reports. env ("KEY=value") is added to the plugin process's
+// environment by Vault's catalog, for example SSL_CERT_FILE naming the
+// certificate of an https fake Meta to trust, or a test build's switches;
+// with none, the plugin gets Vault's environment alone. Registering again
+// replaces the entry: a reload then starts the plugin with the new env.
+func (b Build) Register(ctx context.Context, sys *api.Sys, env ...string) error {
 	if err := sys.RegisterPluginWithContext(ctx, &api.RegisterPluginInput{
 		Name:    PluginName,
 		Type:    api.PluginTypeSecrets,
@@ -126,6 +126,16 @@ func (b Build) RegisterAndMount(ctx context.Context, sys *api.Sys, mountPath str
 		Env:     env,
 	}); err != nil {
 		return fmt.Errorf("register plugin %s %s: %w", PluginName, b.PluginVersion, err)
+	}
+	return nil
+}
+
+// RegisterAndMount registers the plugin (Register, with env) and mounts it
+// at mountPath pinned to its version; without a version, the mount takes
+// the latest registered one.
+func (b Build) RegisterAndMount(ctx context.Context, sys *api.Sys, mountPath string, env ...string) error {
+	if err := b.Register(ctx, sys, env...); err != nil {
+		return err
 	}
 	if err := sys.MountWithContext(ctx, mountPath, &api.MountInput{
 		Type:   PluginName,
