@@ -27,6 +27,10 @@ type target struct {
 	// does not use the proxy does for one Graph call: read token/shop,
 	// then call Graph with the token it got (proxy.go).
 	appFlow bool
+	// sideBySide, when set, makes the target these targets measured side
+	// by side, call for call (loadRunSeq), each reported under its own
+	// key; path then only gives the body size.
+	sideBySide []target
 }
 
 // newHTTPClient is the one client every measurement shares: keep-alive,
@@ -59,69 +63,102 @@ type sample struct {
 // requests that both start and complete inside the measured window count; a
 // request in flight when the window ends is waited for and discarded.
 func loadRun(ctx context.Context, client *http.Client, url, token string, conns int, warmup, measure time.Duration) sample {
-	return loadRunOps(ctx, conns, warmup, measure, func() (func() error, error) {
+	return loadRunOps(ctx, conns, warmup, measure, getOp(ctx, client, url, token))
+}
+
+// getOp gives each worker a GET of url with its own request.
+func getOp(ctx context.Context, client *http.Client, url, token string) func() (func() error, error) {
+	return func() (func() error, error) {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 		if err != nil {
 			return nil, err
 		}
 		req.Header.Set("X-Vault-Token", token)
 		return func() error { return doOne(client, req) }, nil
-	})
+	}
 }
 
 // loadRunOps is loadRun for any operation: newOp gives each of the conns
 // workers its own, and one call of it is one measured iteration (a GET, or
 // an application's read-then-call).
 func loadRunOps(ctx context.Context, conns int, warmup, measure time.Duration, newOp func() (func() error, error)) sample {
+	return loadRunSeq(ctx, conns, warmup, measure, func() ([]func() error, error) {
+		op, err := newOp()
+		return []func() error{op}, err
+	})[0]
+}
+
+// loadRunSeq is loadRunOps for operations measured side by side: each
+// worker runs every operation newOps gives it once an iteration, in an
+// order turned by one each iteration (A B, then B A), and sample i holds
+// the latencies of operation i. Two ways of doing the same thing measured
+// this way meet the machine in the same state, call for call, which two
+// cells measured one after the other on a shared machine do not.
+func loadRunSeq(ctx context.Context, conns int, warmup, measure time.Duration, newOps func() ([]func() error, error)) []sample {
 	start := time.Now()
 	winStart := start.Add(warmup)
 	winEnd := winStart.Add(measure)
 
-	results := make([]sample, conns)
+	results := make([][]sample, conns)
 	var wg sync.WaitGroup
 	for w := range conns {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r := &results[w]
-			// Preallocate for a generous rate so appends stay out of the
-			// measured path.
-			r.lat = make([]time.Duration, 0, 1<<15)
-			op, err := newOp()
+			ops, err := newOps()
 			if err != nil {
-				r.errors++
-				r.firstErr = err
+				results[w] = []sample{{errors: 1, firstErr: err}}
 				return
 			}
-			for {
-				t0 := time.Now()
-				if !t0.Before(winEnd) || ctx.Err() != nil {
+			rs := make([]sample, len(ops))
+			results[w] = rs
+			for i := range rs {
+				// Preallocate for a generous rate so appends stay out of
+				// the measured path.
+				rs[i].lat = make([]time.Duration, 0, 1<<15/len(ops))
+			}
+			for iter := 0; ; iter++ {
+				if !time.Now().Before(winEnd) || ctx.Err() != nil {
 					return
 				}
-				err := op()
-				t1 := time.Now()
-				if t0.Before(winStart) || t1.After(winEnd) {
-					continue // warm-up, or ran past the window
-				}
-				if err != nil {
-					r.errors++
-					if r.firstErr == nil {
-						r.firstErr = err
+				for k := range ops {
+					i := (k + iter) % len(ops)
+					r := &rs[i]
+					t0 := time.Now()
+					err := ops[i]()
+					t1 := time.Now()
+					if t0.Before(winStart) || t1.After(winEnd) {
+						continue // warm-up, or ran past the window
 					}
-					continue
+					if err != nil {
+						r.errors++
+						if r.firstErr == nil {
+							r.firstErr = err
+						}
+						continue
+					}
+					r.lat = append(r.lat, t1.Sub(t0))
 				}
-				r.lat = append(r.lat, t1.Sub(t0))
 			}
 		}()
 	}
 	wg.Wait()
 
-	out := sample{window: measure}
-	for _, r := range results {
-		out.lat = append(out.lat, r.lat...)
-		out.errors += r.errors
-		if out.firstErr == nil {
-			out.firstErr = r.firstErr
+	n := 1
+	for _, rs := range results {
+		n = max(n, len(rs))
+	}
+	out := make([]sample, n)
+	for i := range out {
+		out[i].window = measure
+	}
+	for _, rs := range results {
+		for i, r := range rs {
+			out[i].lat = append(out[i].lat, r.lat...)
+			out[i].errors += r.errors
+			if out[i].firstErr == nil {
+				out[i].firstErr = r.firstErr
+			}
 		}
 	}
 	return out

@@ -669,11 +669,13 @@ func roundOrder(ts []target, round int) []target {
 func (e *env) measureAll(ctx context.Context) error {
 	ts := e.targets()
 	for _, t := range ts {
-		n, err := e.responseBytes(ctx, e.urlOf(t))
-		if err != nil {
-			return err
+		for _, m := range append([]target{t}, t.sideBySide...) {
+			n, err := e.responseBytes(ctx, e.urlOf(m))
+			if err != nil {
+				return err
+			}
+			e.report.bodyBytes[m.key] = n
 		}
-		e.report.bodyBytes[t.key] = n
 	}
 	for round := range e.o.rounds {
 		for _, c := range e.o.conns {
@@ -684,25 +686,56 @@ func (e *env) measureAll(ctx context.Context) error {
 				if err := e.fake.SetLatency(t.metaLatency); err != nil {
 					return err
 				}
-				var s sample
-				if t.appFlow {
-					s = loadRunOps(ctx, c, e.o.warmup, e.o.duration, e.appFlowOp(ctx))
+				measured := []target{t}
+				var ss []sample
+				if len(t.sideBySide) > 0 {
+					measured = t.sideBySide
+					ops := make([]func() (func() error, error), len(measured))
+					for i, m := range measured {
+						ops[i] = e.opFor(ctx, m)
+					}
+					ss = loadRunSeq(ctx, c, e.o.warmup, e.o.duration, eachOp(ops))
 				} else {
-					s = loadRun(ctx, e.client, e.urlOf(t), rootToken, c, e.o.warmup, e.o.duration)
+					ss = []sample{loadRunOps(ctx, c, e.o.warmup, e.o.duration, e.opFor(ctx, t))}
 				}
 				if err := e.fake.SetLatency(0); err != nil {
 					return err
 				}
-				rate := float64(len(s.lat)) / s.window.Seconds()
-				logf("round %d/%d %-12s conns=%-3d %8.0f req/s errors=%d", round+1, e.o.rounds, t.key, c, rate, s.errors)
-				if s.firstErr != nil {
-					logf("  first error: %v", s.firstErr)
+				for i, s := range ss {
+					rate := float64(len(s.lat)) / s.window.Seconds()
+					logf("round %d/%d %-12s conns=%-3d %8.0f req/s errors=%d", round+1, e.o.rounds, measured[i].key, c, rate, s.errors)
+					if s.firstErr != nil {
+						logf("  first error: %v", s.firstErr)
+					}
+					e.report.add(measured[i], c, s)
 				}
-				e.report.add(t, c, s)
 			}
 		}
 	}
 	return nil
+}
+
+// opFor is what each worker does for one iteration of t.
+func (e *env) opFor(ctx context.Context, t target) func() (func() error, error) {
+	if t.appFlow {
+		return e.appFlowOp(ctx)
+	}
+	return getOp(ctx, e.client, e.urlOf(t), rootToken)
+}
+
+// eachOp gives each worker one of each of ops, for loadRunSeq.
+func eachOp(ops []func() (func() error, error)) func() ([]func() error, error) {
+	return func() ([]func() error, error) {
+		out := make([]func() error, len(ops))
+		for i, newOp := range ops {
+			op, err := newOp()
+			if err != nil {
+				return nil, err
+			}
+			out[i] = op
+		}
+		return out, nil
+	}
 }
 
 // profileVault takes a CPU profile of the Vault server (sys/pprof) while 16

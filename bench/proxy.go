@@ -39,14 +39,25 @@ type proxyMemory struct {
 // directly, which setupProxy made possible.
 func (e *env) proxyTargets() []target {
 	return []target{
-		{key: "proxy", desc: "instagram `proxy/shop/me?fields=id,username` (a Graph call through the engine)", path: "instagram/proxy/shop/me?fields=id,username"},
+		{key: "proxy", desc: "instagram `proxy/shop/me?fields=id,username` (a Graph call through the engine)", path: proxyMePath},
 		{key: "direct", desc: "the same Graph call made directly with shop's token (no Vault; to the fake Meta's own process, as the plugin's call goes)", path: "graph.instagram.com/me", url: e.directURL},
 		{key: "read-direct", desc: "an application without the proxy: `token/shop` read, then the same Graph call with the token it answered (no caching)", path: "instagram/token/shop", appFlow: true},
 		{key: "read-direct-meta", desc: "the same read-then-call, the fake answering in " + graphLatency.String() + " as Graph does", path: "instagram/token/shop", appFlow: true, metaLatency: graphLatency},
-		{key: "proxy-meta", desc: "the proxied call, the fake answering in " + graphLatency.String() + " as Graph does", path: "instagram/proxy/shop/me?fields=id,username", metaLatency: graphLatency},
+		{key: "proxy-meta", desc: "the proxied call, the fake answering in " + graphLatency.String() + " as Graph does", path: proxyMePath, metaLatency: graphLatency},
 		{key: "direct-meta", desc: "the direct call, the fake answering in " + graphLatency.String() + " as Graph does", path: "graph.instagram.com/me", url: e.directURL, metaLatency: graphLatency},
+		{key: "paired", path: proxyMePath, sideBySide: []target{
+			{key: "paired-read-direct", desc: "side by side, call for call: the read-then-call", path: "instagram/token/shop", appFlow: true},
+			{key: "paired-proxy", desc: "side by side, call for call: the proxied call", path: proxyMePath},
+		}},
+		{key: "paired-meta", path: proxyMePath, metaLatency: graphLatency, sideBySide: []target{
+			{key: "paired-read-direct-meta", desc: "side by side, call for call: the read-then-call, the fake answering in " + graphLatency.String(), path: "instagram/token/shop", appFlow: true},
+			{key: "paired-proxy-meta", desc: "side by side, call for call: the proxied call, the fake answering in " + graphLatency.String(), path: proxyMePath},
+		}},
 	}
 }
+
+// proxyMePath is the proxied call every proxy target makes.
+const proxyMePath = "instagram/proxy/shop/me?fields=id,username"
 
 // graphLatency is a typical Graph answer time (Meta's `me` answers in
 // 100-300 ms from outside its network): with it, what the proxy adds is
@@ -155,7 +166,7 @@ func (e *env) measureProxyMemory(ctx context.Context) (err error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			req, err := http.NewRequestWithContext(ctx, http.MethodGet, e.vault.Addr+"/v1/instagram/proxy/shop/me?fields=id,username", nil)
+			req, err := http.NewRequestWithContext(ctx, http.MethodGet, e.vault.Addr+"/v1/"+proxyMePath, nil)
 			if err != nil {
 				errs <- err
 				return
@@ -180,19 +191,29 @@ func (e *env) measureProxyMemory(ctx context.Context) (err error) {
 
 // proxyMarkdown is the direct-vs-proxy tables and their verdicts.
 func (r *report) proxyMarkdown(p func(string, ...any)) {
-	if _, ok := r.get("proxy", 1); !ok {
+	_, proxied := r.get("proxy", 1)
+	_, paired := r.get("paired-proxy", 1)
+	if !proxied && !paired {
 		return
 	}
-	if _, ok := r.get("read-direct", 1); ok {
-		p("| issue 24: one Graph `me` call | conns | `token/shop` read, then the call (an application without the proxy) | through `proxy/shop/me` | proxy ÷ read-then-call p50, per round | median | |\n|---|---:|---:|---:|---|---:|---|\n")
-		for _, pair := range [][2]string{{"read-direct", "proxy"}, {"read-direct-meta", "proxy-meta"}} {
+	flowTable := func(title string, pairs [][2]string) {
+		p("| %s | conns | `token/shop` read, then the call (an application without the proxy) | through `proxy/shop/me` | proxy ÷ read-then-call p50, per round | median | |\n|---|---:|---:|---:|---|---:|---|\n", title)
+		for _, pair := range pairs {
 			r.proxyFlowRows(p, pair[0], pair[1])
 		}
 		p("\n")
 	}
-	p("| issue 24, the parts measured apart: Graph `me` call | conns | direct (token in hand) | through `proxy/shop/me` | proxy ÷ direct rate | proxy − direct p50 | `token/shop` p50 | |\n|---|---:|---:|---:|---:|---:|---:|---|\n")
-	for _, pair := range [][2]string{{"direct", "proxy"}, {"direct-meta", "proxy-meta"}} {
-		r.proxyRows(p, pair[0], pair[1])
+	if paired {
+		flowTable("issue 24, side by side: one Graph `me` call, each worker alternating the two call for call", [][2]string{{"paired-read-direct", "paired-proxy"}, {"paired-read-direct-meta", "paired-proxy-meta"}})
+	}
+	if _, ok := r.get("read-direct", 1); ok && proxied {
+		flowTable("issue 24: one Graph `me` call", [][2]string{{"read-direct", "proxy"}, {"read-direct-meta", "proxy-meta"}})
+	}
+	if _, ok := r.get("direct", 1); ok && proxied {
+		p("| issue 24, the parts measured apart: Graph `me` call | conns | direct (token in hand) | through `proxy/shop/me` | proxy ÷ direct rate | proxy − direct p50 | `token/shop` p50 | |\n|---|---:|---:|---:|---:|---:|---:|---|\n")
+		for _, pair := range [][2]string{{"direct", "proxy"}, {"direct-meta", "proxy-meta"}} {
+			r.proxyRows(p, pair[0], pair[1])
+		}
 	}
 	if m := r.proxyMemory; m.inFlight > 0 {
 		per := float64(m.during-m.before) * 1024 / float64(m.inFlight)

@@ -40,3 +40,34 @@ func TestProxyFlowVerdictIsTheMedianOfPerRoundRatios(t *testing.T) {
 		t.Fatalf("row = %q", row)
 	}
 }
+
+// TestProxyMarkdownGivesTheSideBySideTableAlone: a run of only the
+// side-by-side targets reports their verdict table, at once and at Graph's
+// latency, and the tables it has no cells for are left out.
+func TestProxyMarkdownGivesTheSideBySideTableAlone(t *testing.T) {
+	r := newReport(options{conns: []int{1}}, builds{})
+	add := func(key string, p50 time.Duration) {
+		r.add(target{key: key}, 1, sample{lat: []time.Duration{p50}, window: time.Second})
+	}
+	add("paired-read-direct", 1000*time.Microsecond)
+	add("paired-proxy", 1040*time.Microsecond)
+	add("paired-read-direct-meta", 101*time.Millisecond)
+	add("paired-proxy-meta", 100*time.Millisecond)
+	var out strings.Builder
+	r.proxyMarkdown(func(f string, a ...any) { fmt.Fprintf(&out, f, a...) })
+	md := out.String()
+	for _, want := range []string{
+		"side by side",
+		"| fake answering at once | 1 |",
+		"| 1.04 | 1.04 | missed |",
+		"| fake answering in 100ms | 1 |",
+		"| 0.99 | 0.99 | met |",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("no %q in\n%s", want, md)
+		}
+	}
+	if strings.Contains(md, "measured apart") || strings.Count(md, "| conns |") != 1 {
+		t.Errorf("tables without cells reported:\n%s", md)
+	}
+}
