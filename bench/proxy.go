@@ -191,8 +191,16 @@ func (e *env) measureProxyMemory(ctx context.Context) (err error) {
 
 // proxyMarkdown is the direct-vs-proxy tables and their verdicts.
 func (r *report) proxyMarkdown(p func(string, ...any)) {
-	_, proxied := r.get("proxy", 1)
-	_, paired := r.get("paired-proxy", 1)
+	has := func(keys ...string) bool {
+		for _, k := range keys {
+			if _, ok := r.get(k, 1); ok {
+				return true
+			}
+		}
+		return false
+	}
+	proxied := has("proxy")
+	paired := has("paired-proxy", "paired-proxy-meta")
 	if !proxied && !paired {
 		return
 	}

@@ -71,3 +71,16 @@ func TestProxyMarkdownGivesTheSideBySideTableAlone(t *testing.T) {
 		t.Errorf("tables without cells reported:\n%s", md)
 	}
 }
+
+// TestProxyMarkdownGivesTheSideBySideTableAtGraphLatencyAlone: a run of
+// only paired-meta still reports its table.
+func TestProxyMarkdownGivesTheSideBySideTableAtGraphLatencyAlone(t *testing.T) {
+	r := newReport(options{conns: []int{1}}, builds{})
+	r.add(target{key: "paired-read-direct-meta"}, 1, sample{lat: []time.Duration{100 * time.Millisecond}, window: time.Second})
+	r.add(target{key: "paired-proxy-meta"}, 1, sample{lat: []time.Duration{101 * time.Millisecond}, window: time.Second})
+	var out strings.Builder
+	r.proxyMarkdown(func(f string, a ...any) { fmt.Fprintf(&out, f, a...) })
+	if md := out.String(); !strings.Contains(md, "| fake answering in 100ms | 1 |") || !strings.Contains(md, "| 1.01 | 1.01 | missed |") {
+		t.Fatalf("no side-by-side row in\n%s", md)
+	}
+}
