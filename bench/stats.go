@@ -97,5 +97,11 @@ func fmtRatio(r float64) string {
 	if math.IsNaN(r) || math.IsInf(r, 0) {
 		return "—"
 	}
-	return fmt.Sprintf("%.2f", r)
+	out := fmt.Sprintf("%.2f", r)
+	if out == "1.00" && r != 1 {
+		// A ratio that rounds to 1.00 is where a target of "at most 1"
+		// is decided: one more digit shows which side of 1 it is on.
+		out = fmt.Sprintf("%.3f", r)
+	}
+	return out
 }

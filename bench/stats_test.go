@@ -85,6 +85,11 @@ func TestMedianAndRatio(t *testing.T) {
 	if !math.IsNaN(ratio(1, 0)) || ratio(3, 2) != 1.5 {
 		t.Error("ratio")
 	}
+	for r, want := range map[float64]string{1: "1.00", 1.004: "1.004", 0.997: "0.997", 1.04: "1.04", 0.9951: "0.995"} {
+		if got := fmtRatio(r); got != want {
+			t.Errorf("fmtRatio(%v) = %q, want %q: a ratio that rounds to 1.00 shows which side of 1 it is on", r, got, want)
+		}
+	}
 	if fmtRatio(math.NaN()) != "—" || fmtRatio(0.899) != "0.90" {
 		t.Error("fmtRatio")
 	}
