@@ -24,8 +24,8 @@ type target struct {
 	// that reach it.
 	metaLatency time.Duration
 	// appFlow, when set, makes each iteration what an application that
-	// does not use the proxy does for one Graph call: read token/shop,
-	// then call Graph with the token it got (proxy.go).
+	// does not use the proxy does for one Graph call: read path (a
+	// token/shop), then call Graph with the token it got (proxy.go).
 	appFlow bool
 	// sideBySide, when set, makes the target these targets measured side
 	// by side, call for call (loadRunSeq), each reported under its own

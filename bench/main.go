@@ -71,7 +71,7 @@ func parseFlags() options {
 	flag.StringVar(&o.vaultPprof, "vault-pprof", "", "capture a CPU profile of the Vault server process during an extra 16-connection token/shop run into this file")
 	flag.BoolVar(&o.skipReload, "skip-reload", false, "skip the plugin reload (schedule rebuild) measurement")
 	flag.BoolVar(&o.metaHTTP1, "meta-http1", false, "run the fake Meta on plain http, so that the plugin's and the direct Graph calls use HTTP/1.1, for comparison; by default it serves https with HTTP/2, as Meta does, and both reach it that way")
-	flag.StringVar(&o.onlyTargets, "targets", "", "comma-separated subset of reads to measure (token,null,null-cb,null-stored,kv,account,list,null-list); default all")
+	flag.StringVar(&o.onlyTargets, "targets", "", "comma-separated subset of reads to measure (token,null,null-cb,null-stored,kv,account,list,null-list; the Graph pass-through: proxy,direct,read-direct,paired,paired-null and each with -meta); default all")
 	flag.Parse()
 	for f := range strings.SplitSeq(conns, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(f))
@@ -318,10 +318,11 @@ func (e *env) setup(ctx context.Context, appSecret string) error {
 
 	if err := sys.RegisterPluginWithContext(ctx, &api.RegisterPluginInput{
 		Name: nullPluginName, Type: api.PluginTypeSecrets, Command: nullPluginName,
-		SHA256: e.b.nullSHA, Env: []string{
+		// The fake's certificate, for relay/, as the instagram plugin has.
+		SHA256: e.b.nullSHA, Env: append([]string{
 			"NULLPLUGIN_RESPONSE=" + string(data),
 			"NULLPLUGIN_LIST_KEYS=" + strconv.Itoa(e.o.accounts),
-		},
+		}, e.fake.PluginEnv()...),
 	}); err != nil {
 		return fmt.Errorf("register %s: %w", nullPluginName, err)
 	}
@@ -718,7 +719,7 @@ func (e *env) measureAll(ctx context.Context) error {
 // opFor is what each worker does for one iteration of t.
 func (e *env) opFor(ctx context.Context, t target) func() (func() error, error) {
 	if t.appFlow {
-		return e.appFlowOp(ctx)
+		return e.appFlowOp(ctx, t.path)
 	}
 	return getOp(ctx, e.client, e.urlOf(t), rootToken)
 }

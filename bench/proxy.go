@@ -49,11 +49,27 @@ func (e *env) proxyTargets() []target {
 			{key: "paired-read-direct", desc: "side by side, call for call: the read-then-call", path: "instagram/token/shop", appFlow: true},
 			{key: "paired-proxy", desc: "side by side, call for call: the proxied call", path: proxyMePath},
 		}},
+		// The same side by side with the null plugin as the least a proxy
+		// can be: it GETs the URL an application would and answers a
+		// constant, with no token, no checks and no decoding.
+		{key: "paired-null", path: "null/token/shop", sideBySide: []target{
+			{key: "paired-null-read-direct", desc: "side by side, call for call: null plugin `token/shop` read, then the call", path: "null/token/shop", appFlow: true},
+			{key: "paired-null-relay", desc: "side by side, call for call: null plugin `relay/shop`, the same Graph call made by the plugin", path: e.nullRelayPath()},
+		}},
+		{key: "paired-null-meta", path: "null/token/shop", metaLatency: graphLatency, sideBySide: []target{
+			{key: "paired-null-read-direct-meta", desc: "side by side, call for call: null plugin `token/shop` read, then the call, the fake answering in " + graphLatency.String(), path: "null/token/shop", appFlow: true},
+			{key: "paired-null-relay-meta", desc: "side by side, call for call: null plugin `relay/shop`, the fake answering in " + graphLatency.String(), path: e.nullRelayPath()},
+		}},
 		{key: "paired-meta", path: proxyMePath, metaLatency: graphLatency, sideBySide: []target{
 			{key: "paired-read-direct-meta", desc: "side by side, call for call: the read-then-call, the fake answering in " + graphLatency.String(), path: "instagram/token/shop", appFlow: true},
 			{key: "paired-proxy-meta", desc: "side by side, call for call: the proxied call, the fake answering in " + graphLatency.String(), path: proxyMePath},
 		}},
 	}
+}
+
+// nullRelayPath has the null plugin make the direct Graph call (relay/).
+func (e *env) nullRelayPath() string {
+	return "null/relay/shop?" + url.Values{"url": {e.directURL}}.Encode()
 }
 
 // proxyMePath is the proxied call every proxy target makes.
@@ -96,13 +112,14 @@ func (e *env) directMeURL(tok string) string {
 
 // appFlowOp gives each worker what an application that does not use the
 // proxy does for one Graph call, the flow a proxied call replaces: read
-// token/shop from Vault, compute its appsecret_proof, and call Graph with
-// both. Measured as one iteration, the read and the call each meet the
-// other processes as they are in that rhythm, not as two loops measured
-// apart, each keeping its own peer busy, find them.
-func (e *env) appFlowOp(ctx context.Context) func() (func() error, error) {
+// readPath (instagram/token/shop, or the null plugin's copy of its answer)
+// from Vault, compute its appsecret_proof, and call Graph with both.
+// Measured as one iteration, the read and the call each meet the other
+// processes as they are in that rhythm, not as two loops measured apart,
+// each keeping its own peer busy, find them.
+func (e *env) appFlowOp(ctx context.Context, readPath string) func() (func() error, error) {
 	return func() (func() error, error) {
-		read, err := http.NewRequestWithContext(ctx, http.MethodGet, e.vault.Addr+"/v1/instagram/token/shop", nil)
+		read, err := http.NewRequestWithContext(ctx, http.MethodGet, e.vault.Addr+"/v1/"+readPath, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -201,11 +218,16 @@ func (r *report) proxyMarkdown(p func(string, ...any)) {
 	}
 	proxied := has("proxy")
 	paired := has("paired-proxy", "paired-proxy-meta")
-	if !proxied && !paired {
+	pairedNull := has("paired-null-relay", "paired-null-relay-meta")
+	if !proxied && !paired && !pairedNull {
 		return
 	}
 	flowTable := func(title string, pairs [][2]string) {
-		p("| %s | conns | `token/shop` read, then the call (an application without the proxy) | through `proxy/shop/me` | proxy ÷ read-then-call p50, per round | median | |\n|---|---:|---:|---:|---|---:|---|\n", title)
+		flow, through, ratio := "`token/shop` read, then the call (an application without the proxy)", "through `proxy/shop/me`", "proxy"
+		if strings.Contains(pairs[0][1], "null") {
+			flow, through, ratio = "null plugin `token/shop` read, then the call", "null plugin `relay/shop`, the plugin making the call", "relay"
+		}
+		p("| %s | conns | %s | %s | %s ÷ read-then-call p50, per round | median | |\n|---|---:|---:|---:|---|---:|---|\n", title, flow, through, ratio)
 		for _, pair := range pairs {
 			r.proxyFlowRows(p, pair[0], pair[1])
 		}
@@ -213,6 +235,9 @@ func (r *report) proxyMarkdown(p func(string, ...any)) {
 	}
 	if paired {
 		flowTable("issue 24, side by side: one Graph `me` call, each worker alternating the two call for call", [][2]string{{"paired-read-direct", "paired-proxy"}, {"paired-read-direct-meta", "paired-proxy-meta"}})
+	}
+	if pairedNull {
+		flowTable("the least a proxy can add, side by side: the null plugin making the same Graph call and answering a constant", [][2]string{{"paired-null-read-direct", "paired-null-relay"}, {"paired-null-read-direct-meta", "paired-null-relay-meta"}})
 	}
 	if _, ok := r.get("read-direct", 1); ok && proxied {
 		flowTable("issue 24: one Graph `me` call", [][2]string{{"read-direct", "proxy"}, {"read-direct-meta", "proxy-meta"}})

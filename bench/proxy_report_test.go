@@ -84,3 +84,22 @@ func TestProxyMarkdownGivesTheSideBySideTableAtGraphLatencyAlone(t *testing.T) {
 		t.Fatalf("no side-by-side row in\n%s", md)
 	}
 }
+
+// TestProxyMarkdownGivesTheNullRelayTable: the null plugin's relay, the
+// least a proxy can add, has a table of its own, named for what it is.
+func TestProxyMarkdownGivesTheNullRelayTable(t *testing.T) {
+	r := newReport(options{conns: []int{1}}, builds{})
+	r.add(target{key: "paired-null-read-direct"}, 1, sample{lat: []time.Duration{1000 * time.Microsecond}, window: time.Second})
+	r.add(target{key: "paired-null-relay"}, 1, sample{lat: []time.Duration{1020 * time.Microsecond}, window: time.Second})
+	var out strings.Builder
+	r.proxyMarkdown(func(f string, a ...any) { fmt.Fprintf(&out, f, a...) })
+	md := out.String()
+	for _, want := range []string{"the least a proxy can add", "null plugin `relay/shop`", "relay ÷ read-then-call", "| fake answering at once | 1 |", "| 1.02 | 1.02 | missed |"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("no %q in\n%s", want, md)
+		}
+	}
+	if strings.Contains(md, "through `proxy/shop/me`") {
+		t.Errorf("the instagram proxy's table without its cells:\n%s", md)
+	}
+}

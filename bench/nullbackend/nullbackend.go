@@ -18,14 +18,22 @@
 //	               difference is what that call costs.
 //	keys/          list: a constant list of keys (the names the benchmark
 //	               registers on the instagram mount), never touching storage.
+//	relay/<name>   read with url=<URL>: GETs the URL, reads its answer and
+//	               answers the constant: the least a plugin that calls out
+//	               on a reader's behalf does, the measure of what the
+//	               instagram plugin's proxy/ could at best cost.
 package nullbackend
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"maps"
+	"net/http"
+	"net/url"
 
 	"github.com/hashicorp/vault/sdk/framework"
 	"github.com/hashicorp/vault/sdk/logical"
@@ -98,6 +106,16 @@ func New(constant map[string]any, listKeys []string) *framework.Backend {
 				},
 			},
 			{
+				Pattern: "relay/(?P<name>[^/]+)$",
+				Fields: map[string]*framework.FieldSchema{
+					"name": nameField["name"],
+					"url":  {Type: framework.TypeString, Query: true, Required: true},
+				},
+				Operations: map[logical.Operation]framework.OperationHandler{
+					logical.ReadOperation: &framework.PathOperation{Callback: relay(constant)},
+				},
+			},
+			{
 				// Like the instagram plugin's accounts/ list.
 				Pattern: "keys/?$",
 				Operations: map[logical.Operation]framework.OperationHandler{
@@ -121,6 +139,36 @@ func New(constant map[string]any, listKeys []string) *framework.Backend {
 				},
 			},
 		},
+	}
+}
+
+// relay answers relay/<name>: a GET of url with a pooled client that
+// speaks HTTP/2 over TLS, as the instagram plugin's does (trusting what
+// SSL_CERT_FILE names), then the constant.
+func relay(constant map[string]any) framework.OperationFunc {
+	client := &http.Client{Transport: &http.Transport{ForceAttemptHTTP2: true, MaxIdleConnsPerHost: 64}}
+	return func(ctx context.Context, _ *logical.Request, d *framework.FieldData) (*logical.Response, error) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, d.Get("url").(string), nil)
+		if err != nil {
+			return logical.ErrorResponse("url: not a URL"), nil
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			// Not the *url.Error itself: it quotes the URL, token and all.
+			var ue *url.Error
+			if errors.As(err, &ue) {
+				err = ue.Err
+			}
+			return nil, fmt.Errorf("relay: %w", err)
+		}
+		defer resp.Body.Close()
+		if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+			return nil, fmt.Errorf("relay: %w", err)
+		}
+		if resp.StatusCode != http.StatusOK {
+			return nil, fmt.Errorf("relay: HTTP %d", resp.StatusCode)
+		}
+		return &logical.Response{Data: maps.Clone(constant)}, nil
 	}
 }
 
