@@ -39,6 +39,7 @@ type Client struct {
 	ep               Endpoints
 	hc               *http.Client
 	now              func() time.Time
+	userAgent        string
 }
 
 // New returns a Client for cfg. Empty endpoint fields take Meta's defaults.
@@ -75,6 +76,7 @@ func New(cfg Config) *Client {
 		appSecret: cfg.AppSecret,
 		ep:        cfg.Endpoints.withDefaults(),
 		hc:        &hc,
+		userAgent: ua,
 	}
 }
 
@@ -139,6 +141,9 @@ func (c *Client) do(ctx context.Context, req request) (int, http.Header, []byte,
 		return 0, nil, nil, fmt.Errorf("instagram: %s: invalid request URL %q", req.name, stripQuery(req.url))
 	}
 	hreq.Header.Set("Accept", "application/json")
+	// Set here, the transport has no need to copy the request to add it
+	// (it still does for the calls oauth2 makes).
+	hreq.Header.Set("User-Agent", c.userAgent)
 	resp, err := c.hc.Do(hreq)
 	if err != nil {
 		return 0, nil, nil, transportError(req.name, err)

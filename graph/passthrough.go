@@ -34,7 +34,6 @@ type PassthroughCall struct {
 type PassthroughAnswer struct {
 	Status int
 	Body   []byte // bounded by Config.MaxResponseBytes
-	Usage  *Usage // the usage headers Meta sent, nil when none
 	// Proof is the appsecret_proof the call sent: as much a secret as the
 	// token, so the caller checks its answer for it too, without a second
 	// HMAC per call.
@@ -78,5 +77,7 @@ func (c *Client) Passthrough(ctx context.Context, call PassthroughCall) (*Passth
 	if e := parseError(status, header, body, req.secrets); e != nil {
 		return nil, e
 	}
-	return &PassthroughAnswer{Status: status, Body: body, Usage: parseUsage(header), Proof: proof}, nil
+	// The usage headers were read by the transport, for the engine's
+	// rate-limit figures (Observer.Usage), as on every call.
+	return &PassthroughAnswer{Status: status, Body: body, Proof: proof}, nil
 }
