@@ -149,6 +149,23 @@ func (e *testEnv) mustOK(resp *logical.Response, err error) *logical.Response {
 	return resp
 }
 
+// metricsHold checks that the metrics exposition holds each of the lines
+// want, and returns the exposition.
+func (e *testEnv) metricsHold(want ...string) string {
+	e.t.Helper()
+	out, _, err := e.b.metrics.exposition()
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	text := string(out)
+	for _, w := range want {
+		if !strings.Contains(text, w) {
+			e.t.Errorf("metrics lack %s", w)
+		}
+	}
+	return text
+}
+
 // mustFail asserts a 400-style error response whose message contains want.
 func (e *testEnv) mustFail(resp *logical.Response, err error, want string) {
 	e.t.Helper()

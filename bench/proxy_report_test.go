@@ -41,21 +41,28 @@ func TestProxyFlowVerdictIsTheMedianOfPerRoundRatios(t *testing.T) {
 	}
 }
 
+// proxyMarkdownWith is the issue 24 part of the report of a run whose cells
+// at 1 connection each measured one call of the given latency.
+func proxyMarkdownWith(cells map[string]time.Duration) string {
+	r := newReport(options{conns: []int{1}}, builds{})
+	for key, lat := range cells {
+		r.add(target{key: key}, 1, sample{lat: []time.Duration{lat}, window: time.Second})
+	}
+	var out strings.Builder
+	r.proxyMarkdown(func(f string, a ...any) { fmt.Fprintf(&out, f, a...) })
+	return out.String()
+}
+
 // TestProxyMarkdownGivesTheSideBySideTableAlone: a run of only the
 // side-by-side targets reports their verdict table, at once and at Graph's
 // latency, and the tables it has no cells for are left out.
 func TestProxyMarkdownGivesTheSideBySideTableAlone(t *testing.T) {
-	r := newReport(options{conns: []int{1}}, builds{})
-	add := func(key string, p50 time.Duration) {
-		r.add(target{key: key}, 1, sample{lat: []time.Duration{p50}, window: time.Second})
-	}
-	add("paired-read-direct", 1000*time.Microsecond)
-	add("paired-proxy", 1040*time.Microsecond)
-	add("paired-read-direct-meta", 101*time.Millisecond)
-	add("paired-proxy-meta", 100*time.Millisecond)
-	var out strings.Builder
-	r.proxyMarkdown(func(f string, a ...any) { fmt.Fprintf(&out, f, a...) })
-	md := out.String()
+	md := proxyMarkdownWith(map[string]time.Duration{
+		"paired-read-direct":      1000 * time.Microsecond,
+		"paired-proxy":            1040 * time.Microsecond,
+		"paired-read-direct-meta": 101 * time.Millisecond,
+		"paired-proxy-meta":       100 * time.Millisecond,
+	})
 	for _, want := range []string{
 		"side by side",
 		"| fake answering at once | 1 |",
@@ -75,12 +82,11 @@ func TestProxyMarkdownGivesTheSideBySideTableAlone(t *testing.T) {
 // TestProxyMarkdownGivesTheSideBySideTableAtGraphLatencyAlone: a run of
 // only paired-meta still reports its table.
 func TestProxyMarkdownGivesTheSideBySideTableAtGraphLatencyAlone(t *testing.T) {
-	r := newReport(options{conns: []int{1}}, builds{})
-	r.add(target{key: "paired-read-direct-meta"}, 1, sample{lat: []time.Duration{100 * time.Millisecond}, window: time.Second})
-	r.add(target{key: "paired-proxy-meta"}, 1, sample{lat: []time.Duration{101 * time.Millisecond}, window: time.Second})
-	var out strings.Builder
-	r.proxyMarkdown(func(f string, a ...any) { fmt.Fprintf(&out, f, a...) })
-	if md := out.String(); !strings.Contains(md, "| fake answering in 100ms | 1 |") || !strings.Contains(md, "| 1.01 | 1.01 | missed |") {
+	md := proxyMarkdownWith(map[string]time.Duration{
+		"paired-read-direct-meta": 100 * time.Millisecond,
+		"paired-proxy-meta":       101 * time.Millisecond,
+	})
+	if !strings.Contains(md, "| fake answering in 100ms | 1 |") || !strings.Contains(md, "| 1.01 | 1.01 | missed |") {
 		t.Fatalf("no side-by-side row in\n%s", md)
 	}
 }
@@ -88,12 +94,10 @@ func TestProxyMarkdownGivesTheSideBySideTableAtGraphLatencyAlone(t *testing.T) {
 // TestProxyMarkdownGivesTheNullRelayTable: the null plugin's relay, the
 // least a proxy can add, has a table of its own, named for what it is.
 func TestProxyMarkdownGivesTheNullRelayTable(t *testing.T) {
-	r := newReport(options{conns: []int{1}}, builds{})
-	r.add(target{key: "paired-null-read-direct"}, 1, sample{lat: []time.Duration{1000 * time.Microsecond}, window: time.Second})
-	r.add(target{key: "paired-null-relay"}, 1, sample{lat: []time.Duration{1020 * time.Microsecond}, window: time.Second})
-	var out strings.Builder
-	r.proxyMarkdown(func(f string, a ...any) { fmt.Fprintf(&out, f, a...) })
-	md := out.String()
+	md := proxyMarkdownWith(map[string]time.Duration{
+		"paired-null-read-direct": 1000 * time.Microsecond,
+		"paired-null-relay":       1020 * time.Microsecond,
+	})
 	for _, want := range []string{"the least a proxy can add", "null plugin `relay/shop`", "relay ÷ read-then-call", "| fake answering at once | 1 |", "| 1.02 | 1.02 | missed |"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("no %q in\n%s", want, md)
