@@ -121,9 +121,45 @@ func TestProxyByPolicy(t *testing.T) {
 			t.Errorf("GET %s: the answer holds the token", q.path)
 		}
 	}
+
+	// A raw ".." never reaches the engine: Vault's HTTP server answers a
+	// path that is not clean with a redirect to the cleaned one, and there
+	// policy decides again. The application's token gets no further than
+	// its policy lets it.
+	for _, raw := range []string{"proxy/shop/me/../../token/shop", "proxy/shop/../../token/shop", "proxy/shop/me/../../other/me/media"} {
+		if status := e.rawStatusNotFollowed(app, mountPath+"/"+raw); status < 300 || status > 399 {
+			t.Errorf("GET %s: %d; want Vault's redirect to the cleaned path", raw, status)
+		}
+		status, _, body := e.rawProxy(app, http.MethodGet, mountPath+"/"+raw, "")
+		if status != http.StatusForbidden {
+			t.Errorf("GET %s, the redirect followed: %d %s; want 403", raw, status, body)
+		}
+		if strings.Contains(body, token) {
+			t.Errorf("GET %s: the answer holds the token", raw)
+		}
+	}
 	if after := e.fake.AllCalls(); !equalCalls(calls, after) {
 		t.Fatalf("Meta was called by refused requests: %v -> %v", calls, after)
 	}
+}
+
+// rawStatusNotFollowed is the status Vault answers a GET of path with c's
+// token, a redirect not followed.
+func (e *env) rawStatusNotFollowed(c *api.Client, path string) int {
+	e.t.Helper()
+	req, err := http.NewRequestWithContext(context.Background(), http.MethodGet, e.addr+"/v1/"+path, nil)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	req.Header.Set("X-Vault-Token", c.Token())
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, resp.Body)
+	return resp.StatusCode
 }
 
 func equalCalls(a, b map[string]int) bool {
