@@ -209,28 +209,20 @@ func (f *fakeMeta) SetLatency(d time.Duration) error {
 	return f.post("latency", map[string]string{"latency": d.String()}, nil)
 }
 
-// protocolCount is one line of the fakemeta command's GET
-// /_fakemeta/protocols: requests it served by protocol and User-Agent.
-type protocolCount struct {
-	Proto     string `json:"proto"`
-	UserAgent string `json:"user_agent"`
-	Requests  int    `json:"requests"`
-}
-
 // Protocols reads how many requests the fake served by protocol and
 // User-Agent, so far.
-func (f *fakeMeta) Protocols() ([]protocolCount, error) {
-	resp, err := f.admin.Get(f.base + "/_fakemeta/protocols")
+func (f *fakeMeta) Protocols() ([]graphtest.ProtocolCount, error) {
+	resp, err := f.admin.Get(f.base + graphtest.ProtocolsPath)
 	if err != nil {
-		return nil, fmt.Errorf("fake Meta: GET /_fakemeta/protocols: %w", err)
+		return nil, fmt.Errorf("fake Meta: GET %s: %w", graphtest.ProtocolsPath, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("fake Meta: GET /_fakemeta/protocols: HTTP %d", resp.StatusCode)
+		return nil, fmt.Errorf("fake Meta: GET %s: HTTP %d", graphtest.ProtocolsPath, resp.StatusCode)
 	}
-	var out []protocolCount
+	var out []graphtest.ProtocolCount
 	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
-		return nil, fmt.Errorf("fake Meta: GET /_fakemeta/protocols: %w", err)
+		return nil, fmt.Errorf("fake Meta: GET %s: %w", graphtest.ProtocolsPath, err)
 	}
 	return out, nil
 }

@@ -29,8 +29,17 @@ type target struct {
 	appFlow bool
 	// sideBySide, when set, makes the target these targets measured side
 	// by side, call for call (loadRunSeq), each reported under its own
-	// key; path then only gives the body size.
+	// key; the target itself then only names the pair.
 	sideBySide []target
+}
+
+// measured is what measuring t measures: the targets it sets side by
+// side, or t alone.
+func (t target) measured() []target {
+	if len(t.sideBySide) > 0 {
+		return t.sideBySide
+	}
+	return []target{t}
 }
 
 // newHTTPClient is the one client every measurement shares: keep-alive,

@@ -139,7 +139,6 @@ func run(ctx context.Context, o options) (err error) {
 	}
 
 	e := &env{o: o, b: b, report: newReport(o, b)}
-	e.report.metaHTTPS = !o.metaHTTP1
 	e.report.loadBefore = loadAvg()
 
 	appSecret := "bench-secret-" + strconv.FormatInt(time.Now().UnixNano(), 36)
@@ -152,6 +151,7 @@ func run(ctx context.Context, o options) (err error) {
 		return err
 	}
 	e.appSecret = appSecret
+	e.report.metaHTTPS = e.fake.HTTPS()
 	defer func() {
 		if cerr := e.fake.Close(); cerr != nil && err == nil {
 			err = cerr
@@ -235,7 +235,7 @@ func run(ctx context.Context, o options) (err error) {
 		logf("%v", err)
 		err = nil
 	} else {
-		logf("fake Meta: %s", metaProtocolsText(e.report.metaProtocols, e.fake.HTTPS()))
+		logf("fake Meta: %s", metaProtocolsText(e.report.metaProtocols, e.report.metaHTTPS))
 	}
 
 	text := e.report.markdown()
@@ -670,7 +670,7 @@ func roundOrder(ts []target, round int) []target {
 func (e *env) measureAll(ctx context.Context) error {
 	ts := e.targets()
 	for _, t := range ts {
-		for _, m := range append([]target{t}, t.sideBySide...) {
+		for _, m := range t.measured() {
 			n, err := e.responseBytes(ctx, e.urlOf(m))
 			if err != nil {
 				return err
@@ -687,18 +687,12 @@ func (e *env) measureAll(ctx context.Context) error {
 				if err := e.fake.SetLatency(t.metaLatency); err != nil {
 					return err
 				}
-				measured := []target{t}
-				var ss []sample
-				if len(t.sideBySide) > 0 {
-					measured = t.sideBySide
-					ops := make([]func() (func() error, error), len(measured))
-					for i, m := range measured {
-						ops[i] = e.opFor(ctx, m)
-					}
-					ss = loadRunSeq(ctx, c, e.o.warmup, e.o.duration, eachOp(ops))
-				} else {
-					ss = []sample{loadRunOps(ctx, c, e.o.warmup, e.o.duration, e.opFor(ctx, t))}
+				measured := t.measured()
+				ops := make([]func() (func() error, error), len(measured))
+				for i, m := range measured {
+					ops[i] = e.opFor(ctx, m)
 				}
+				ss := loadRunSeq(ctx, c, e.o.warmup, e.o.duration, eachOp(ops))
 				if err := e.fake.SetLatency(0); err != nil {
 					return err
 				}

@@ -5,6 +5,8 @@ import (
 	"maps"
 	"slices"
 	"strings"
+
+	"github.com/igvault/vault-plugin-secrets-instagram/graph/graphtest"
 )
 
 // The protocol each caller of the fake Meta used, from the fake's own
@@ -15,7 +17,7 @@ import (
 // protocolsByCaller sums the counts by caller: the plugin (its User-Agent
 // names it), the benchmark's own Go client (the direct calls and the admin
 // API), anything else.
-func protocolsByCaller(counts []protocolCount) map[string]map[string]int {
+func protocolsByCaller(counts []graphtest.ProtocolCount) map[string]map[string]int {
 	out := map[string]map[string]int{}
 	for _, c := range counts {
 		who := "other"
@@ -36,28 +38,27 @@ func protocolsByCaller(counts []protocolCount) map[string]map[string]int {
 // metaProtocolsText says, for the report, over which protocols the fake
 // was reached, and warns when the plugin's or the benchmark's calls did not
 // all take HTTP/2 on an https fake.
-func metaProtocolsText(counts []protocolCount, https bool) string {
+func metaProtocolsText(counts []graphtest.ProtocolCount, https bool) string {
 	by := protocolsByCaller(counts)
 	var parts []string
 	var warn []string
-	for _, who := range []string{"plugin", "benchmark", "other"} {
-		protos := by[who]
+	for _, caller := range []struct{ who, name string }{
+		{"plugin", "the plugin's"},
+		{"benchmark", "the benchmark client's (direct calls, admin API)"},
+		{"other", "others'"},
+	} {
+		protos := by[caller.who]
 		if len(protos) == 0 {
 			continue
 		}
 		var each []string
 		for _, p := range slices.Sorted(maps.Keys(protos)) {
 			each = append(each, fmt.Sprintf("%d over %s", protos[p], p))
-			if https && who != "other" && p != "HTTP/2.0" {
-				warn = append(warn, fmt.Sprintf("%d of the %s's requests over %s", protos[p], who, p))
+			if https && caller.who != "other" && p != "HTTP/2.0" {
+				warn = append(warn, fmt.Sprintf("%d of the %s's requests over %s", protos[p], caller.who, p))
 			}
 		}
-		name := map[string]string{
-			"plugin":    "the plugin's",
-			"benchmark": "the benchmark client's (direct calls, admin API)",
-			"other":     "others'",
-		}[who]
-		parts = append(parts, name+" "+strings.Join(each, ", "))
+		parts = append(parts, caller.name+" "+strings.Join(each, ", "))
 	}
 	if len(parts) == 0 {
 		return "it counted no requests"

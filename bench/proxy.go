@@ -38,32 +38,37 @@ type proxyMemory struct {
 // proxyTargets are the Graph call through the engine and the same call made
 // directly, which setupProxy made possible.
 func (e *env) proxyTargets() []target {
-	return []target{
+	ts := []target{
 		{key: "proxy", desc: "instagram `proxy/shop/me?fields=id,username` (a Graph call through the engine)", path: proxyMePath},
 		{key: "direct", desc: "the same Graph call made directly with shop's token (no Vault; to the fake Meta's own process, as the plugin's call goes)", path: "graph.instagram.com/me", url: e.directURL},
 		{key: "read-direct", desc: "an application without the proxy: `token/shop` read, then the same Graph call with the token it answered (no caching)", path: "instagram/token/shop", appFlow: true},
 		{key: "read-direct-meta", desc: "the same read-then-call, the fake answering in " + graphLatency.String() + " as Graph does", path: "instagram/token/shop", appFlow: true, metaLatency: graphLatency},
 		{key: "proxy-meta", desc: "the proxied call, the fake answering in " + graphLatency.String() + " as Graph does", path: proxyMePath, metaLatency: graphLatency},
 		{key: "direct-meta", desc: "the direct call, the fake answering in " + graphLatency.String() + " as Graph does", path: "graph.instagram.com/me", url: e.directURL, metaLatency: graphLatency},
-		{key: "paired", path: proxyMePath, sideBySide: []target{
-			{key: "paired-read-direct", desc: "side by side, call for call: the read-then-call", path: "instagram/token/shop", appFlow: true},
-			{key: "paired-proxy", desc: "side by side, call for call: the proxied call", path: proxyMePath},
-		}},
-		// The same side by side with the null plugin as the least a proxy
-		// can be: it GETs the URL an application would and answers a
-		// constant, with no token, no checks and no decoding.
-		{key: "paired-null", path: "null/token/shop", sideBySide: []target{
-			{key: "paired-null-read-direct", desc: "side by side, call for call: null plugin `token/shop` read, then the call", path: "null/token/shop", appFlow: true},
-			{key: "paired-null-relay", desc: "side by side, call for call: null plugin `relay/shop`, the same Graph call made by the plugin", path: e.nullRelayPath()},
-		}},
-		{key: "paired-null-meta", path: "null/token/shop", metaLatency: graphLatency, sideBySide: []target{
-			{key: "paired-null-read-direct-meta", desc: "side by side, call for call: null plugin `token/shop` read, then the call, the fake answering in " + graphLatency.String(), path: "null/token/shop", appFlow: true},
-			{key: "paired-null-relay-meta", desc: "side by side, call for call: null plugin `relay/shop`, the fake answering in " + graphLatency.String(), path: e.nullRelayPath()},
-		}},
-		{key: "paired-meta", path: proxyMePath, metaLatency: graphLatency, sideBySide: []target{
-			{key: "paired-read-direct-meta", desc: "side by side, call for call: the read-then-call, the fake answering in " + graphLatency.String(), path: "instagram/token/shop", appFlow: true},
-			{key: "paired-proxy-meta", desc: "side by side, call for call: the proxied call, the fake answering in " + graphLatency.String(), path: proxyMePath},
-		}},
+	}
+	proxied := target{key: "paired-proxy", desc: "side by side, call for call: the proxied call", path: proxyMePath}
+	flow := target{key: "paired-read-direct", desc: "side by side, call for call: the read-then-call", path: "instagram/token/shop", appFlow: true}
+	ts = append(ts, sideBySide("paired", flow, proxied)...)
+	// The same side by side with the null plugin as the least a proxy can
+	// be: it GETs the URL an application would and answers a constant,
+	// with no token, no checks and no decoding.
+	relay := target{key: "paired-null-relay", desc: "side by side, call for call: null plugin `relay/shop`, the same Graph call made by the plugin", path: e.nullRelayPath()}
+	nullFlow := target{key: "paired-null-read-direct", desc: "side by side, call for call: null plugin `token/shop` read, then the call", path: "null/token/shop", appFlow: true}
+	return append(ts, sideBySide("paired-null", nullFlow, relay)...)
+}
+
+// sideBySide is the target key measuring flow and proxied side by side, and
+// key-meta the same with the fake answering in graphLatency (its targets'
+// keys and descriptions say so).
+func sideBySide(key string, flow, proxied target) []target {
+	meta := func(t target) target {
+		t.key += "-meta"
+		t.desc += ", the fake answering in " + graphLatency.String()
+		return t
+	}
+	return []target{
+		{key: key, sideBySide: []target{flow, proxied}},
+		{key: key + "-meta", metaLatency: graphLatency, sideBySide: []target{meta(flow), meta(proxied)}},
 	}
 }
 
@@ -222,11 +227,8 @@ func (r *report) proxyMarkdown(p func(string, ...any)) {
 	if !proxied && !paired && !pairedNull {
 		return
 	}
-	flowTable := func(title string, pairs [][2]string) {
-		flow, through, ratio := "`token/shop` read, then the call (an application without the proxy)", "through `proxy/shop/me`", "proxy"
-		if strings.Contains(pairs[0][1], "null") {
-			flow, through, ratio = "null plugin `token/shop` read, then the call", "null plugin `relay/shop`, the plugin making the call", "relay"
-		}
+	const flow, through = "`token/shop` read, then the call (an application without the proxy)", "through `proxy/shop/me`"
+	flowTable := func(title, flow, through, ratio string, pairs [][2]string) {
 		p("| %s | conns | %s | %s | %s ÷ read-then-call p50, per round | median | |\n|---|---:|---:|---:|---|---:|---|\n", title, flow, through, ratio)
 		for _, pair := range pairs {
 			r.proxyFlowRows(p, pair[0], pair[1])
@@ -234,13 +236,14 @@ func (r *report) proxyMarkdown(p func(string, ...any)) {
 		p("\n")
 	}
 	if paired {
-		flowTable("issue 24, side by side: one Graph `me` call, each worker alternating the two call for call", [][2]string{{"paired-read-direct", "paired-proxy"}, {"paired-read-direct-meta", "paired-proxy-meta"}})
+		flowTable("issue 24, side by side: one Graph `me` call, each worker alternating the two call for call", flow, through, "proxy", [][2]string{{"paired-read-direct", "paired-proxy"}, {"paired-read-direct-meta", "paired-proxy-meta"}})
 	}
 	if pairedNull {
-		flowTable("the least a proxy can add, side by side: the null plugin making the same Graph call and answering a constant", [][2]string{{"paired-null-read-direct", "paired-null-relay"}, {"paired-null-read-direct-meta", "paired-null-relay-meta"}})
+		flowTable("the least a proxy can add, side by side: the null plugin making the same Graph call and answering a constant",
+			"null plugin `token/shop` read, then the call", "null plugin `relay/shop`, the plugin making the call", "relay", [][2]string{{"paired-null-read-direct", "paired-null-relay"}, {"paired-null-read-direct-meta", "paired-null-relay-meta"}})
 	}
 	if _, ok := r.get("read-direct", 1); ok && proxied {
-		flowTable("issue 24: one Graph `me` call", [][2]string{{"read-direct", "proxy"}, {"read-direct-meta", "proxy-meta"}})
+		flowTable("issue 24: one Graph `me` call", flow, through, "proxy", [][2]string{{"read-direct", "proxy"}, {"read-direct-meta", "proxy-meta"}})
 	}
 	if _, ok := r.get("direct", 1); ok && proxied {
 		p("| issue 24, the parts measured apart: Graph `me` call | conns | direct (token in hand) | through `proxy/shop/me` | proxy ÷ direct rate | proxy − direct p50 | `token/shop` p50 | |\n|---|---:|---:|---:|---:|---:|---:|---|\n")

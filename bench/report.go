@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/igvault/vault-plugin-secrets-instagram/graph/graphtest"
 )
 
 // Targets of issue 8, for token reads at the highest concurrency measured.
@@ -70,7 +72,7 @@ type report struct {
 	scale                       []scaleResult
 	proxyMemory                 proxyMemory
 	metaHTTPS                   bool
-	metaProtocols               []protocolCount // nil: not read
+	metaProtocols               []graphtest.ProtocolCount // nil: not read
 }
 
 func newReport(o options, b builds) *report {

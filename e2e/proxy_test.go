@@ -57,12 +57,27 @@ func (e *env) clientWithPolicy(name, policy string) *api.Client {
 // status, the Retry-After header and the whole body.
 func (e *env) rawProxy(c *api.Client, method, path, query string) (int, string, string) {
 	e.t.Helper()
+	return e.rawVia(http.DefaultClient, c, method, path, query)
+}
+
+// rawStatusNotFollowed is the status Vault answers a GET of path with c's
+// token, a redirect not followed.
+func (e *env) rawStatusNotFollowed(c *api.Client, path string) int {
+	e.t.Helper()
+	noRedirects := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	status, _, _ := e.rawVia(noRedirects, c, http.MethodGet, path, "")
+	return status
+}
+
+// rawVia is rawProxy through hc.
+func (e *env) rawVia(hc *http.Client, c *api.Client, method, path, query string) (int, string, string) {
+	e.t.Helper()
 	req, err := http.NewRequestWithContext(context.Background(), method, e.addr+"/v1/"+path+"?"+query, nil)
 	if err != nil {
 		e.t.Fatal(err)
 	}
 	req.Header.Set("X-Vault-Token", c.Token())
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := hc.Do(req)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -141,25 +156,6 @@ func TestProxyByPolicy(t *testing.T) {
 	if after := e.fake.AllCalls(); !equalCalls(calls, after) {
 		t.Fatalf("Meta was called by refused requests: %v -> %v", calls, after)
 	}
-}
-
-// rawStatusNotFollowed is the status Vault answers a GET of path with c's
-// token, a redirect not followed.
-func (e *env) rawStatusNotFollowed(c *api.Client, path string) int {
-	e.t.Helper()
-	req, err := http.NewRequestWithContext(context.Background(), http.MethodGet, e.addr+"/v1/"+path, nil)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	req.Header.Set("X-Vault-Token", c.Token())
-	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := client.Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, resp.Body)
-	return resp.StatusCode
 }
 
 func equalCalls(a, b map[string]int) bool {

@@ -12,24 +12,35 @@ import (
 	"time"
 )
 
-// TestRun starts the standalone fake on a free port, reads the base URLs
-// it prints, mints a code through the admin API, and shuts it down.
-func TestRun(t *testing.T) {
+// startRun runs the fake with args and stdin on a free port until the test
+// ends, when it must stop without an error, and returns the base URL and
+// the field=URL lines it printed.
+func startRun(t *testing.T, stdin string, args ...string) (string, map[string]string) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-app-id", "42", "-app-secret", "-"}, strings.NewReader("shh\nignored"), pw)
+		done <- run(ctx, append([]string{"-addr", "127.0.0.1:0"}, args...), strings.NewReader(stdin), pw)
 		pw.Close()
 	}()
-
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Error(err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Error("run did not stop")
+		}
+	})
 	lines := bufio.NewScanner(pr)
 	printed := map[string]string{}
 	var base string
 	for len(printed) < 7 && lines.Scan() {
 		line := lines.Text()
-		if m := regexp.MustCompile(`listening on (http://\S+)`).FindStringSubmatch(line); m != nil {
+		if m := regexp.MustCompile(`^fakemeta listening on (\S+)`).FindStringSubmatch(line); m != nil {
 			base = m[1]
 		}
 		if k, v, ok := strings.Cut(line, "="); ok {
@@ -37,7 +48,17 @@ func TestRun(t *testing.T) {
 		}
 	}
 	go func() { _, _ = io.Copy(io.Discard, pr) }()
-	if base == "" || printed["graph_base_url"] != base+"/graph.instagram.com" || printed["facebook_auth_base_url"] != base+"/www.facebook.com" {
+	if base == "" {
+		t.Fatalf("no listening line; printed %v", printed)
+	}
+	return base, printed
+}
+
+// TestRun starts the standalone fake on a free port, reads the base URLs
+// it prints, mints a code through the admin API, and shuts it down.
+func TestRun(t *testing.T) {
+	base, printed := startRun(t, "shh\nignored", "-app-id", "42", "-app-secret", "-")
+	if !strings.HasPrefix(base, "http://") || printed["graph_base_url"] != base+"/graph.instagram.com" || printed["facebook_auth_base_url"] != base+"/www.facebook.com" {
 		t.Fatalf("printed %v (base %q)", printed, base)
 	}
 	// The Threads mount's lines, which a script handing every
@@ -90,16 +111,6 @@ func TestRun(t *testing.T) {
 		if resp.StatusCode != want {
 			t.Errorf("app token for secret %q: %d, want %d", secret, resp.StatusCode, want)
 		}
-	}
-
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatal(err)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("run did not stop")
 	}
 }
 

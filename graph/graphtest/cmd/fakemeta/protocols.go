@@ -4,14 +4,15 @@ import (
 	"encoding/json"
 	"net/http"
 	"sync"
+
+	"github.com/igvault/vault-plugin-secrets-instagram/graph/graphtest"
 )
 
-// protocolsPath answers how many requests the fake served by protocol and
-// User-Agent, so that a benchmark can show that the plugin's calls took
-// the protocol it meant (HTTP/2 over TLS, as to Meta) and not a fallback.
-// It lies outside graphtest's /_fake/ admin API: this command counts, in
-// front of the fake, what reached its listener.
-const protocolsPath = "/_fakemeta/protocols"
+// The command answers graphtest.ProtocolsPath itself: how many requests
+// the fake served by protocol and User-Agent, so that a benchmark can show
+// that the plugin's calls took the protocol it meant (HTTP/2 over TLS, as
+// to Meta) and not a fallback. It counts, in front of the fake, what
+// reached its listener.
 
 // maxProtocolKeys bounds the (protocol, User-Agent) pairs counted apart: a
 // caller varying its header cannot grow the counts without end; past the
@@ -19,13 +20,6 @@ const protocolsPath = "/_fakemeta/protocols"
 const maxProtocolKeys = 64
 
 var otherKey = protocolKey{"(other)", "(other)"}
-
-// protocolCount is one line of the protocolsPath answer.
-type protocolCount struct {
-	Proto     string `json:"proto"` // as the server saw it: "HTTP/2.0", "HTTP/1.1"
-	UserAgent string `json:"user_agent"`
-	Requests  int    `json:"requests"`
-}
 
 type protocolKey struct{ proto, userAgent string }
 
@@ -45,7 +39,7 @@ func countProtocols(next http.Handler) *protocolCounter {
 }
 
 func (p *protocolCounter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path == protocolsPath && r.Method == http.MethodGet {
+	if r.URL.Path == graphtest.ProtocolsPath && r.Method == http.MethodGet {
 		p.serveCounts(w)
 		return
 	}
@@ -69,9 +63,9 @@ func (p *protocolCounter) count(k protocolKey) {
 
 func (p *protocolCounter) serveCounts(w http.ResponseWriter) {
 	p.mu.Lock()
-	out := make([]protocolCount, 0, len(p.order))
+	out := make([]graphtest.ProtocolCount, 0, len(p.order))
 	for _, k := range p.order {
-		out = append(out, protocolCount{Proto: k.proto, UserAgent: k.userAgent, Requests: p.counts[k]})
+		out = append(out, graphtest.ProtocolCount{Proto: k.proto, UserAgent: k.userAgent, Requests: p.counts[k]})
 	}
 	p.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json")

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/ecdsa"
@@ -12,12 +11,10 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -25,47 +22,6 @@ import (
 
 	"github.com/igvault/vault-plugin-secrets-instagram/graph/graphtest"
 )
-
-// startRun runs the fake with args on a free port until the test ends and
-// returns the base URL and the field=URL lines it printed.
-func startRun(t *testing.T, args ...string) (string, map[string]string) {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	pr, pw := io.Pipe()
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, append([]string{"-addr", "127.0.0.1:0"}, args...), strings.NewReader(""), pw)
-		pw.Close()
-	}()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Error(err)
-			}
-		case <-time.After(5 * time.Second):
-			t.Error("run did not stop")
-		}
-	})
-	lines := bufio.NewScanner(pr)
-	printed := map[string]string{}
-	var base string
-	for len(printed) < 7 && lines.Scan() {
-		line := lines.Text()
-		if m := regexp.MustCompile(`^fakemeta listening on (\S+)`).FindStringSubmatch(line); m != nil {
-			base = m[1]
-		}
-		if k, v, ok := strings.Cut(line, "="); ok {
-			printed[k] = v
-		}
-	}
-	go func() { _, _ = io.Copy(io.Discard, pr) }()
-	if base == "" {
-		t.Fatalf("no listening line; printed %v", printed)
-	}
-	return base, printed
-}
 
 // TestRunServesHTTPSWithTheWrittenCertificate: with -tls-cert-out the fake
 // serves https, as Meta does, and prints https URLs; the file holds the
@@ -75,7 +31,7 @@ func startRun(t *testing.T, args ...string) (string, map[string]string) {
 // each caller used.
 func TestRunServesHTTPSWithTheWrittenCertificate(t *testing.T) {
 	certPath := filepath.Join(t.TempDir(), "fakemeta-ca.pem")
-	base, printed := startRun(t, "-tls-cert-out", certPath)
+	base, printed := startRun(t, "", "-tls-cert-out", certPath)
 	if !strings.HasPrefix(base, "https://127.0.0.1:") {
 		t.Fatalf("base URL %q, want https", base)
 	}
@@ -190,12 +146,12 @@ func TestRunServesHTTPSWithTheWrittenCertificate(t *testing.T) {
 // protocolCounts reads GET /_fakemeta/protocols.
 func protocolCounts(t *testing.T, client *http.Client, base string) map[protocolKey]int {
 	t.Helper()
-	resp, err := client.Get(base + protocolsPath)
+	resp, err := client.Get(base + graphtest.ProtocolsPath)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var lines []protocolCount
+	var lines []graphtest.ProtocolCount
 	if err := json.NewDecoder(resp.Body).Decode(&lines); err != nil {
 		t.Fatal(err)
 	}
@@ -209,7 +165,7 @@ func protocolCounts(t *testing.T, client *http.Client, base string) map[protocol
 // TestRunWithoutTLSServesPlainHTTP1: without -tls-cert-out nothing changes,
 // plain http, which Go's client speaks as HTTP/1.1 (make dev, e2e).
 func TestRunWithoutTLSServesPlainHTTP1(t *testing.T) {
-	base, _ := startRun(t)
+	base, _ := startRun(t, "")
 	if !strings.HasPrefix(base, "http://127.0.0.1:") {
 		t.Fatalf("base URL %q, want http", base)
 	}
@@ -254,8 +210,8 @@ func TestProtocolCountIsBounded(t *testing.T) {
 		p.ServeHTTP(httptest.NewRecorder(), r)
 	}
 	rec := httptest.NewRecorder()
-	p.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, protocolsPath, nil))
-	var lines []protocolCount
+	p.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, graphtest.ProtocolsPath, nil))
+	var lines []graphtest.ProtocolCount
 	if err := json.Unmarshal(rec.Body.Bytes(), &lines); err != nil {
 		t.Fatal(err)
 	}
